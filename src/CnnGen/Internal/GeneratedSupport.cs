@@ -1,0 +1,64 @@
+using System;
+using System.ComponentModel;
+using System.Diagnostics.CodeAnalysis;
+using System.Runtime.CompilerServices;
+
+namespace CnnGen.Internal;
+
+/// <summary>Helpers that generated networks call; not meant for user code.</summary>
+[EditorBrowsable(EditorBrowsableState.Never)]
+public static class GeneratedSupport
+{
+    /// <summary>Throws an <see cref="ArgumentException"/> that names the expected length of a span.</summary>
+    [DoesNotReturn]
+    public static void ThrowLength(string parameter, string expectedFormula, int expected, int actual) =>
+        throw new ArgumentException(
+            $"{parameter} must hold {expectedFormula} = {expected} floats, but holds {actual}.", parameter);
+
+    /// <summary>Throws for a batch size that is not positive.</summary>
+    [DoesNotReturn]
+    public static void ThrowBatchSize(int batchSize) =>
+        throw new ArgumentOutOfRangeException(nameof(batchSize), batchSize, "batchSize must be at least 1.");
+
+    /// <summary>Throws for a class label outside [0, classes).</summary>
+    [DoesNotReturn]
+    public static void ThrowLabel(int index, int label, int classes) =>
+        throw new ArgumentOutOfRangeException("labels", label, $"labels[{index}] = {label} is not a class index in [0, {classes}).");
+
+    /// <summary>Throws when integer labels are given to a network whose loss needs float targets.</summary>
+    [DoesNotReturn]
+    public static void ThrowLabelsNeedCrossEntropy(string loss) =>
+        throw new NotSupportedException($"Integer labels need Loss.SoftmaxCrossEntropy; this network's loss is {loss}: pass float targets instead.");
+
+    /// <summary>The error function, to about 1e-7 absolute (computed in double).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static float Erf(float x) => (float)Erf((double)x);
+
+    /// <summary>The error function, to about 1.2e-7 (Numerical Recipes' erfc Chebyshev fit).</summary>
+    public static double Erf(double x)
+    {
+        double z = Math.Abs(x);
+        double t = 1.0 / (1.0 + 0.5 * z);
+        double r = t * Math.Exp(-z * z - 1.26551223 + t * (1.00002368 + t * (0.37409196 + t * (0.09678418 +
+            t * (-0.18628806 + t * (0.27886807 + t * (-1.13520398 + t * (1.48851587 +
+            t * (-0.82215223 + t * 0.17087277)))))))));
+        return x >= 0 ? 1.0 - r : r - 1.0;
+    }
+
+    /// <summary>GELU, exact form: x·Φ(x).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static float Gelu(float x) => (float)(0.5 * x * (1.0 + Erf(x * 0.70710678118654752)));
+
+    /// <summary>Derivative of GELU: Φ(x) + x·φ(x).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static float GeluDerivative(float x)
+    {
+        double cdf = 0.5 * (1.0 + Erf(x * 0.70710678118654752));
+        double pdf = Math.Exp(-0.5 * (double)x * x) * 0.3989422804014327;
+        return (float)(cdf + x * pdf);
+    }
+
+    /// <summary>The logistic sigmoid.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static float Sigmoid(float x) => 1f / (1f + MathF.Exp(-x));
+}
