@@ -1,0 +1,64 @@
+using System;
+using CnnGen.Generator.Model;
+
+namespace CnnGen.Generator.Emit;
+
+/// <summary>
+/// Where each layer keeps, per sample, what the backward pass needs. The training workspace is layer-major:
+/// layer L's buffer for a batch is the contiguous range [capacity·offset, capacity·offset + n·length), so batched
+/// kernels see each layer's activations as one [n × length] matrix.
+/// </summary>
+internal sealed class BufferPlan
+{
+    public int[] PreActivation { get; }   // z before a fused activation; -1 when the layer has none
+    public int[] Output { get; }          // y
+    public int[] Auxiliary { get; }       // batch norm x̂ or dropout mask; -1 otherwise
+    public int[] Indices { get; }         // max-pool argmax (in the int workspace); -1 otherwise
+    public int[] Columns { get; }         // im2col buffer length for a convolution that needs one, else 0
+    public int FloatsPerSample { get; }
+    public int IndicesPerSample { get; }
+    public int MaxLength { get; }         // the longest activation of one sample (inference and gradient ping-pong)
+    public int MaxColumns { get; }
+    public int BatchNormStats { get; }    // per batch-norm channel: 1/sqrt(var + eps) of the last forward pass
+
+    public BufferPlan(NetworkModel network)
+    {
+        int count = network.Layers.Count;
+        PreActivation = new int[count];
+        Output = new int[count];
+        Auxiliary = new int[count];
+        Indices = new int[count];
+        Columns = new int[count];
+        int floats = 0, ints = 0, maxLength = network.Input.Length, maxColumns = 0, stats = 0;
+        for (int i = 0; i < count; i++)
+        {
+            var layer = network.Layers[i];
+            int length = layer.Output.Length;
+            maxLength = Math.Max(maxLength, length);
+            PreActivation[i] = -1; Auxiliary[i] = -1; Indices[i] = -1;
+            if (layer.HasFusedActivation) { PreActivation[i] = floats; floats += length; }
+            Output[i] = floats; floats += length;
+            if (layer.Kind is LayerKind.BatchNorm2D or LayerKind.Dropout) { Auxiliary[i] = floats; floats += length; }
+            if (layer.Kind == LayerKind.MaxPool2D) { Indices[i] = ints; ints += length; }
+            if (layer.Kind == LayerKind.BatchNorm2D) stats += layer.Output.Channels;
+            if (layer.Kind == LayerKind.Conv2D && NeedsColumns(layer))
+            {
+                Columns[i] = layer.Input.Channels * layer.KernelHeight * layer.KernelWidth * layer.Output.Height * layer.Output.Width;
+                maxColumns = Math.Max(maxColumns, Columns[i]);
+            }
+        }
+        FloatsPerSample = floats;
+        IndicesPerSample = ints;
+        MaxLength = maxLength;
+        MaxColumns = maxColumns;
+        BatchNormStats = stats;
+    }
+
+    /// <summary>A 1×1, stride-1, unpadded convolution reads its input as the column matrix directly.</summary>
+    public static bool NeedsColumns(LayerModel layer) =>
+        !(layer.KernelHeight == 1 && layer.KernelWidth == 1 && layer.StrideHeight == 1 && layer.StrideWidth == 1 &&
+          layer.PadTop == 0 && layer.PadLeft == 0 && layer.Input.Height == layer.Output.Height && layer.Input.Width == layer.Output.Width);
+
+    /// <summary>Bytes of training workspace per sample of batch capacity.</summary>
+    public long BytesPerSample => 4L * (FloatsPerSample + IndicesPerSample + 2L * MaxLength);
+}

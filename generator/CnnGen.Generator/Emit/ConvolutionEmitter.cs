@@ -1,0 +1,195 @@
+using System.Collections.Generic;
+using CnnGen.Generator.Model;
+
+namespace CnnGen.Generator.Emit;
+
+/// <summary>
+/// Convolution as im2col + GEMM. im2col copies, for each input channel and kernel tap (the window is unrolled),
+/// the shifted input plane into one row of a [C·KH·KW × OH·OW] matrix. The valid range of every tap is known here,
+/// so padded positions are never written: the column buffer is zeroed once and keeps its zeros. Then
+/// Y[OC × OH·OW] = W[OC × C·KH·KW] · col per group. Backward: dW += dY·colᵀ (dot products over pixels),
+/// dcol = Wᵀ·dY, and col2im adds dcol back into dX tap by tap.
+/// </summary>
+internal static class ConvolutionEmitter
+{
+    /// <summary>For o in [Lo, Hi): i = o·stride − pad + offset lies in [0, size).</summary>
+    private static (int Lo, int Hi) ValidRange(int outSize, int inSize, int stride, int pad, int offset)
+    {
+        int lo = -1, hi = -1;
+        for (int o = 0; o < outSize; o++)
+        {
+            int i = o * stride - pad + offset;
+            if (i >= 0 && i < inSize) { if (lo < 0) lo = o; hi = o + 1; }
+        }
+        return lo < 0 ? (0, 0) : (lo, hi);
+    }
+
+    private static IEnumerable<(int Tap, int Ky, int Kx, (int Lo, int Hi) Rows, (int Lo, int Hi) Columns)> Taps(LayerModel l)
+    {
+        for (int ky = 0; ky < l.KernelHeight; ky++)
+        {
+            for (int kx = 0; kx < l.KernelWidth; kx++)
+            {
+                yield return (ky * l.KernelWidth + kx, ky, kx,
+                    ValidRange(l.Output.Height, l.Input.Height, l.StrideHeight, l.PadTop, ky * l.DilationHeight),
+                    ValidRange(l.Output.Width, l.Input.Width, l.StrideWidth, l.PadLeft, kx * l.DilationWidth));
+            }
+        }
+    }
+
+    public static void EmitIm2Col(SourceWriter w, LayerModel l)
+    {
+        int plane = l.Input.Height * l.Input.Width, pixels = l.Output.Height * l.Output.Width, taps = l.KernelHeight * l.KernelWidth;
+        w.Line($"/// <summary>{l.Name}: im2col of one sample, [{l.Input.Channels}×{l.Input.Height}×{l.Input.Width}] → [{l.Input.Channels * taps}×{pixels}], one row per (channel, tap); padded positions are never written and stay zero.</summary>");
+        w.Open($"private static void {l.Name}_Im2Col(ReadOnlySpan<float> x, Span<float> columns)");
+        w.Open($"for (int c = 0; c < {l.Input.Channels}; c++)");
+        w.Line($"ReadOnlySpan<float> plane = x.Slice(c * {plane}, {plane});");
+        w.Line($"Span<float> rows = columns.Slice(c * {taps * pixels}, {taps * pixels});");
+        foreach (var (tap, ky, kx, rowRange, columnRange) in Taps(l))
+        {
+            int dy = ky * l.DilationHeight - l.PadTop, dx = kx * l.DilationWidth - l.PadLeft;
+            if (rowRange.Hi <= rowRange.Lo || columnRange.Hi <= columnRange.Lo)
+            {
+                w.Line($"// tap ({ky}, {kx}) sees only padding");
+                continue;
+            }
+            int count = columnRange.Hi - columnRange.Lo;
+            w.Line($"// tap ({ky}, {kx}): output rows {rowRange.Lo}..{rowRange.Hi - 1}, columns {columnRange.Lo}..{columnRange.Hi - 1}");
+            w.Open($"for (int oy = {rowRange.Lo}; oy < {rowRange.Hi}; oy++)");
+            string inputRow = $"(oy * {l.StrideHeight} + {dy}) * {l.Input.Width}";
+            if (l.StrideWidth == 1)
+            {
+                w.Line($"plane.Slice({inputRow} + {columnRange.Lo + dx}, {count}).CopyTo(rows.Slice({tap * pixels} + oy * {l.Output.Width} + {columnRange.Lo}, {count}));");
+            }
+            else
+            {
+                w.Open($"for (int ox = {columnRange.Lo}; ox < {columnRange.Hi}; ox++)");
+                w.Line($"rows[{tap * pixels} + oy * {l.Output.Width} + ox] = plane[{inputRow} + ox * {l.StrideWidth} + {dx}];");
+                w.Close();
+            }
+            w.Close();
+        }
+        w.Close();
+        w.Close();
+        w.Line();
+    }
+
+    public static void EmitCol2Im(SourceWriter w, LayerModel l)
+    {
+        int plane = l.Input.Height * l.Input.Width, pixels = l.Output.Height * l.Output.Width, taps = l.KernelHeight * l.KernelWidth;
+        w.Line($"/// <summary>{l.Name}: col2im of one sample, adds the [{l.Input.Channels * taps}×{pixels}] column gradients back into dX [{l.Input.Channels}×{l.Input.Height}×{l.Input.Width}] (cleared first).</summary>");
+        w.Open($"private static void {l.Name}_Col2Im(ReadOnlySpan<float> columns, Span<float> dx)");
+        w.Line("dx.Clear();");
+        w.Open($"for (int c = 0; c < {l.Input.Channels}; c++)");
+        w.Line($"Span<float> plane = dx.Slice(c * {plane}, {plane});");
+        w.Line($"ReadOnlySpan<float> rows = columns.Slice(c * {taps * pixels}, {taps * pixels});");
+        foreach (var (tap, ky, kx, rowRange, columnRange) in Taps(l))
+        {
+            if (rowRange.Hi <= rowRange.Lo || columnRange.Hi <= columnRange.Lo) continue;
+            int dy = ky * l.DilationHeight - l.PadTop, dx = kx * l.DilationWidth - l.PadLeft;
+            int count = columnRange.Hi - columnRange.Lo;
+            w.Line($"// tap ({ky}, {kx})");
+            w.Open($"for (int oy = {rowRange.Lo}; oy < {rowRange.Hi}; oy++)");
+            string inputRow = $"(oy * {l.StrideHeight} + {dy}) * {l.Input.Width}";
+            if (l.StrideWidth == 1)
+            {
+                w.Line($"Elementwise.AddTo(rows.Slice({tap * pixels} + oy * {l.Output.Width} + {columnRange.Lo}, {count}), plane.Slice({inputRow} + {columnRange.Lo + dx}, {count}));");
+            }
+            else
+            {
+                w.Open($"for (int ox = {columnRange.Lo}; ox < {columnRange.Hi}; ox++)");
+                w.Line($"plane[{inputRow} + ox * {l.StrideWidth} + {dx}] += rows[{tap * pixels} + oy * {l.Output.Width} + ox];");
+                w.Close();
+            }
+            w.Close();
+        }
+        w.Close();
+        w.Close();
+        w.Line();
+    }
+
+    public static void EmitForward(SourceWriter w, LayerModel l, bool columns)
+    {
+        int groups = l.Groups, ocg = l.Output.Channels / groups, icg = l.Input.Channels / groups;
+        int kg = icg * l.KernelHeight * l.KernelWidth, pixels = l.Output.Height * l.Output.Width;
+        int inLength = l.Input.Length, outLength = l.Output.Length;
+        string g = groups > 1 ? "g" : "0";
+        w.Line($"/// <summary>{l.Name} forward: {Describe(l)}. Per sample and group: Y[{ocg}×{pixels}] = W[{ocg}×{kg}]·{(columns ? "col" : "X")}[{kg}×{pixels}]{(l.Bias ? " + bias" : "")}.</summary>");
+        w.Open($"private void {l.Name}_Forward(ReadOnlySpan<float> x, Span<float> y, int n)");
+        w.Line("ref float parameters = ref MemoryMarshal.GetArrayDataReference(_parameters);");
+        w.Line(columns ? $"ref float columns = ref MemoryMarshal.GetArrayDataReference(_columns{l.Index});" : "ref float input = ref MemoryMarshal.GetReference(x);");
+        w.Line("ref float output = ref MemoryMarshal.GetReference(y);");
+        w.Open("for (int s = 0; s < n; s++)");
+        if (columns) w.Line($"{l.Name}_Im2Col(x.Slice(s * {inLength}, {inLength}), _columns{l.Index});");
+        if (groups > 1) w.Open($"for (int g = 0; g < {groups}; g++)");
+        GemmEmitter.Emit(w, new BroadcastGemm(
+            M: ocg.ToString(), N: pixels, K: kg.ToString(),
+            A: "parameters", AOffset: $"{l.ParameterOffset} + {g} * {ocg * kg}", ARowStride: kg.ToString(), AColumnStride: "1",
+            B: columns ? "columns" : "input", BOffset: columns ? $"{g} * {kg * pixels}" : $"s * {inLength} + {g} * {kg * pixels}", LdB: pixels,
+            C: "output", COffset: $"s * {outLength} + {g} * {ocg * pixels}", LdC: pixels,
+            Init: l.Bias ? GemmInit.RowBias : GemmInit.Zero, Bias: "parameters", BiasOffset: $"{l.ParameterOffset + l.WeightLength} + {g} * {ocg}"),
+            $"Y = W·{(columns ? "col" : "X")}{(l.Bias ? " + bias" : "")}: [{ocg}×{kg}]·[{kg}×{pixels}]");
+        if (groups > 1) w.Close();
+        w.Close();
+        w.Close();
+        w.Line();
+    }
+
+    public static void EmitBackward(SourceWriter w, LayerModel l, bool columns)
+    {
+        int groups = l.Groups, ocg = l.Output.Channels / groups, icg = l.Input.Channels / groups;
+        int kg = icg * l.KernelHeight * l.KernelWidth, pixels = l.Output.Height * l.Output.Width;
+        int inLength = l.Input.Length, outLength = l.Output.Length;
+        string g = groups > 1 ? "g" : "0";
+        w.Line($"/// <summary>{l.Name} backward: dW += dY·{(columns ? "col" : "X")}ᵀ{(l.Bias ? ", db += Σ dY" : "")}, and when dx is not empty dX = {(columns ? "col2im(Wᵀ·dY)" : "Wᵀ·dY")}.</summary>");
+        w.Open($"private void {l.Name}_Backward(ReadOnlySpan<float> x, ReadOnlySpan<float> dy, Span<float> dx, int n)");
+        w.Line("ref float parameters = ref MemoryMarshal.GetArrayDataReference(_parameters);");
+        w.Line("ref float gradients = ref MemoryMarshal.GetArrayDataReference(_gradients);");
+        w.Line(columns ? $"ref float columns = ref MemoryMarshal.GetArrayDataReference(_columns{l.Index});" : "ref float input = ref MemoryMarshal.GetReference(x);");
+        w.Line("ref float outputGradient = ref MemoryMarshal.GetReference(dy);");
+        if (columns) w.Line("ref float columnGradients = ref MemoryMarshal.GetArrayDataReference(_columnGradients);");
+        else w.Line("ref float inputGradient = ref MemoryMarshal.GetReference(dx);");
+        w.Line("bool wantInputGradient = !dx.IsEmpty;");
+        w.Open("for (int s = 0; s < n; s++)");
+        if (columns) w.Line($"{l.Name}_Im2Col(x.Slice(s * {inLength}, {inLength}), _columns{l.Index});");
+        if (groups > 1) w.Open($"for (int g = 0; g < {groups}; g++)");
+        GemmEmitter.Emit(w, new DotGemm(
+            M: ocg.ToString(), N: kg.ToString(), K: pixels,
+            A: "outputGradient", AOffset: $"s * {outLength} + {g} * {ocg * pixels}", LdA: pixels,
+            B: columns ? "columns" : "input", BOffset: columns ? $"{g} * {kg * pixels}" : $"s * {inLength} + {g} * {kg * pixels}", LdB: pixels,
+            C: "gradients", COffset: $"{l.ParameterOffset} + {g} * {ocg * kg}", LdC: kg.ToString(), Init: GemmInit.Accumulate),
+            $"dW += dY·{(columns ? "col" : "X")}ᵀ: [{ocg}×{pixels}]·[{pixels}×{kg}]");
+        if (groups > 1) w.Close();
+        if (l.Bias)
+        {
+            w.Open($"for (int c = 0; c < {l.Output.Channels}; c++)");
+            w.Line($"Unsafe.Add(ref gradients, {l.ParameterOffset + l.WeightLength} + c) += Elementwise.Sum(dy.Slice(s * {outLength} + c * {pixels}, {pixels}));");
+            w.Close();
+        }
+        w.Open("if (wantInputGradient)");
+        if (groups > 1) w.Open($"for (int g = 0; g < {groups}; g++)");
+        GemmEmitter.Emit(w, new BroadcastGemm(
+            M: kg.ToString(), N: pixels, K: ocg.ToString(),
+            A: "parameters", AOffset: $"{l.ParameterOffset} + {g} * {ocg * kg}", ARowStride: "1", AColumnStride: kg.ToString(),
+            B: "outputGradient", BOffset: $"s * {outLength} + {g} * {ocg * pixels}", LdB: pixels,
+            C: columns ? "columnGradients" : "inputGradient", COffset: columns ? $"{g} * {kg * pixels}" : $"s * {inLength} + {g} * {kg * pixels}", LdC: pixels,
+            Init: GemmInit.Zero),
+            $"d{(columns ? "col" : "X")} = Wᵀ·dY: [{kg}×{ocg}]·[{ocg}×{pixels}]");
+        if (groups > 1) w.Close();
+        if (columns) w.Line($"{l.Name}_Col2Im(_columnGradients, dx.Slice(s * {inLength}, {inLength}));");
+        w.Close();
+        w.Close();
+        w.Close();
+        w.Line();
+    }
+
+    public static string Describe(LayerModel l)
+    {
+        var text = $"{l.Input} → {l.Output}, kernel {l.KernelHeight}×{l.KernelWidth}, stride {l.StrideHeight}";
+        text += l.PadTop == l.PadLeft ? $", padding {l.PadTop}" : $", padding {l.PadTop} rows / {l.PadLeft} columns";
+        if (l.DilationHeight != 1) text += $", dilation {l.DilationHeight}";
+        if (l.Groups != 1) text += $", groups {l.Groups}";
+        if (!l.Bias) text += ", no bias";
+        return text;
+    }
+}

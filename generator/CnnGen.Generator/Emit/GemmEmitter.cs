@@ -1,0 +1,253 @@
+using System.Text;
+
+namespace CnnGen.Generator.Emit;
+
+/// <summary>How a GEMM's accumulators start: from zero, from C (accumulate), or from a bias per row or column.</summary>
+internal enum GemmInit { Zero, Accumulate, RowBias, ColumnBias }
+
+/// <summary>
+/// C[M×N] (=, +=) A[M×K]·B[K×N] with B and C row-major and A read through strides, so the same template serves
+/// W·col, Wᵀ·dY and dYᵀ·X. Vectorised over N (the columns), A broadcast: <see cref="Rows"/> × <see cref="Vectors"/>
+/// register tiles keep Rows·Vectors accumulators live across the whole reduction.
+/// Offsets and M, K may be run-time expressions; N and the strides of B and C are literals, so tails are planned here.
+/// </summary>
+internal sealed record BroadcastGemm(
+    string M, int N, string K,
+    string A, string AOffset, string ARowStride, string AColumnStride,
+    string B, string BOffset, int LdB,
+    string C, string COffset, int LdC,
+    GemmInit Init, string? Bias = null, string BiasOffset = "0");
+
+/// <summary>
+/// C[M×N] (=, +=) A[M×K]·B[N×K]ᵀ: dot products of rows, vectorised over K (a literal), in tiles of
+/// <see cref="GemmEmitter.DotRows"/> × <see cref="GemmEmitter.DotColumns"/> accumulators reduced once at the end.
+/// </summary>
+internal sealed record DotGemm(
+    string M, string N, int K,
+    string A, string AOffset, int LdA,
+    string B, string BOffset, int LdB,
+    string C, string COffset, string LdC,
+    GemmInit Init, string? Bias = null, string BiasOffset = "0");
+
+/// <summary>Emits GEMMs as shape-specialized loops, one copy per instruction set behind IsHardwareAccelerated checks.</summary>
+internal static class GemmEmitter
+{
+    // AVX2 has 16 vector registers: 4 rows × 2 vectors = 8 accumulators + 2 B loads + broadcasts.
+    // AVX-512 has 32: 6 rows × 2 vectors = 12 accumulators.
+    private static (int Rows, int Vectors) BroadcastTile(int width) => width == 16 ? (6, 2) : (4, 2);
+
+    public const int DotRows = 2;
+    public const int DotColumns = 4;
+
+    private static readonly (string Vector, int Width)[] Isas = { ("Vector512", 16), ("Vector256", 8) };
+
+    public static void Emit(SourceWriter w, BroadcastGemm g, string comment)
+    {
+        w.Line($"// {comment}");
+        w.Open("");
+        bool first = true;
+        foreach (var (vector, width) in Isas)
+        {
+            if (g.N < width) continue;
+            w.Line($"{(first ? "if" : "else if")} ({vector}.IsHardwareAccelerated)");
+            w.Line("{");
+            EmitBroadcastVector(w, g, vector, width);
+            w.Line("}");
+            first = false;
+        }
+        if (!first) w.Line("else").Line("{");
+        EmitBroadcastScalar(w, g, "0", g.N.ToString());
+        if (!first) w.Line("}");
+        w.Close();
+    }
+
+    public static void Emit(SourceWriter w, DotGemm g, string comment)
+    {
+        w.Line($"// {comment}");
+        w.Open("");
+        bool first = true;
+        foreach (var (vector, width) in Isas)
+        {
+            if (g.K < width) continue;
+            w.Line($"{(first ? "if" : "else if")} ({vector}.IsHardwareAccelerated)");
+            w.Line("{");
+            EmitDot(w, g, vector, width);
+            w.Line("}");
+            first = false;
+        }
+        if (!first) w.Line("else").Line("{");
+        EmitDot(w, g, null, 1);
+        if (!first) w.Line("}");
+        w.Close();
+    }
+
+    private static string AIndex(BroadcastGemm g, string row, string k) => $"{g.AOffset} + ({row}) * {g.ARowStride} + {k} * {g.AColumnStride}";
+
+    private static void EmitBroadcastVector(SourceWriter w, BroadcastGemm g, string vector, int width)
+    {
+        var (rows, vectors) = BroadcastTile(width);
+        string type = $"{vector}<float>";
+        int fullTile = g.N - g.N % (vectors * width);
+        int fullVector = g.N - g.N % width;
+        w.Line("int i = 0;");
+        foreach (int mr in new[] { rows, 1 })
+        {
+            w.Open(mr == 1 ? $"for (; i < {g.M}; i++)" : $"for (; i + {mr} <= {g.M}; i += {mr})");
+            if (fullTile > 0)
+            {
+                w.Open($"for (int j = 0; j < {fullTile}; j += {vectors * width})");
+                EmitBroadcastTile(w, g, vector, type, width, mr, vectors);
+                w.Close();
+            }
+            if (fullVector > fullTile)
+            {
+                w.Open($"for (int j = {fullTile}; j < {fullVector}; j += {width})");
+                EmitBroadcastTile(w, g, vector, type, width, mr, 1);
+                w.Close();
+            }
+            if (g.N > fullVector)
+            {
+                w.Line($"// the last {g.N - fullVector} column(s), scalar");
+                EmitBroadcastScalarRows(w, g, mr, fullVector.ToString(), g.N.ToString());
+            }
+            w.Close();
+        }
+    }
+
+    private static void EmitBroadcastTile(SourceWriter w, BroadcastGemm g, string vector, string type, int width, int mr, int nv)
+    {
+        for (int r = 0; r < mr; r++)
+        {
+            for (int v = 0; v < nv; v++)
+            {
+                string init = g.Init switch
+                {
+                    GemmInit.Accumulate => $"{vector}.LoadUnsafe(ref {g.C}, (nuint)({g.COffset} + (i + {r}) * {g.LdC} + j + {v * width}))",
+                    GemmInit.RowBias => $"{vector}.Create(Unsafe.Add(ref {g.Bias}, {g.BiasOffset} + i + {r}))",
+                    GemmInit.ColumnBias => $"{vector}.LoadUnsafe(ref {g.Bias}, (nuint)({g.BiasOffset} + j + {v * width}))",
+                    _ => $"{type}.Zero",
+                };
+                w.Line($"{type} c{r}{v} = {init};");
+            }
+        }
+        w.Open($"for (int k = 0; k < {g.K}; k++)");
+        for (int v = 0; v < nv; v++)
+            w.Line($"{type} b{v} = {vector}.LoadUnsafe(ref {g.B}, (nuint)({g.BOffset} + k * {g.LdB} + j + {v * width}));");
+        for (int r = 0; r < mr; r++)
+        {
+            w.Line($"{type} a{r} = {vector}.Create(Unsafe.Add(ref {g.A}, {AIndex(g, "i + " + r, "k")}));");
+            for (int v = 0; v < nv; v++)
+                w.Line($"c{r}{v} = {vector}.FusedMultiplyAdd(a{r}, b{v}, c{r}{v});");
+        }
+        w.Close();
+        for (int r = 0; r < mr; r++)
+            for (int v = 0; v < nv; v++)
+                w.Line($"c{r}{v}.StoreUnsafe(ref {g.C}, (nuint)({g.COffset} + (i + {r}) * {g.LdC} + j + {v * width}));");
+    }
+
+    private static void EmitBroadcastScalar(SourceWriter w, BroadcastGemm g, string jStart, string jEnd)
+    {
+        w.Open($"for (int i = 0; i < {g.M}; i++)");
+        EmitBroadcastScalarRows(w, g, 1, jStart, jEnd);
+        w.Close();
+    }
+
+    private static void EmitBroadcastScalarRows(SourceWriter w, BroadcastGemm g, int mr, string jStart, string jEnd)
+    {
+        w.Open($"for (int j = {jStart}; j < {jEnd}; j++)");
+        for (int r = 0; r < mr; r++)
+        {
+            string init = g.Init switch
+            {
+                GemmInit.Accumulate => $"Unsafe.Add(ref {g.C}, {g.COffset} + (i + {r}) * {g.LdC} + j)",
+                GemmInit.RowBias => $"Unsafe.Add(ref {g.Bias}, {g.BiasOffset} + i + {r})",
+                GemmInit.ColumnBias => $"Unsafe.Add(ref {g.Bias}, {g.BiasOffset} + j)",
+                _ => "0f",
+            };
+            w.Line($"float s{r} = {init};");
+        }
+        w.Open($"for (int k = 0; k < {g.K}; k++)");
+        w.Line($"float b = Unsafe.Add(ref {g.B}, {g.BOffset} + k * {g.LdB} + j);");
+        for (int r = 0; r < mr; r++)
+            w.Line($"s{r} += Unsafe.Add(ref {g.A}, {AIndex(g, "i + " + r, "k")}) * b;");
+        w.Close();
+        for (int r = 0; r < mr; r++)
+            w.Line($"Unsafe.Add(ref {g.C}, {g.COffset} + (i + {r}) * {g.LdC} + j) = s{r};");
+        w.Close();
+    }
+
+    /// <summary>Dot-product tiles; <paramref name="vector"/> null emits the scalar path.</summary>
+    private static void EmitDot(SourceWriter w, DotGemm g, string? vector, int width)
+    {
+        int rows = vector is null ? 1 : DotRows, columns = vector is null ? 1 : DotColumns;
+        w.Line("int i = 0;");
+        foreach (int mr in rows == 1 ? new[] { 1 } : new[] { rows, 1 })
+        {
+            w.Open(mr == 1 ? $"for (; i < {g.M}; i++)" : $"for (; i + {mr} <= {g.M}; i += {mr})");
+            w.Line("int j = 0;");
+            foreach (int nr in columns == 1 ? new[] { 1 } : new[] { columns, 1 })
+            {
+                w.Open(nr == 1 ? $"for (; j < {g.N}; j++)" : $"for (; j + {nr} <= {g.N}; j += {nr})");
+                EmitDotTile(w, g, vector, width, mr, nr);
+                w.Close();
+            }
+            w.Close();
+        }
+    }
+
+    private static void EmitDotTile(SourceWriter w, DotGemm g, string? vector, int width, int mr, int nr)
+    {
+        int kFull = vector is null ? 0 : g.K - g.K % width;
+        if (vector is not null)
+        {
+            string type = $"{vector}<float>";
+            for (int r = 0; r < mr; r++)
+                for (int c = 0; c < nr; c++)
+                    w.Line($"{type} acc{r}{c} = {type}.Zero;");
+            w.Open($"for (int k = 0; k < {kFull}; k += {width})");
+            for (int r = 0; r < mr; r++)
+                w.Line($"{type} a{r} = {vector}.LoadUnsafe(ref {g.A}, (nuint)({g.AOffset} + (i + {r}) * {g.LdA} + k));");
+            for (int c = 0; c < nr; c++)
+            {
+                w.Line($"{type} b{c} = {vector}.LoadUnsafe(ref {g.B}, (nuint)({g.BOffset} + (j + {c}) * {g.LdB} + k));");
+                for (int r = 0; r < mr; r++)
+                    w.Line($"acc{r}{c} = {vector}.FusedMultiplyAdd(a{r}, b{c}, acc{r}{c});");
+            }
+            w.Close();
+            for (int r = 0; r < mr; r++)
+                for (int c = 0; c < nr; c++)
+                    w.Line($"float s{r}{c} = {vector}.Sum(acc{r}{c});");
+        }
+        else
+        {
+            w.Line("float s00 = 0f;");
+        }
+        if (g.K > kFull)
+        {
+            w.Open($"for (int k = {kFull}; k < {g.K}; k++)");
+            for (int r = 0; r < mr; r++)
+                w.Line($"float a{r} = Unsafe.Add(ref {g.A}, {g.AOffset} + (i + {r}) * {g.LdA} + k);");
+            for (int c = 0; c < nr; c++)
+            {
+                w.Line($"float b{c} = Unsafe.Add(ref {g.B}, {g.BOffset} + (j + {c}) * {g.LdB} + k);");
+                for (int r = 0; r < mr; r++)
+                    w.Line($"s{r}{c} += a{r} * b{c};");
+            }
+            w.Close();
+        }
+        for (int r = 0; r < mr; r++)
+        {
+            for (int c = 0; c < nr; c++)
+            {
+                string target = $"Unsafe.Add(ref {g.C}, {g.COffset} + (i + {r}) * {g.LdC} + j + {c})";
+                w.Line(g.Init switch
+                {
+                    GemmInit.Accumulate => $"{target} += s{r}{c};",
+                    GemmInit.ColumnBias => $"{target} = s{r}{c} + Unsafe.Add(ref {g.Bias}, {g.BiasOffset} + j + {c});",
+                    GemmInit.RowBias => $"{target} = s{r}{c} + Unsafe.Add(ref {g.Bias}, {g.BiasOffset} + i + {r});",
+                    _ => $"{target} = s{r}{c};",
+                });
+            }
+        }
+    }
+}

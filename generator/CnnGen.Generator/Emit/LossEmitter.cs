@@ -1,0 +1,88 @@
+using CnnGen.Generator.Model;
+
+namespace CnnGen.Generator.Emit;
+
+/// <summary>
+/// The loss and its gradient with respect to the logits, reduced as PyTorch's defaults: cross-entropy is the mean
+/// over the batch, binary cross-entropy (on logits) and MSE the mean over batch × outputs. Sums run in double.
+/// </summary>
+internal static class LossEmitter
+{
+    public static void Emit(SourceWriter w, NetworkModel n)
+    {
+        int classes = n.Output.Length;
+        switch (n.Loss)
+        {
+            case LossKind.SoftmaxCrossEntropy:
+                w.Line("/// <summary>Softmax cross-entropy with class labels: mean over the batch of logsumexp(z) − z[label]; dz = (softmax(z) − onehot) / n.</summary>");
+                w.Open("private static float ComputeLoss(ReadOnlySpan<float> logits, ReadOnlySpan<int> labels, Span<float> gradient, int n)");
+                w.Line("double total = 0;");
+                w.Line("float scale = 1f / n;");
+                w.Open("for (int s = 0; s < n; s++)");
+                EmitLogSumExp(w, classes);
+                w.Line("total += logSumExp - z[labels[s]];");
+                w.Line($"for (int j = 0; j < {classes}; j++) g[j] = MathF.Exp(z[j] - (float)logSumExp) * scale;");
+                w.Line("g[labels[s]] -= scale;");
+                w.Close();
+                w.Line("return (float)(total / n);");
+                w.Close();
+                w.Line();
+                w.Line("/// <summary>Softmax cross-entropy with class probabilities: mean over the batch of −Σ t·log softmax(z); dz = (softmax(z)·Σt − t) / n.</summary>");
+                w.Open("private static float ComputeLoss(ReadOnlySpan<float> logits, ReadOnlySpan<float> targets, Span<float> gradient, int n)");
+                w.Line("double total = 0;");
+                w.Line("float scale = 1f / n;");
+                w.Open("for (int s = 0; s < n; s++)");
+                EmitLogSumExp(w, classes);
+                w.Line($"ReadOnlySpan<float> t = targets.Slice(s * {classes}, {classes});");
+                w.Line("float targetSum = 0f;");
+                w.Line($"for (int j = 0; j < {classes}; j++) {{ total += t[j] * (logSumExp - z[j]); targetSum += t[j]; }}");
+                w.Line($"for (int j = 0; j < {classes}; j++) g[j] = (MathF.Exp(z[j] - (float)logSumExp) * targetSum - t[j]) * scale;");
+                w.Close();
+                w.Line("return (float)(total / n);");
+                w.Close();
+                w.Line();
+                break;
+            case LossKind.BinaryCrossEntropy:
+                w.Line("/// <summary>Binary cross-entropy on logits, stable form max(z, 0) − z·t + log(1 + e^−|z|), mean over batch × outputs; dz = (σ(z) − t) / (n·outputs).</summary>");
+                w.Open("private static float ComputeLoss(ReadOnlySpan<float> logits, ReadOnlySpan<float> targets, Span<float> gradient, int n)");
+                w.Line("double total = 0;");
+                w.Line($"int count = n * {classes};");
+                w.Line("float scale = 1f / count;");
+                w.Open("for (int i = 0; i < count; i++)");
+                w.Line("float z = logits[i], t = targets[i];");
+                w.Line("total += Math.Max(z, 0.0) - (double)z * t + Math.Log(1.0 + Math.Exp(-Math.Abs((double)z)));");
+                w.Line("gradient[i] = (GeneratedSupport.Sigmoid(z) - t) * scale;");
+                w.Close();
+                w.Line("return (float)(total / count);");
+                w.Close();
+                w.Line();
+                break;
+            case LossKind.MeanSquaredError:
+                w.Line("/// <summary>Mean squared error over batch × outputs; dz = 2(z − t) / (n·outputs).</summary>");
+                w.Open("private static float ComputeLoss(ReadOnlySpan<float> logits, ReadOnlySpan<float> targets, Span<float> gradient, int n)");
+                w.Line("double total = 0;");
+                w.Line($"int count = n * {classes};");
+                w.Line("float scale = 2f / count;");
+                w.Open("for (int i = 0; i < count; i++)");
+                w.Line("float d = logits[i] - targets[i];");
+                w.Line("total += (double)d * d;");
+                w.Line("gradient[i] = d * scale;");
+                w.Close();
+                w.Line("return (float)(total / count);");
+                w.Close();
+                w.Line();
+                break;
+        }
+    }
+
+    private static void EmitLogSumExp(SourceWriter w, int classes)
+    {
+        w.Line($"ReadOnlySpan<float> z = logits.Slice(s * {classes}, {classes});");
+        w.Line($"Span<float> g = gradient.Slice(s * {classes}, {classes});");
+        w.Line("float max = z[0];");
+        w.Line($"for (int j = 1; j < {classes}; j++) max = MathF.Max(max, z[j]);");
+        w.Line("double sum = 0;");
+        w.Line($"for (int j = 0; j < {classes}; j++) sum += Math.Exp(z[j] - max);");
+        w.Line("double logSumExp = max + Math.Log(sum);");
+    }
+}

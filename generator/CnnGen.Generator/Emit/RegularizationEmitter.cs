@@ -1,0 +1,103 @@
+using CnnGen.Generator.Model;
+
+namespace CnnGen.Generator.Emit;
+
+/// <summary>Batch normalisation and dropout, whose behaviour depends on <c>Training</c>.</summary>
+internal static class RegularizationEmitter
+{
+    /// <summary>
+    /// Training: batch mean and biased variance per channel over n·H·W values (accumulated in double), running
+    /// statistics updated with the unbiased variance as PyTorch does; otherwise the running statistics.
+    /// Records x̂ for the backward pass and 1/sqrt(var + eps) in the stats buffer.
+    /// </summary>
+    public static void EmitBatchNorm(SourceWriter w, LayerModel l, int statsOffset)
+    {
+        int channels = l.Input.Channels, plane = l.Input.Height * l.Input.Width, length = l.Input.Length;
+        int weight = l.ParameterOffset, bias = l.ParameterOffset + channels;
+        int mean = l.StateOffset, variance = l.StateOffset + channels;
+        string momentum = Literals.Float(l.Momentum), epsilon = Literals.Float(l.Epsilon);
+        w.Line($"/// <summary>{l.Name} forward: {l.Input}, eps {epsilon}, momentum {momentum}. With batch statistics when <paramref name=\"training\"/> (updating the running ones), else the running statistics; x̂ goes to <paramref name=\"normalized\"/> when it is not empty.</summary>");
+        w.Open($"private void {l.Name}_Forward(ReadOnlySpan<float> x, Span<float> normalized, Span<float> y, int n, bool training)");
+        w.Line("bool record = !normalized.IsEmpty;");
+        w.Open($"for (int c = 0; c < {channels}; c++)");
+        w.Line("float mean, inverseStd;");
+        w.Open("if (training)");
+        w.Line("double sum = 0;");
+        w.Line($"for (int s = 0; s < n; s++) sum += Elementwise.Sum(x.Slice(s * {length} + c * {plane}, {plane}));");
+        w.Line($"int count = n * {plane};");
+        w.Line("double batchMean = sum / count;");
+        w.Line("double squares = 0;");
+        w.Open("for (int s = 0; s < n; s++)");
+        w.Line($"ReadOnlySpan<float> values = x.Slice(s * {length} + c * {plane}, {plane});");
+        w.Line($"for (int i = 0; i < {plane}; i++) {{ double d = values[i] - batchMean; squares += d * d; }}");
+        w.Close();
+        w.Line("double variance = squares / count;");
+        w.Line($"double unbiased = count > 1 ? squares / (count - 1) : variance;");
+        w.Line("mean = (float)batchMean;");
+        w.Line($"inverseStd = (float)(1.0 / Math.Sqrt(variance + {epsilon}));");
+        w.Line($"_state[{mean} + c] = (1f - {momentum}) * _state[{mean} + c] + {momentum} * mean;");
+        w.Line($"_state[{variance} + c] = (1f - {momentum}) * _state[{variance} + c] + {momentum} * (float)unbiased;");
+        w.Close();
+        w.Open("else");
+        w.Line($"mean = _state[{mean} + c];");
+        w.Line($"inverseStd = 1f / MathF.Sqrt(_state[{variance} + c] + {epsilon});");
+        w.Close();
+        w.Line($"_batchNormStats[{statsOffset} + c] = inverseStd;");
+        w.Line($"float gamma = _parameters[{weight} + c], beta = _parameters[{bias} + c];");
+        w.Open("for (int s = 0; s < n; s++)");
+        w.Line($"int start = s * {length} + c * {plane};");
+        w.Open($"for (int i = start; i < start + {plane}; i++)");
+        w.Line("float normal = (x[i] - mean) * inverseStd;");
+        w.Line("if (record) normalized[i] = normal;");
+        w.Line("y[i] = gamma * normal + beta;");
+        w.Close();
+        w.Close();
+        w.Close();
+        w.Close();
+        w.Line();
+
+        w.Line($"/// <summary>{l.Name} backward: dγ += Σ dy·x̂, dβ += Σ dy; in training dx = γ/σ·(dy − mean(dy) − x̂·mean(dy·x̂)), else dx = γ/σ·dy.</summary>");
+        w.Open($"private void {l.Name}_Backward(ReadOnlySpan<float> dy, ReadOnlySpan<float> normalized, Span<float> dx, int n, bool training)");
+        w.Open($"for (int c = 0; c < {channels}; c++)");
+        w.Line("double sumDy = 0, sumDyX = 0;");
+        w.Open("for (int s = 0; s < n; s++)");
+        w.Line($"int start = s * {length} + c * {plane};");
+        w.Line($"for (int i = start; i < start + {plane}; i++) {{ sumDy += dy[i]; sumDyX += (double)dy[i] * normalized[i]; }}");
+        w.Close();
+        w.Line($"_gradients[{weight} + c] += (float)sumDyX;");
+        w.Line($"_gradients[{bias} + c] += (float)sumDy;");
+        w.Line("if (dx.IsEmpty) continue;");
+        w.Line($"float scale = _parameters[{weight} + c] * _batchNormStats[{statsOffset} + c];");
+        w.Line($"int count = n * {plane};");
+        w.Line("float meanDy = training ? (float)(sumDy / count) : 0f, meanDyX = training ? (float)(sumDyX / count) : 0f;");
+        w.Open("for (int s = 0; s < n; s++)");
+        w.Line($"int start = s * {length} + c * {plane};");
+        w.Line($"for (int i = start; i < start + {plane}; i++) dx[i] = scale * (dy[i] - meanDy - normalized[i] * meanDyX);");
+        w.Close();
+        w.Close();
+        w.Close();
+        w.Line();
+    }
+
+    /// <summary>Inverted dropout: in training each element survives with probability 1 − p and is scaled by 1/(1 − p).</summary>
+    public static void EmitDropout(SourceWriter w, LayerModel l)
+    {
+        int length = l.Input.Length;
+        string p = Literals.Float(l.Probability), scale = Literals.Float(1f / (1f - l.Probability));
+        w.Line($"/// <summary>{l.Name} forward: {l.Input}, p = {p}; in training draws the mask (0 or {scale}) from the network's seeded generator, else copies.</summary>");
+        w.Open($"private void {l.Name}_Forward(ReadOnlySpan<float> x, Span<float> mask, Span<float> y, int n, bool training)");
+        w.Open("if (!training)");
+        w.Line($"x.Slice(0, n * {length}).CopyTo(y);");
+        w.Line("return;");
+        w.Close();
+        w.Line($"for (int i = 0; i < n * {length}; i++) mask[i] = _dropoutRandom.NextFloat() < {p} ? 0f : {scale};");
+        w.Line("Elementwise.Multiply(x, mask, y);");
+        w.Close();
+        w.Line();
+        w.Line($"/// <summary>{l.Name} backward: dx = dy·mask in training, else dx = dy.</summary>");
+        w.Open($"private static void {l.Name}_Backward(ReadOnlySpan<float> dy, ReadOnlySpan<float> mask, Span<float> dx, bool training)");
+        w.Line("if (training) Elementwise.Multiply(dy, mask, dx); else dy.CopyTo(dx);");
+        w.Close();
+        w.Line();
+    }
+}

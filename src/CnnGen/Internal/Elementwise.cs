@@ -1,0 +1,120 @@
+using System;
+using System.ComponentModel;
+using System.Numerics.Tensors;
+using System.Runtime.CompilerServices;
+using System.Runtime.InteropServices;
+using System.Runtime.Intrinsics;
+
+namespace CnnGen.Internal;
+
+/// <summary>
+/// Element-wise kernels (activations and their derivatives, sums) that generated networks call. They do not depend
+/// on shapes, so they live here once instead of in every generated class. Outputs may alias inputs element for element.
+/// </summary>
+[EditorBrowsable(EditorBrowsableState.Never)]
+public static class Elementwise
+{
+    /// <summary>y = max(z, 0).</summary>
+    public static void ReLU(ReadOnlySpan<float> z, Span<float> y) => TensorPrimitives.Max(z, 0f, y);
+
+    /// <summary>dz = z &gt; 0 ? dy : 0 (PyTorch's gradient at 0 is 0).</summary>
+    public static void ReLUBackward(ReadOnlySpan<float> z, ReadOnlySpan<float> dy, Span<float> dz)
+    {
+        ref float zr = ref MemoryMarshal.GetReference(z);
+        ref float dyr = ref MemoryMarshal.GetReference(dy);
+        ref float dzr = ref MemoryMarshal.GetReference(dz);
+        CheckLengths(z.Length, dy.Length, dz.Length);
+        int i = 0;
+        if (Vector256.IsHardwareAccelerated)
+        {
+            for (; i + 8 <= z.Length; i += 8)
+            {
+                var zv = Vector256.LoadUnsafe(ref zr, (nuint)i);
+                var dv = Vector256.LoadUnsafe(ref dyr, (nuint)i);
+                var mask = Vector256.GreaterThan(zv, Vector256<float>.Zero);
+                Vector256.BitwiseAnd(dv, mask).StoreUnsafe(ref dzr, (nuint)i);
+            }
+        }
+        for (; i < z.Length; i++) Unsafe.Add(ref dzr, i) = Unsafe.Add(ref zr, i) > 0f ? Unsafe.Add(ref dyr, i) : 0f;
+    }
+
+    /// <summary>y = z &gt; 0 ? z : alpha·z.</summary>
+    public static void LeakyReLU(ReadOnlySpan<float> z, Span<float> y, float alpha)
+    {
+        CheckLengths(z.Length, y.Length, y.Length);
+        for (int i = 0; i < z.Length; i++) { float v = z[i]; y[i] = v > 0f ? v : alpha * v; }
+    }
+
+    /// <summary>dz = z &gt; 0 ? dy : alpha·dy.</summary>
+    public static void LeakyReLUBackward(ReadOnlySpan<float> z, ReadOnlySpan<float> dy, Span<float> dz, float alpha)
+    {
+        CheckLengths(z.Length, dy.Length, dz.Length);
+        for (int i = 0; i < z.Length; i++) dz[i] = z[i] > 0f ? dy[i] : alpha * dy[i];
+    }
+
+    /// <summary>y = 1 / (1 + e^-z).</summary>
+    public static void Sigmoid(ReadOnlySpan<float> z, Span<float> y) => TensorPrimitives.Sigmoid(z, y);
+
+    /// <summary>dz = dy·y·(1 − y), from the output y.</summary>
+    public static void SigmoidBackward(ReadOnlySpan<float> y, ReadOnlySpan<float> dy, Span<float> dz)
+    {
+        CheckLengths(y.Length, dy.Length, dz.Length);
+        for (int i = 0; i < y.Length; i++) { float s = y[i]; dz[i] = dy[i] * s * (1f - s); }
+    }
+
+    /// <summary>y = tanh(z).</summary>
+    public static void Tanh(ReadOnlySpan<float> z, Span<float> y) => TensorPrimitives.Tanh(z, y);
+
+    /// <summary>dz = dy·(1 − y²), from the output y.</summary>
+    public static void TanhBackward(ReadOnlySpan<float> y, ReadOnlySpan<float> dy, Span<float> dz)
+    {
+        CheckLengths(y.Length, dy.Length, dz.Length);
+        for (int i = 0; i < y.Length; i++) { float t = y[i]; dz[i] = dy[i] * (1f - t * t); }
+    }
+
+    /// <summary>y = z·Φ(z), exact erf form.</summary>
+    public static void GELU(ReadOnlySpan<float> z, Span<float> y)
+    {
+        CheckLengths(z.Length, y.Length, y.Length);
+        for (int i = 0; i < z.Length; i++) y[i] = GeneratedSupport.Gelu(z[i]);
+    }
+
+    /// <summary>dz = dy·(Φ(z) + z·φ(z)).</summary>
+    public static void GELUBackward(ReadOnlySpan<float> z, ReadOnlySpan<float> dy, Span<float> dz)
+    {
+        CheckLengths(z.Length, dy.Length, dz.Length);
+        for (int i = 0; i < z.Length; i++) dz[i] = dy[i] * GeneratedSupport.GeluDerivative(z[i]);
+    }
+
+    /// <summary>y = z·sigmoid(z).</summary>
+    public static void SiLU(ReadOnlySpan<float> z, Span<float> y)
+    {
+        CheckLengths(z.Length, y.Length, y.Length);
+        for (int i = 0; i < z.Length; i++) { float v = z[i]; y[i] = v * GeneratedSupport.Sigmoid(v); }
+    }
+
+    /// <summary>dz = dy·σ(z)·(1 + z·(1 − σ(z))).</summary>
+    public static void SiLUBackward(ReadOnlySpan<float> z, ReadOnlySpan<float> dy, Span<float> dz)
+    {
+        CheckLengths(z.Length, dy.Length, dz.Length);
+        for (int i = 0; i < z.Length; i++)
+        {
+            float v = z[i], s = GeneratedSupport.Sigmoid(v);
+            dz[i] = dy[i] * s * (1f + v * (1f - s));
+        }
+    }
+
+    /// <summary>The sum of the values.</summary>
+    public static float Sum(ReadOnlySpan<float> values) => TensorPrimitives.Sum(values);
+
+    /// <summary>destination += source.</summary>
+    public static void AddTo(ReadOnlySpan<float> source, Span<float> destination) => TensorPrimitives.Add(destination, source, destination);
+
+    /// <summary>y = x·mask (dropout forward and backward).</summary>
+    public static void Multiply(ReadOnlySpan<float> x, ReadOnlySpan<float> mask, Span<float> y) => TensorPrimitives.Multiply(x, mask, y);
+
+    private static void CheckLengths(int a, int b, int c)
+    {
+        if (a != b || b != c) throw new ArgumentException($"Element-wise spans differ in length: {a}, {b}, {c}.");
+    }
+}
