@@ -1,0 +1,62 @@
+using System;
+using CnnGen.Tests.Networks;
+
+namespace CnnGen.Tests;
+
+/// <summary>After construction (and one call to let the JIT settle), the hot paths allocate nothing.</summary>
+public class AllocationTests
+{
+    private static long Measure(Action action)
+    {
+        action(); // warm-up: first-call JIT work and static initialisation
+        long before = GC.GetAllocatedBytesForCurrentThread();
+        for (int i = 0; i < 5; i++) action();
+        return GC.GetAllocatedBytesForCurrentThread() - before;
+    }
+
+    [Fact]
+    public void Predict_allocates_nothing()
+    {
+        var network = new LeNet5(1);
+        var input = new float[LeNet5.InputLength * 8];
+        var output = new float[LeNet5.OutputLength * 8];
+        Assert.Equal(0, Measure(() => network.Predict(input.AsSpan(0, LeNet5.InputLength), output.AsSpan(0, LeNet5.OutputLength))));
+        Assert.Equal(0, Measure(() => network.Predict(input, output, 8)));
+        network.Training = true;
+        Assert.Equal(0, Measure(() => network.Predict(input, output, 8)));
+    }
+
+    [Fact]
+    public void ComputeGradients_allocates_nothing_up_to_the_batch_capacity()
+    {
+        var network = new LeNet5(1);
+        int batch = LeNet5.DefaultBatchCapacity;
+        var (inputs, labels, _) = GradientCheck.Batch(network, batch, 3);
+        var inputGradients = new float[inputs.Length];
+        Assert.Equal(0, Measure(() => network.ComputeGradients(inputs, labels, batch)));
+        Assert.Equal(0, Measure(() => network.ComputeGradients(inputs, labels, batch, inputGradients)));
+    }
+
+    [Fact]
+    public void Training_mode_layers_allocate_nothing()
+    {
+        var batchNorm = new BatchNormNet(2) { Training = true };
+        var (inputs, labels, _) = GradientCheck.Batch(batchNorm, 4, 3);
+        Assert.Equal(0, Measure(() => batchNorm.ComputeGradients(inputs, labels, 4)));
+
+        var dropout = new DropoutNet(2) { Training = true };
+        var (dropInputs, _, targets) = GradientCheck.Batch(dropout, 4, 3);
+        Assert.Equal(0, Measure(() => dropout.ComputeGradients(dropInputs, targets, 4)));
+    }
+
+    [Fact]
+    public void A_larger_batch_than_the_capacity_grows_the_workspace_once()
+    {
+        var network = new StridedConvNet(1);
+        int batch = network.BatchCapacity + 3;
+        var (inputs, _, targets) = GradientCheck.Batch(network, batch, 3);
+        network.ComputeGradients(inputs, targets, batch);
+        Assert.Equal(batch, network.BatchCapacity);
+        Assert.Equal(0, Measure(() => network.ComputeGradients(inputs, targets, batch)));
+    }
+}
