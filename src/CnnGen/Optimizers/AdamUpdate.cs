@@ -55,6 +55,7 @@ internal static class AdamUpdate
         nuint length = (nuint)parameters.Length, i = 0;
         if (Lanes512.IsHardwareAccelerated) i = Run<Lanes512>(ref p, ref g, ref m, ref v, ref vMax, i, length, c);
         if (Lanes256.IsHardwareAccelerated) i = Run<Lanes256>(ref p, ref g, ref m, ref v, ref vMax, i, length, c);
+        if (Lanes128.IsHardwareAccelerated) i = Run<Lanes128>(ref p, ref g, ref m, ref v, ref vMax, i, length, c);
         Run<Lane1>(ref p, ref g, ref m, ref v, ref vMax, i, length, c);
     }
 

@@ -5,7 +5,7 @@ using System.Runtime.Intrinsics;
 namespace CnnGen.Optimizers;
 
 /// <summary>
-/// A group of float lanes (a 512- or 256-bit vector, or one float) with the few operations optimizer updates need,
+/// A group of float lanes (a 512-, 256- or 128-bit vector, or one float) with the few operations optimizer updates need,
 /// so each update rule is written once and compiled for every width.
 /// </summary>
 /// <remarks>
@@ -91,6 +91,34 @@ internal readonly struct Lanes256 : IFloatLanes<Lanes256>
     public static Lanes256 Sqrt(Lanes256 value) => new(Vector256.Sqrt(value._value));
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static Lanes256 Max(Lanes256 left, Lanes256 right) => new(Vector256.Max(left._value, right._value));
+}
+
+internal readonly struct Lanes128 : IFloatLanes<Lanes128>
+{
+    private readonly Vector128<float> _value;
+    private Lanes128(Vector128<float> value) => _value = value;
+
+    public static int Count => Vector128<float>.Count;
+    public static bool IsHardwareAccelerated => Vector128.IsHardwareAccelerated;
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Lanes128 Load(ref float source, nuint index) => new(Vector128.LoadUnsafe(ref source, index));
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static void Store(Lanes128 value, ref float destination, nuint index) => value._value.StoreUnsafe(ref destination, index);
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Lanes128 Broadcast(float value) => new(Vector128.Create(value));
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Lanes128 operator +(Lanes128 left, Lanes128 right) => new(left._value + right._value);
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Lanes128 operator *(Lanes128 left, Lanes128 right) => new(left._value * right._value);
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Lanes128 operator /(Lanes128 left, Lanes128 right) => new(left._value / right._value);
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Lanes128 MultiplyAdd(Lanes128 left, Lanes128 right, Lanes128 addend) =>
+        new(Vector128.FusedMultiplyAdd(left._value, right._value, addend._value));
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Lanes128 Sqrt(Lanes128 value) => new(Vector128.Sqrt(value._value));
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Lanes128 Max(Lanes128 left, Lanes128 right) => new(Vector128.Max(left._value, right._value));
 }
 
 /// <summary>One float: the tail after the last full vector, with the same per-lane arithmetic.</summary>

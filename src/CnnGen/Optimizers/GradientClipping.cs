@@ -48,7 +48,7 @@ public static class GradientClipping
 
     /// <summary>
     /// Σ x² in double. Element i always lands in accumulator lane i mod 16 and the lanes are added in a fixed order,
-    /// so the 512-bit, 256-bit and scalar paths give the same bits.
+    /// so the 512-, 256- and 128-bit and scalar paths give the same bits.
     /// </summary>
     private static double SumOfSquares(ReadOnlySpan<float> values)
     {
@@ -90,6 +90,23 @@ public static class GradientClipping
             b.StoreUnsafe(ref lane, 4);
             c.StoreUnsafe(ref lane, 8);
             d.StoreUnsafe(ref lane, 12);
+        }
+        else if (Vector128.IsHardwareAccelerated && length >= Lanes)
+        {
+            // Eight accumulators of two doubles each: lane j still collects the elements i with i mod 16 = j.
+            Span<Vector128<double>> sums = stackalloc Vector128<double>[Lanes / 2];
+            sums.Clear();
+            for (; i + Lanes <= length; i += Lanes)
+            {
+                for (int quarter = 0; quarter < 4; quarter++)
+                {
+                    var (lower, upper) = Vector128.Widen(Vector128.LoadUnsafe(ref x, i + (nuint)(4 * quarter)));
+                    sums[2 * quarter] = Vector128.FusedMultiplyAdd(lower, lower, sums[2 * quarter]);
+                    sums[2 * quarter + 1] = Vector128.FusedMultiplyAdd(upper, upper, sums[2 * quarter + 1]);
+                }
+            }
+            ref double lane = ref MemoryMarshal.GetReference(lanes);
+            for (int k = 0; k < sums.Length; k++) sums[k].StoreUnsafe(ref lane, (nuint)(2 * k));
         }
         for (; i < length; i++)
         {

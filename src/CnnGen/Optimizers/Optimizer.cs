@@ -148,11 +148,6 @@ public abstract class Optimizer : IStatefulOptimizer
     /// <summary>The buffer at <paramref name="index"/> in the order of the names given to the constructor.</summary>
     private protected float[] BufferAt(int index) => _buffers[index];
 
-    private protected static void RequireFinite(double value, string name)
-    {
-        if (!double.IsFinite(value)) throw new ArgumentOutOfRangeException(name, value, $"{name} must be finite.");
-    }
-
     private protected static void RequireInRange(double value, double minimum, double maximumExclusive, string name)
     {
         if (!(value >= minimum && value < maximumExclusive))

@@ -86,6 +86,7 @@ public sealed class Sgd : Optimizer
         nuint length = (nuint)parameters.Length, i = 0;
         if (Lanes512.IsHardwareAccelerated) i = Run<Lanes512>(ref p, ref g, ref b, i, length, coefficients);
         if (Lanes256.IsHardwareAccelerated) i = Run<Lanes256>(ref p, ref g, ref b, i, length, coefficients);
+        if (Lanes128.IsHardwareAccelerated) i = Run<Lanes128>(ref p, ref g, ref b, i, length, coefficients);
         Run<Lane1>(ref p, ref g, ref b, i, length, coefficients);
     }
 
