@@ -51,13 +51,11 @@ def run_optimizer(case):
 
     leaves = []
     torch_groups = []
-    frozen = []
     for g in groups:
         leaf = initial[g["offset"]:g["offset"] + g["length"]].clone().requires_grad_(True)
         leaves.append((g, leaf))
         if g.get("frozen", False):
-            frozen.append(leaf)
-            continue
+            continue  # torch never sees a frozen tensor
         torch_group = {"params": [leaf], "lr": lrs[0] * g.get("learningRateScale", 1.0)}
         if not g.get("weightDecay", True):
             torch_group["weight_decay"] = 0.0  # otherwise the optimizer's own (default or given) applies
