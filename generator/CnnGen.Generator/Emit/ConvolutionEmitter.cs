@@ -37,14 +37,62 @@ internal static class ConvolutionEmitter
         }
     }
 
+    /// <summary>
+    /// Copies (or adds) <paramref name="count"/> floats, a literal, as unrolled 8-wide vector moves. A copy ends
+    /// with one vector overlapping the previous (rewriting the same values); an add cannot, so its tail is scalar.
+    /// </summary>
+    private static void EmitCopy(SourceWriter w, string source, string sourceOffset, string target, string targetOffset, int count, bool add)
+    {
+        w.Line($"int from = {sourceOffset}, to = {targetOffset};");
+        int vectors = count / 8;
+        if (vectors > 0)
+        {
+            w.Open("if (Vector256.IsHardwareAccelerated)");
+            for (int v = 0; v < vectors; v++) EmitVector(v * 8);
+            if (count % 8 != 0 && !add) EmitVector(count - 8);
+            if (count % 8 != 0 && add) EmitScalars(vectors * 8);
+            w.Close();
+            w.Line("else");
+            w.Line("{");
+            EmitScalars(0);
+            w.Line("}");
+        }
+        else
+        {
+            EmitScalars(0);
+        }
+
+        void EmitVector(int offset)
+        {
+            string load = $"Vector256.LoadUnsafe(ref {source}, (nuint)(from + {offset}))";
+            if (add) load = $"(Vector256.LoadUnsafe(ref {target}, (nuint)(to + {offset})) + {load})";
+            w.Line($"{load}.StoreUnsafe(ref {target}, (nuint)(to + {offset}));");
+        }
+
+        void EmitScalars(int start)
+        {
+            if (count - start <= 4)
+            {
+                for (int i = start; i < count; i++)
+                    w.Line($"Unsafe.Add(ref {target}, to + {i}) {(add ? "+=" : "=")} Unsafe.Add(ref {source}, from + {i});");
+            }
+            else
+            {
+                w.Line($"for (int k = {start}; k < {count}; k++) Unsafe.Add(ref {target}, to + k) {(add ? "+=" : "=")} Unsafe.Add(ref {source}, from + k);");
+            }
+        }
+    }
+
     public static void EmitIm2Col(SourceWriter w, LayerModel l)
     {
         int plane = l.Input.Height * l.Input.Width, pixels = l.Output.Height * l.Output.Width, taps = l.KernelHeight * l.KernelWidth;
         w.Line($"/// <summary>{l.Name}: im2col of one sample, [{l.Input.Channels}×{l.Input.Height}×{l.Input.Width}] → [{l.Input.Channels * taps}×{pixels}], one row per (channel, tap); padded positions are never written and stay zero.</summary>");
         w.Open($"private static void {l.Name}_Im2Col(ReadOnlySpan<float> x, Span<float> columns)");
+        w.Line("ref float input = ref MemoryMarshal.GetReference(x);");
+        w.Line("ref float output = ref MemoryMarshal.GetReference(columns);");
         w.Open($"for (int c = 0; c < {l.Input.Channels}; c++)");
-        w.Line($"ReadOnlySpan<float> plane = x.Slice(c * {plane}, {plane});");
-        w.Line($"Span<float> rows = columns.Slice(c * {taps * pixels}, {taps * pixels});");
+        w.Line($"ref float plane = ref Unsafe.Add(ref input, c * {plane});");
+        w.Line($"ref float rows = ref Unsafe.Add(ref output, c * {taps * pixels});");
         foreach (var (tap, ky, kx, rowRange, columnRange) in Taps(l))
         {
             int dy = ky * l.DilationHeight - l.PadTop, dx = kx * l.DilationWidth - l.PadLeft;
@@ -59,12 +107,12 @@ internal static class ConvolutionEmitter
             string inputRow = $"(oy * {l.StrideHeight} + {dy}) * {l.Input.Width}";
             if (l.StrideWidth == 1)
             {
-                w.Line($"plane.Slice({inputRow} + {columnRange.Lo + dx}, {count}).CopyTo(rows.Slice({tap * pixels} + oy * {l.Output.Width} + {columnRange.Lo}, {count}));");
+                EmitCopy(w, "plane", $"{inputRow} + {columnRange.Lo + dx}", "rows", $"{tap * pixels} + oy * {l.Output.Width} + {columnRange.Lo}", count, add: false);
             }
             else
             {
                 w.Open($"for (int ox = {columnRange.Lo}; ox < {columnRange.Hi}; ox++)");
-                w.Line($"rows[{tap * pixels} + oy * {l.Output.Width} + ox] = plane[{inputRow} + ox * {l.StrideWidth} + {dx}];");
+                w.Line($"Unsafe.Add(ref rows, {tap * pixels} + oy * {l.Output.Width} + ox) = Unsafe.Add(ref plane, {inputRow} + ox * {l.StrideWidth} + {dx});");
                 w.Close();
             }
             w.Close();
@@ -80,9 +128,11 @@ internal static class ConvolutionEmitter
         w.Line($"/// <summary>{l.Name}: col2im of one sample, adds the [{l.Input.Channels * taps}×{pixels}] column gradients back into dX [{l.Input.Channels}×{l.Input.Height}×{l.Input.Width}] (cleared first).</summary>");
         w.Open($"private static void {l.Name}_Col2Im(ReadOnlySpan<float> columns, Span<float> dx)");
         w.Line("dx.Clear();");
+        w.Line("ref float input = ref MemoryMarshal.GetReference(dx);");
+        w.Line("ref float output = ref MemoryMarshal.GetReference(columns);");
         w.Open($"for (int c = 0; c < {l.Input.Channels}; c++)");
-        w.Line($"Span<float> plane = dx.Slice(c * {plane}, {plane});");
-        w.Line($"ReadOnlySpan<float> rows = columns.Slice(c * {taps * pixels}, {taps * pixels});");
+        w.Line($"ref float plane = ref Unsafe.Add(ref input, c * {plane});");
+        w.Line($"ref float rows = ref Unsafe.Add(ref output, c * {taps * pixels});");
         foreach (var (tap, ky, kx, rowRange, columnRange) in Taps(l))
         {
             if (rowRange.Hi <= rowRange.Lo || columnRange.Hi <= columnRange.Lo) continue;
@@ -93,12 +143,12 @@ internal static class ConvolutionEmitter
             string inputRow = $"(oy * {l.StrideHeight} + {dy}) * {l.Input.Width}";
             if (l.StrideWidth == 1)
             {
-                w.Line($"Elementwise.AddTo(rows.Slice({tap * pixels} + oy * {l.Output.Width} + {columnRange.Lo}, {count}), plane.Slice({inputRow} + {columnRange.Lo + dx}, {count}));");
+                EmitCopy(w, "rows", $"{tap * pixels} + oy * {l.Output.Width} + {columnRange.Lo}", "plane", $"{inputRow} + {columnRange.Lo + dx}", count, add: true);
             }
             else
             {
                 w.Open($"for (int ox = {columnRange.Lo}; ox < {columnRange.Hi}; ox++)");
-                w.Line($"plane[{inputRow} + ox * {l.StrideWidth} + {dx}] += rows[{tap * pixels} + oy * {l.Output.Width} + ox];");
+                w.Line($"Unsafe.Add(ref plane, {inputRow} + ox * {l.StrideWidth} + {dx}) += Unsafe.Add(ref rows, {tap * pixels} + oy * {l.Output.Width} + ox);");
                 w.Close();
             }
             w.Close();

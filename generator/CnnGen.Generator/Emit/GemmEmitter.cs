@@ -1,3 +1,4 @@
+using System;
 using System.Text;
 
 namespace CnnGen.Generator.Emit;
@@ -32,9 +33,40 @@ internal sealed record DotGemm(
 /// <summary>Emits GEMMs as shape-specialized loops, one copy per instruction set behind IsHardwareAccelerated checks.</summary>
 internal static class GemmEmitter
 {
-    // AVX2 has 16 vector registers: 4 rows × 2 vectors = 8 accumulators + 2 B loads + broadcasts.
-    // AVX-512 has 32: 6 rows × 2 vectors = 12 accumulators.
-    private static (int Rows, int Vectors) BroadcastTile(int width) => width == 16 ? (6, 2) : (4, 2);
+    /// <summary>
+    /// Chooses the register tile (rows × vectors) of a broadcast GEMM from its shape by a small cost model: each
+    /// k step of a tile issues rows·vectors FMAs and rows + vectors loads (broadcasts included); a core retires
+    /// 2 of each per cycle, so a tile costs max(rows·vectors, rows + vectors) / 2 cycles per k. Remainder rows and
+    /// vectors get exact smaller tiles, so the sum over all tiles is what the shape really costs. Accumulators,
+    /// B vectors and a broadcast must fit the register file (16 with AVX2, 32 with AVX-512) with one spare.
+    /// </summary>
+    internal static (int Rows, int Vectors) ChooseBroadcastTile(int? m, int n, int width)
+    {
+        int registers = width == 16 ? 32 : 16;
+        int vectors = n / width;
+        (int, int) best = (1, 1);
+        double bestCost = double.MaxValue;
+        for (int rows = 1; rows <= 8; rows++)
+        {
+            for (int nv = 1; nv <= 4; nv++)
+            {
+                if (rows * nv + nv + 2 > registers) continue;
+                double cost = 0;
+                int rowCount = m ?? 96;
+                foreach (var (tileRows, rowTiles) in new[] { (rows, rowCount / rows), (rowCount % rows, 1) })
+                {
+                    if (tileRows == 0) continue;
+                    foreach (var (tileVectors, columnTiles) in new[] { (nv, vectors / nv), (vectors % nv, 1) })
+                    {
+                        if (tileVectors == 0) continue;
+                        cost += rowTiles * columnTiles * Math.Max(tileRows * tileVectors, tileRows + tileVectors) / 2.0;
+                    }
+                }
+                if (cost < bestCost - 1e-9) { bestCost = cost; best = (rows, nv); }
+            }
+        }
+        return best;
+    }
 
     public const int DotRows = 2;
     public const int DotColumns = 4;
@@ -85,14 +117,30 @@ internal static class GemmEmitter
 
     private static void EmitBroadcastVector(SourceWriter w, BroadcastGemm g, string vector, int width)
     {
-        var (rows, vectors) = BroadcastTile(width);
+        int? m = int.TryParse(g.M, out int literal) ? literal : null;
+        var (rows, vectors) = ChooseBroadcastTile(m, g.N, width);
         string type = $"{vector}<float>";
         int fullTile = g.N - g.N % (vectors * width);
         int fullVector = g.N - g.N % width;
+        // A tail narrower than a vector: where C is only stored, recompute the last whole vector of columns
+        // (overlapping the previous tile); where C accumulates, finish with scalars.
+        bool overlapTail = g.N > fullVector && g.Init != GemmInit.Accumulate;
+        w.Line($"// register tile {rows} rows × {vectors}×{width} columns (cost model: see ChooseBroadcastTile)");
         w.Line("int i = 0;");
-        foreach (int mr in new[] { rows, 1 })
+        var rowTiles = new System.Collections.Generic.List<(int Rows, string Loop)>();
+        if (m is int rowsTotal)
         {
-            w.Open(mr == 1 ? $"for (; i < {g.M}; i++)" : $"for (; i + {mr} <= {g.M}; i += {mr})");
+            if (rowsTotal / rows > 0) rowTiles.Add((rows, $"for (; i + {rows} <= {rowsTotal}; i += {rows})"));
+            if (rowsTotal % rows > 0) rowTiles.Add((rowsTotal % rows, $"for (; i < {rowsTotal}; i += {rowsTotal % rows})"));
+        }
+        else
+        {
+            rowTiles.Add((rows, $"for (; i + {rows} <= {g.M}; i += {rows})"));
+            if (rows > 1) rowTiles.Add((1, $"for (; i < {g.M}; i++)"));
+        }
+        foreach (var (mr, loop) in rowTiles)
+        {
+            w.Open(loop);
             if (fullTile > 0)
             {
                 w.Open($"for (int j = 0; j < {fullTile}; j += {vectors * width})");
@@ -101,11 +149,19 @@ internal static class GemmEmitter
             }
             if (fullVector > fullTile)
             {
-                w.Open($"for (int j = {fullTile}; j < {fullVector}; j += {width})");
+                w.Open("");
+                w.Line($"int j = {fullTile};");
+                EmitBroadcastTile(w, g, vector, type, width, mr, (fullVector - fullTile) / width);
+                w.Close();
+            }
+            if (overlapTail)
+            {
+                w.Open("");
+                w.Line($"int j = {g.N - width}; // the last {g.N - fullVector} column(s), overlapping");
                 EmitBroadcastTile(w, g, vector, type, width, mr, 1);
                 w.Close();
             }
-            if (g.N > fullVector)
+            else if (g.N > fullVector)
             {
                 w.Line($"// the last {g.N - fullVector} column(s), scalar");
                 EmitBroadcastScalarRows(w, g, mr, fullVector.ToString(), g.N.ToString());
