@@ -36,7 +36,7 @@ internal sealed class BufferPlan
             int length = layer.Output.Length;
             maxLength = Math.Max(maxLength, length);
             PreActivation[i] = -1; Auxiliary[i] = -1; Indices[i] = -1;
-            if (layer.HasFusedActivation) { PreActivation[i] = floats; floats += length; }
+            if (layer.HasSeparateActivation) { PreActivation[i] = floats; floats += length; }
             Output[i] = floats; floats += length;
             if (layer.Kind is LayerKind.BatchNorm2D or LayerKind.Dropout) { Auxiliary[i] = floats; floats += length; }
             if (layer.Kind == LayerKind.MaxPool2D) { Indices[i] = ints; ints += length; }

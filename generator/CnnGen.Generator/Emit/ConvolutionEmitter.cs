@@ -177,8 +177,9 @@ internal static class ConvolutionEmitter
             A: "parameters", AOffset: $"{l.ParameterOffset} + {g} * {ocg * kg}", ARowStride: kg.ToString(), AColumnStride: "1",
             B: columns ? "columns" : "input", BOffset: columns ? $"{g} * {kg * pixels}" : $"s * {inLength} + {g} * {kg * pixels}", LdB: pixels,
             C: "output", COffset: $"s * {outLength} + {g} * {ocg * pixels}", LdC: pixels,
-            Init: l.Bias ? GemmInit.RowBias : GemmInit.Zero, Bias: "parameters", BiasOffset: $"{l.ParameterOffset + l.WeightLength} + {g} * {ocg}"),
-            $"Y = W·{(columns ? "col" : "X")}{(l.Bias ? " + bias" : "")}: [{ocg}×{kg}]·[{kg}×{pixels}]");
+            Init: l.Bias ? GemmInit.RowBias : GemmInit.Zero, Bias: "parameters", BiasOffset: $"{l.ParameterOffset + l.WeightLength} + {g} * {ocg}",
+            Activation: l.ReLUInKernel ? "ReLU" : null),
+            $"Y = {(l.ReLUInKernel ? "ReLU(" : "")}W·{(columns ? "col" : "X")}{(l.Bias ? " + bias" : "")}{(l.ReLUInKernel ? ")" : "")}: [{ocg}×{kg}]·[{kg}×{pixels}]");
         if (groups > 1) w.Close();
         w.Close();
         w.Close();

@@ -21,8 +21,9 @@ internal static class DenseEmitter
             A: "input", AOffset: "0", LdA: inputs,
             B: "parameters", BOffset: l.ParameterOffset.ToString(), LdB: inputs,
             C: "output", COffset: "0", LdC: outputs.ToString(),
-            Init: l.Bias ? GemmInit.ColumnBias : GemmInit.Zero, Bias: "parameters", BiasOffset: (l.ParameterOffset + l.WeightLength).ToString()),
-            $"Y = X·Wᵀ{(l.Bias ? " + b" : "")}: [n×{inputs}]·[{inputs}×{outputs}]");
+            Init: l.Bias ? GemmInit.ColumnBias : GemmInit.Zero, Bias: "parameters", BiasOffset: (l.ParameterOffset + l.WeightLength).ToString(),
+            Activation: l.ReLUInKernel ? "ReLU" : null),
+            $"Y = {(l.ReLUInKernel ? "ReLU(" : "")}X·Wᵀ{(l.Bias ? " + b" : "")}{(l.ReLUInKernel ? ")" : "")}: [n×{inputs}]·[{inputs}×{outputs}]");
         w.Close();
         w.Line();
     }

@@ -17,7 +17,7 @@ internal sealed record BroadcastGemm(
     string A, string AOffset, string ARowStride, string AColumnStride,
     string B, string BOffset, int LdB,
     string C, string COffset, int LdC,
-    GemmInit Init, string? Bias = null, string BiasOffset = "0");
+    GemmInit Init, string? Bias = null, string BiasOffset = "0", string? Activation = null);
 
 /// <summary>
 /// C[M×N] (=, +=) A[M×K]·B[N×K]ᵀ: dot products of rows, vectorised over K (a literal), in tiles of
@@ -28,7 +28,7 @@ internal sealed record DotGemm(
     string A, string AOffset, int LdA,
     string B, string BOffset, int LdB,
     string C, string COffset, string LdC,
-    GemmInit Init, string? Bias = null, string BiasOffset = "0");
+    GemmInit Init, string? Bias = null, string BiasOffset = "0", string? Activation = null);
 
 /// <summary>Emits GEMMs as shape-specialized loops, one copy per instruction set behind IsHardwareAccelerated checks.</summary>
 internal static class GemmEmitter
@@ -172,6 +172,11 @@ internal static class GemmEmitter
 
     private static void EmitBroadcastTile(SourceWriter w, BroadcastGemm g, string vector, string type, int width, int mr, int nv)
     {
+        // Row pointers into A and the column pointer into B are hoisted out of the reduction, whose index is a
+        // native integer, so the inner loop is loads, broadcasts and FMAs with constant displacements.
+        w.Line($"ref float bColumn = ref Unsafe.Add(ref {g.B}, {g.BOffset} + j);");
+        for (int r = 0; r < mr; r++)
+            w.Line($"ref float aRow{r} = ref Unsafe.Add(ref {g.A}, {g.AOffset} + (i + {r}) * {g.ARowStride});");
         for (int r = 0; r < mr; r++)
         {
             for (int v = 0; v < nv; v++)
@@ -186,20 +191,31 @@ internal static class GemmEmitter
                 w.Line($"{type} c{r}{v} = {init};");
             }
         }
-        w.Open($"for (int k = 0; k < {g.K}; k++)");
+        bool unitStride = g.AColumnStride == "1";
+        w.Open($"for (nuint k = 0; k < (nuint)({g.K}); k++)");
+        w.Line($"nuint bk = k * {g.LdB};");
+        if (!unitStride) w.Line($"nint ak = (nint)k * {g.AColumnStride};");
         for (int v = 0; v < nv; v++)
-            w.Line($"{type} b{v} = {vector}.LoadUnsafe(ref {g.B}, (nuint)({g.BOffset} + k * {g.LdB} + j + {v * width}));");
+            w.Line($"{type} b{v} = {vector}.LoadUnsafe(ref bColumn, bk + {v * width});");
         for (int r = 0; r < mr; r++)
         {
-            w.Line($"{type} a{r} = {vector}.Create(Unsafe.Add(ref {g.A}, {AIndex(g, "i + " + r, "k")}));");
+            w.Line($"{type} a{r} = {vector}.Create(Unsafe.Add(ref aRow{r}, {(unitStride ? "(nint)k" : "ak")}));");
             for (int v = 0; v < nv; v++)
                 w.Line($"c{r}{v} = {vector}.FusedMultiplyAdd(a{r}, b{v}, c{r}{v});");
         }
         w.Close();
         for (int r = 0; r < mr; r++)
             for (int v = 0; v < nv; v++)
-                w.Line($"c{r}{v}.StoreUnsafe(ref {g.C}, (nuint)({g.COffset} + (i + {r}) * {g.LdC} + j + {v * width}));");
+                w.Line($"{Epilogue(g.Activation, vector, $"c{r}{v}")}.StoreUnsafe(ref {g.C}, (nuint)({g.COffset} + (i + {r}) * {g.LdC} + j + {v * width}));");
     }
+
+    private static string Epilogue(string? activation, string? vector, string value) => activation switch
+    {
+        null => value,
+        "ReLU" when vector is null => $"MathF.Max({value}, 0f)",
+        "ReLU" => $"{vector}.Max({value}, {vector}<float>.Zero)",
+        _ => throw new InvalidOperationException("unknown epilogue " + activation),
+    };
 
     private static void EmitBroadcastScalar(SourceWriter w, BroadcastGemm g, string jStart, string jEnd)
     {
@@ -228,7 +244,7 @@ internal static class GemmEmitter
             w.Line($"s{r} += Unsafe.Add(ref {g.A}, {AIndex(g, "i + " + r, "k")}) * b;");
         w.Close();
         for (int r = 0; r < mr; r++)
-            w.Line($"Unsafe.Add(ref {g.C}, {g.COffset} + (i + {r}) * {g.LdC} + j) = s{r};");
+            w.Line($"Unsafe.Add(ref {g.C}, {g.COffset} + (i + {r}) * {g.LdC} + j) = {Epilogue(g.Activation, null, "s" + r)};");
         w.Close();
     }
 
@@ -254,25 +270,72 @@ internal static class GemmEmitter
     private static void EmitDotTile(SourceWriter w, DotGemm g, string? vector, int width, int mr, int nr)
     {
         int kFull = vector is null ? 0 : g.K - g.K % width;
+        for (int r = 0; r < mr; r++)
+            w.Line($"ref float aRow{r} = ref Unsafe.Add(ref {g.A}, {g.AOffset} + (i + {r}) * {g.LdA});");
+        for (int c = 0; c < nr; c++)
+            w.Line($"ref float bRow{c} = ref Unsafe.Add(ref {g.B}, {g.BOffset} + (j + {c}) * {g.LdB});");
+        bool reduceFour = vector is not null && nr == 4;
         if (vector is not null)
         {
             string type = $"{vector}<float>";
             for (int r = 0; r < mr; r++)
                 for (int c = 0; c < nr; c++)
                     w.Line($"{type} acc{r}{c} = {type}.Zero;");
-            w.Open($"for (int k = 0; k < {kFull}; k += {width})");
-            for (int r = 0; r < mr; r++)
-                w.Line($"{type} a{r} = {vector}.LoadUnsafe(ref {g.A}, (nuint)({g.AOffset} + (i + {r}) * {g.LdA} + k));");
-            for (int c = 0; c < nr; c++)
+            if (kFull > 0)
             {
-                w.Line($"{type} b{c} = {vector}.LoadUnsafe(ref {g.B}, (nuint)({g.BOffset} + (j + {c}) * {g.LdB} + k));");
+                w.Open($"for (nuint k = 0; k < {kFull}; k += {width})");
                 for (int r = 0; r < mr; r++)
-                    w.Line($"acc{r}{c} = {vector}.FusedMultiplyAdd(a{r}, b{c}, acc{r}{c});");
-            }
-            w.Close();
-            for (int r = 0; r < mr; r++)
+                    w.Line($"{type} a{r} = {vector}.LoadUnsafe(ref aRow{r}, k);");
                 for (int c = 0; c < nr; c++)
-                    w.Line($"float s{r}{c} = {vector}.Sum(acc{r}{c});");
+                {
+                    w.Line($"{type} b{c} = {vector}.LoadUnsafe(ref bRow{c}, k);");
+                    for (int r = 0; r < mr; r++)
+                        w.Line($"acc{r}{c} = {vector}.FusedMultiplyAdd(a{r}, b{c}, acc{r}{c});");
+                }
+                w.Close();
+            }
+            for (int r = 0; r < mr; r++)
+            {
+                if (reduceFour)
+                    w.Line($"Vector128<float> sums{r} = GeneratedSupport.SumEach(acc{r}0, acc{r}1, acc{r}2, acc{r}3);");
+                else
+                    for (int c = 0; c < nr; c++)
+                        w.Line($"float s{r}{c} = {vector}.Sum(acc{r}{c});");
+            }
+            if (reduceFour && g.K > kFull)
+            {
+                // The reduction's tail, scalar, added to the four sums as one vector.
+                for (int r = 0; r < mr; r++)
+                {
+                    w.Line($"float t{r}0 = 0f, t{r}1 = 0f, t{r}2 = 0f, t{r}3 = 0f;");
+                }
+                w.Open($"for (int k = {kFull}; k < {g.K}; k++)");
+                for (int r = 0; r < mr; r++) w.Line($"float a{r} = Unsafe.Add(ref aRow{r}, k);");
+                for (int c = 0; c < nr; c++)
+                {
+                    w.Line($"float b{c} = Unsafe.Add(ref bRow{c}, k);");
+                    for (int r = 0; r < mr; r++) w.Line($"t{r}{c} += a{r} * b{c};");
+                }
+                w.Close();
+                for (int r = 0; r < mr; r++)
+                    w.Line($"sums{r} += Vector128.Create(t{r}0, t{r}1, t{r}2, t{r}3);");
+            }
+            if (reduceFour)
+            {
+                for (int r = 0; r < mr; r++)
+                {
+                    string target = $"ref Unsafe.Add(ref {g.C}, {g.COffset} + (i + {r}) * {g.LdC} + j)";
+                    string value = g.Init switch
+                    {
+                        GemmInit.Accumulate => $"Vector128.LoadUnsafe({target}) + sums{r}",
+                        GemmInit.ColumnBias => $"sums{r} + Vector128.LoadUnsafe(ref Unsafe.Add(ref {g.Bias}, {g.BiasOffset} + j))",
+                        GemmInit.RowBias => $"sums{r} + Vector128.Create(Unsafe.Add(ref {g.Bias}, {g.BiasOffset} + i + {r}))",
+                        _ => $"sums{r}",
+                    };
+                    w.Line($"{Epilogue(g.Activation, "Vector128", "(" + value + ")")}.StoreUnsafe({target});");
+                }
+                return;
+            }
         }
         else
         {
@@ -282,10 +345,10 @@ internal static class GemmEmitter
         {
             w.Open($"for (int k = {kFull}; k < {g.K}; k++)");
             for (int r = 0; r < mr; r++)
-                w.Line($"float a{r} = Unsafe.Add(ref {g.A}, {g.AOffset} + (i + {r}) * {g.LdA} + k);");
+                w.Line($"float a{r} = Unsafe.Add(ref aRow{r}, k);");
             for (int c = 0; c < nr; c++)
             {
-                w.Line($"float b{c} = Unsafe.Add(ref {g.B}, {g.BOffset} + (j + {c}) * {g.LdB} + k);");
+                w.Line($"float b{c} = Unsafe.Add(ref bRow{c}, k);");
                 for (int r = 0; r < mr; r++)
                     w.Line($"s{r}{c} += a{r} * b{c};");
             }
@@ -296,13 +359,13 @@ internal static class GemmEmitter
             for (int c = 0; c < nr; c++)
             {
                 string target = $"Unsafe.Add(ref {g.C}, {g.COffset} + (i + {r}) * {g.LdC} + j + {c})";
-                w.Line(g.Init switch
+                string value = g.Init switch
                 {
-                    GemmInit.Accumulate => $"{target} += s{r}{c};",
-                    GemmInit.ColumnBias => $"{target} = s{r}{c} + Unsafe.Add(ref {g.Bias}, {g.BiasOffset} + j + {c});",
-                    GemmInit.RowBias => $"{target} = s{r}{c} + Unsafe.Add(ref {g.Bias}, {g.BiasOffset} + i + {r});",
-                    _ => $"{target} = s{r}{c};",
-                });
+                    GemmInit.ColumnBias => $"s{r}{c} + Unsafe.Add(ref {g.Bias}, {g.BiasOffset} + j + {c})",
+                    GemmInit.RowBias => $"s{r}{c} + Unsafe.Add(ref {g.Bias}, {g.BiasOffset} + i + {r})",
+                    _ => $"s{r}{c}",
+                };
+                w.Line(g.Init == GemmInit.Accumulate ? $"{target} += {value};" : $"{target} = {Epilogue(g.Activation, null, value)};");
             }
         }
     }

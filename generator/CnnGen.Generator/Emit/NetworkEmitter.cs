@@ -375,7 +375,7 @@ internal static class NetworkEmitter
                 case LayerKind.Conv2D:
                 case LayerKind.Dense:
                     w.Line($"{l.Name}_Forward({current}, {target}, 1);");
-                    if (l.HasFusedActivation) w.Line(ActivationCall(l.Activation, target, target, l.Alpha));
+                    if (l.HasSeparateActivation) w.Line(ActivationCall(l.Activation, target, target, l.Alpha));
                     break;
                 case LayerKind.MaxPool2D:
                     w.Line($"{l.Name}_Forward({current}, {target}, 1, default);");
@@ -420,7 +420,7 @@ internal static class NetworkEmitter
             {
                 case LayerKind.Conv2D:
                 case LayerKind.Dense:
-                    if (l.HasFusedActivation)
+                    if (l.HasSeparateActivation)
                     {
                         string z = Span("_activations", plan.PreActivation[i], l.Output.Length);
                         w.Line($"{l.Name}_Forward({x}, {z}, n);");
@@ -467,10 +467,14 @@ internal static class NetworkEmitter
             {
                 w.Open("if (!inputGradients.IsEmpty)");
             }
-            if (l.HasFusedActivation)
+            if (l.HasSeparateActivation)
             {
                 string z = Span("_activations", plan.PreActivation[i], l.Output.Length);
                 w.Line(ActivationBackwardCall(l.Activation, z, y, dy, dy, l.Alpha));
+            }
+            else if (l.ReLUInKernel)
+            {
+                w.Line($"Elementwise.ReLUBackward({y}, {dy}, {dy}); // y > 0 exactly where z > 0");
             }
             switch (l.Kind)
             {

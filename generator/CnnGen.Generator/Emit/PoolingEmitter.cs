@@ -1,3 +1,4 @@
+using System.Linq;
 using CnnGen.Generator.Model;
 
 namespace CnnGen.Generator.Emit;
@@ -16,6 +17,14 @@ internal static class PoolingEmitter
         w.Line($"/// <summary>{l.Name} forward: {l.Input} → {l.Output}, window {k}×{k}, stride {s}, padding {p}; records each maximum's index when indices is not empty.</summary>");
         w.Open($"private static void {l.Name}_Forward(ReadOnlySpan<float> x, Span<float> y, int n, Span<int> indices)");
         w.Line("bool record = !indices.IsEmpty;");
+        if (k == 2 && s == 2 && p == 0 && ow >= 4)
+        {
+            string vector = ow >= 8 ? "Vector256" : "Vector128";
+            w.Open($"if ({vector}.IsHardwareAccelerated)");
+            EmitMaxPool2x2Vector(w, l, vector, ow >= 8 ? 8 : 4);
+            w.Line("return;");
+            w.Close();
+        }
         w.Open($"for (int plane = 0; plane < n * {l.Input.Channels}; plane++)");
         w.Line($"ReadOnlySpan<float> input = x.Slice(plane * {ih * iw}, {ih * iw});");
         w.Line($"int o = plane * {oh * ow};");
@@ -56,6 +65,53 @@ internal static class PoolingEmitter
         w.Close();
         w.Close();
         w.Line();
+    }
+
+    /// <summary>
+    /// 2×2 stride-2 max pooling, <paramref name="lanes"/> outputs at a time: two input rows are loaded as vectors,
+    /// split into even and odd columns with constant shuffles, and reduced with IEEE max (NaN propagates). The winner's
+    /// index follows PyTorch's loop: the first maximum in scan order, or the last NaN if there is one. The last
+    /// group of a row overlaps the previous one when the width is not a multiple of the lanes.
+    /// </summary>
+    private static void EmitMaxPool2x2Vector(SourceWriter w, LayerModel l, string vector, int lanes)
+    {
+        int iw = l.Input.Width, ow = l.Output.Width, oh = l.Output.Height, inPlane = l.Input.Height * iw, outPlane = oh * ow;
+        string type = $"{vector}<float>", half = vector == "Vector256" ? "Vector128" : "Vector64";
+        string even = $"{vector}.Create({string.Join(", ", System.Linq.Enumerable.Range(0, lanes).Select(i => (2 * i) % lanes))})";
+        string odd = $"{vector}.Create({string.Join(", ", System.Linq.Enumerable.Range(0, lanes).Select(i => (2 * i + 1) % lanes))})";
+        string steps = $"{vector}.Create({string.Join(", ", System.Linq.Enumerable.Range(0, lanes).Select(i => 2 * i))})";
+        var starts = new System.Collections.Generic.List<int>();
+        for (int ox = 0; ox + lanes <= ow; ox += lanes) starts.Add(ox);
+        if (ow % lanes != 0) starts.Add(ow - lanes);
+        w.Line("ref float input = ref MemoryMarshal.GetReference(x);");
+        w.Line("ref float output = ref MemoryMarshal.GetReference(y);");
+        w.Line("ref int winners = ref MemoryMarshal.GetReference(indices);");
+        w.Open($"for (int plane = 0; plane < n * {l.Input.Channels}; plane++)");
+        w.Open($"for (int oy = 0; oy < {oh}; oy++)");
+        w.Line($"ref float row0 = ref Unsafe.Add(ref input, plane * {inPlane} + oy * {2 * iw});");
+        w.Line($"ref float row1 = ref Unsafe.Add(ref row0, {iw});");
+        w.Line($"int o = plane * {outPlane} + oy * {ow};");
+        foreach (int ox in starts)
+        {
+            w.Open("");
+            w.Line($"{type} e0 = Split(ref row0, {2 * ox}, {even}), o0 = Split(ref row0, {2 * ox}, {odd});");
+            w.Line($"{type} e1 = Split(ref row1, {2 * ox}, {even}), o1 = Split(ref row1, {2 * ox}, {odd});");
+            w.Line($"{type} best = {vector}.Max({vector}.Max(e0, o0), {vector}.Max(e1, o1));");
+            w.Line($"best.StoreUnsafe(ref output, (nuint)(o + {ox}));");
+            w.Open("if (record)");
+            w.Line($"{vector}<int> i00 = {vector}.Create(oy * {2 * iw} + {2 * ox}) + {steps}, i01 = i00 + {vector}<int>.One, i10 = i00 + {vector}.Create({iw}), i11 = i10 + {vector}<int>.One;");
+            w.Line($"{vector}<int> winner = {vector}.ConditionalSelect({vector}.Equals(e0, best).AsInt32(), i00, {vector}.ConditionalSelect({vector}.Equals(o0, best).AsInt32(), i01, {vector}.ConditionalSelect({vector}.Equals(e1, best).AsInt32(), i10, i11)));");
+            w.Line($"winner = {vector}.ConditionalSelect(IsNaN(o1), i11, {vector}.ConditionalSelect(IsNaN(e1), i10, {vector}.ConditionalSelect(IsNaN(o0), i01, {vector}.ConditionalSelect(IsNaN(e0), i00, winner))));");
+            w.Line($"winner.StoreUnsafe(ref winners, (nuint)(o + {ox}));");
+            w.Close();
+            w.Close();
+        }
+        w.Close();
+        w.Close();
+        w.Line();
+        w.Line($"static {type} Split(ref float row, int start, {vector}<int> pick) =>");
+        w.Line($"    {vector}.Create({vector}.Shuffle({vector}.LoadUnsafe(ref row, (nuint)start), pick).GetLower(), {vector}.Shuffle({vector}.LoadUnsafe(ref row, (nuint)(start + {lanes})), pick).GetLower());");
+        w.Line($"static {vector}<int> IsNaN({type} v) => ~{vector}.Equals(v, v).AsInt32();");
     }
 
     public static void EmitMaxBackward(SourceWriter w, LayerModel l)

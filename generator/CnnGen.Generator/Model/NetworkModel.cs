@@ -43,6 +43,15 @@ internal sealed record LayerModel(
     public int ParameterCount => WeightLength + BiasLength;
 
     public bool HasFusedActivation => Kind != LayerKind.Activation && Activation != ActivationKind.None;
+
+    /// <summary>
+    /// A fused ReLU is applied by the GEMM as it stores, and needs no pre-activation buffer: its derivative
+    /// (y &gt; 0) reads the output as well as z &gt; 0 would.
+    /// </summary>
+    public bool ReLUInKernel => Kind is LayerKind.Conv2D or LayerKind.Dense && Activation == ActivationKind.ReLU;
+
+    /// <summary>A fused activation applied after the kernel, reading z from its own buffer.</summary>
+    public bool HasSeparateActivation => HasFusedActivation && !ReLUInKernel;
 }
 
 /// <summary>A whole checked network: what the emitter needs, nothing from the compilation.</summary>

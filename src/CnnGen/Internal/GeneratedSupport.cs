@@ -2,6 +2,8 @@ using System;
 using System.ComponentModel;
 using System.Diagnostics.CodeAnalysis;
 using System.Runtime.CompilerServices;
+using System.Runtime.Intrinsics;
+using System.Runtime.Intrinsics.X86;
 
 namespace CnnGen.Internal;
 
@@ -61,4 +63,22 @@ public static class GeneratedSupport
     /// <summary>The logistic sigmoid.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static float Sigmoid(float x) => 1f / (1f + MathF.Exp(-x));
+
+    /// <summary>The sums of four vectors' elements, as one vector [Σa, Σb, Σc, Σd] (dot-product GEMM tiles).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector128<float> SumEach(Vector512<float> a, Vector512<float> b, Vector512<float> c, Vector512<float> d) =>
+        SumEach(a.GetLower() + a.GetUpper(), b.GetLower() + b.GetUpper(), c.GetLower() + c.GetUpper(), d.GetLower() + d.GetUpper());
+
+    /// <summary>The sums of four vectors' elements, as one vector [Σa, Σb, Σc, Σd] (dot-product GEMM tiles).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector128<float> SumEach(Vector256<float> a, Vector256<float> b, Vector256<float> c, Vector256<float> d)
+    {
+        Vector128<float> a4 = a.GetLower() + a.GetUpper(), b4 = b.GetLower() + b.GetUpper();
+        Vector128<float> c4 = c.GetLower() + c.GetUpper(), d4 = d.GetLower() + d.GetUpper();
+        if (Sse3.IsSupported)
+        {
+            return Sse3.HorizontalAdd(Sse3.HorizontalAdd(a4, b4), Sse3.HorizontalAdd(c4, d4));
+        }
+        return Vector128.Create(Vector128.Sum(a4), Vector128.Sum(b4), Vector128.Sum(c4), Vector128.Sum(d4));
+    }
 }

@@ -70,3 +70,11 @@ public partial class DropoutNet { }
 [AvgPool2D(2)]
 [Dense(3)]
 public partial class SmoothBatchNormNet { }
+
+[Network(1, 4, 16, Loss = Loss.MeanSquaredError)]
+[MaxPool2D(2)]
+public partial class WidePoolNet { }
+
+[Network(1, 4, 10, Loss = Loss.MeanSquaredError)]
+[MaxPool2D(2)]
+public partial class NarrowPoolNet { }
