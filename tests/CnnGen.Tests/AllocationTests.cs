@@ -6,12 +6,22 @@ namespace CnnGen.Tests;
 /// <summary>After construction (and one call to let the JIT settle), the hot paths allocate nothing.</summary>
 public class AllocationTests
 {
-    private static long Measure(Action action)
+    /// <summary>
+    /// Bytes allocated by 5 calls, the least over 4 rounds: a real allocation on the path shows in every round,
+    /// while one-off runtime work on this thread (tier-up of a method reaching its call count, on-stack
+    /// replacement) shows in one round at most.
+    /// </summary>
+    internal static long Measure(Action action)
     {
         action(); // warm-up: first-call JIT work and static initialisation
-        long before = GC.GetAllocatedBytesForCurrentThread();
-        for (int i = 0; i < 5; i++) action();
-        return GC.GetAllocatedBytesForCurrentThread() - before;
+        long least = long.MaxValue;
+        for (int round = 0; round < 4; round++)
+        {
+            long before = GC.GetAllocatedBytesForCurrentThread();
+            for (int i = 0; i < 5; i++) action();
+            least = Math.Min(least, GC.GetAllocatedBytesForCurrentThread() - before);
+        }
+        return least;
     }
 
     [Fact]
