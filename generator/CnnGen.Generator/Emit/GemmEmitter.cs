@@ -68,8 +68,10 @@ internal static class GemmEmitter
         return best;
     }
 
-    public const int DotRows = 2;
-    public const int DotColumns = 4;
+    /// <summary>Dot-product tiles: 4×4 accumulators with AVX-512's 32 registers, 2×4 with AVX2's 16.</summary>
+    private static int DotRows(int width) => width == 16 ? 4 : 2;
+
+    private const int DotColumns = 4;
 
     private static readonly (string Vector, int Width)[] Isas = { ("Vector512", 16), ("Vector256", 8) };
 
@@ -251,7 +253,7 @@ internal static class GemmEmitter
     /// <summary>Dot-product tiles; <paramref name="vector"/> null emits the scalar path.</summary>
     private static void EmitDot(SourceWriter w, DotGemm g, string? vector, int width)
     {
-        int rows = vector is null ? 1 : DotRows, columns = vector is null ? 1 : DotColumns;
+        int rows = vector is null ? 1 : DotRows(width), columns = vector is null ? 1 : DotColumns;
         w.Line("int i = 0;");
         foreach (int mr in rows == 1 ? new[] { 1 } : new[] { rows, 1 })
         {
@@ -293,6 +295,23 @@ internal static class GemmEmitter
                         w.Line($"acc{r}{c} = {vector}.FusedMultiplyAdd(a{r}, b{c}, acc{r}{c});");
                 }
                 w.Close();
+            }
+            int tail = g.K - kFull;
+            if (tail > 0 && kFull > 0)
+            {
+                w.Open("");
+                w.Line($"// the last {tail} of {g.K}: one vector ending at {g.K}, its first {width - tail} lanes (already counted) masked off");
+                w.Line($"{type} tailMask = {vector}.GreaterThanOrEqual({vector}<int>.Indices, {vector}.Create({width - tail})).AsSingle();");
+                for (int r = 0; r < mr; r++)
+                    w.Line($"{type} a{r} = {vector}.LoadUnsafe(ref aRow{r}, {g.K - width}) & tailMask;");
+                for (int c = 0; c < nr; c++)
+                {
+                    w.Line($"{type} b{c} = {vector}.LoadUnsafe(ref bRow{c}, {g.K - width});");
+                    for (int r = 0; r < mr; r++)
+                        w.Line($"acc{r}{c} = {vector}.FusedMultiplyAdd(a{r}, b{c}, acc{r}{c});");
+                }
+                w.Close();
+                kFull = g.K;
             }
             for (int r = 0; r < mr; r++)
             {
