@@ -27,6 +27,19 @@ public sealed class GeneratedCodeTests(ITestOutputHelper output)
     }
 
     [Theory]
+    [InlineData("de-DE")]
+    [InlineData("fr-FR")]
+    [InlineData("sv-SE")]
+    public void Every_feature_generates_the_same_text_under_every_culture(string cultureName)
+    {
+        // Padded, strided and dilated windows are where negative offsets appear in the generated code.
+        string Generate() => GeneratorHarness.Run(TestNetworks.EveryFeature).AssertGeneratorDidNotThrow().Source("Samples.Kitchen.EveryFeatureNet.g.cs");
+        string invariant = TestCultures.With(System.Globalization.CultureInfo.InvariantCulture, Generate);
+        string localized = TestCultures.With(TestCultures.ByName(cultureName), Generate);
+        Assert.Equal(invariant, localized);
+    }
+
+    [Theory]
     [InlineData("EveryFeature", "EveryFeatureNet")]
     [InlineData("LargeKernels", "LargeKernelNet")]
     public void No_generated_method_is_compiled_with_MinOpts(string network, string className)
