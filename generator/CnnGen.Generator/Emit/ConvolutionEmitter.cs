@@ -24,6 +24,12 @@ internal static class ConvolutionEmitter
         return lo < 0 ? (0, 0) : (lo, hi);
     }
 
+    /// <summary>
+    /// "+ 2" or "- 2". Interpolating a negative int would use the compiler's current culture, and cultures such as
+    /// sv-SE, nb-NO and fi-FI write the minus sign as U+2212, which is not C#.
+    /// </summary>
+    private static string Offset(int value) => value < 0 ? "- " + Literals.Int(-(long)value) : "+ " + Literals.Int(value);
+
     private static IEnumerable<(int Tap, int Ky, int Kx, (int Lo, int Hi) Rows, (int Lo, int Hi) Columns)> Taps(LayerModel l)
     {
         for (int ky = 0; ky < l.KernelHeight; ky++)
@@ -56,7 +62,7 @@ internal static class ConvolutionEmitter
             int count = columnRange.Hi - columnRange.Lo;
             w.Line($"// tap ({ky}, {kx}): output rows {rowRange.Lo}..{rowRange.Hi - 1}, columns {columnRange.Lo}..{columnRange.Hi - 1}");
             w.Open($"for (int oy = {rowRange.Lo}; oy < {rowRange.Hi}; oy++)");
-            string inputRow = $"(oy * {l.StrideHeight} + {dy}) * {l.Input.Width}";
+            string inputRow = $"(oy * {l.StrideHeight} {Offset(dy)}) * {l.Input.Width}";
             if (l.StrideWidth == 1)
             {
                 w.Line($"plane.Slice({inputRow} + {columnRange.Lo + dx}, {count}).CopyTo(rows.Slice({tap * pixels} + oy * {l.Output.Width} + {columnRange.Lo}, {count}));");
@@ -64,7 +70,7 @@ internal static class ConvolutionEmitter
             else
             {
                 w.Open($"for (int ox = {columnRange.Lo}; ox < {columnRange.Hi}; ox++)");
-                w.Line($"rows[{tap * pixels} + oy * {l.Output.Width} + ox] = plane[{inputRow} + ox * {l.StrideWidth} + {dx}];");
+                w.Line($"rows[{tap * pixels} + oy * {l.Output.Width} + ox] = plane[{inputRow} + ox * {l.StrideWidth} {Offset(dx)}];");
                 w.Close();
             }
             w.Close();
@@ -90,7 +96,7 @@ internal static class ConvolutionEmitter
             int count = columnRange.Hi - columnRange.Lo;
             w.Line($"// tap ({ky}, {kx})");
             w.Open($"for (int oy = {rowRange.Lo}; oy < {rowRange.Hi}; oy++)");
-            string inputRow = $"(oy * {l.StrideHeight} + {dy}) * {l.Input.Width}";
+            string inputRow = $"(oy * {l.StrideHeight} {Offset(dy)}) * {l.Input.Width}";
             if (l.StrideWidth == 1)
             {
                 w.Line($"Elementwise.AddTo(rows.Slice({tap * pixels} + oy * {l.Output.Width} + {columnRange.Lo}, {count}), plane.Slice({inputRow} + {columnRange.Lo + dx}, {count}));");
@@ -98,7 +104,7 @@ internal static class ConvolutionEmitter
             else
             {
                 w.Open($"for (int ox = {columnRange.Lo}; ox < {columnRange.Hi}; ox++)");
-                w.Line($"plane[{inputRow} + ox * {l.StrideWidth} + {dx}] += rows[{tap * pixels} + oy * {l.Output.Width} + ox];");
+                w.Line($"plane[{inputRow} + ox * {l.StrideWidth} {Offset(dx)}] += rows[{tap * pixels} + oy * {l.Output.Width} + ox];");
                 w.Close();
             }
             w.Close();
