@@ -21,12 +21,15 @@ internal static class ShapeInference
             diagnostics.Add(DiagnosticInfo.Create(DiagnosticDescriptors.NotPartial, classLocation, network.ClassName));
         if (network.IsStatic)
             diagnostics.Add(DiagnosticInfo.Create(DiagnosticDescriptors.StaticClass, classLocation, network.ClassName));
-        bool genericOuter = false, nonPartialOuter = false;
-        foreach (var outer in network.ContainingTypes) { genericOuter |= outer.IsGeneric; nonPartialOuter |= !outer.IsPartial; }
+        bool genericOuter = false;
+        foreach (var outer in network.ContainingTypes)
+        {
+            genericOuter |= outer.IsGeneric;
+            if (!outer.IsPartial)
+                diagnostics.Add(DiagnosticInfo.Create(DiagnosticDescriptors.ContainingTypeNotPartial, classLocation, network.ClassName, outer.Keyword, outer.Name));
+        }
         if (network.IsGeneric || genericOuter)
             diagnostics.Add(DiagnosticInfo.Create(DiagnosticDescriptors.Generic, classLocation, network.ClassName));
-        if (nonPartialOuter)
-            diagnostics.Add(DiagnosticInfo.Create(DiagnosticDescriptors.NotPartial, classLocation, network.ClassName + "' (or a type containing it, which must be partial too)"));
 
         foreach (var (value, what) in new[] { (network.Channels, "channel count"), (network.Height, "height"), (network.Width, "width") })
         {
