@@ -297,14 +297,14 @@ public sealed class DiagnosticTests
     public void CNN0013_dense_weights_beyond_one_array()
     {
         AssertDiagnostic(Layers("1, 1000, 1000", "[Dense(5000)]"), "CNN0013", "Dense(5000)",
-            "Network 'Net': layer 0's weight count 5000000000 exceeds 2147483647 elements, the most one .NET array holds");
+            "Network 'Net': layer 0's weight [5000×1000000] exceeds 2147483647 elements, the most one .NET array holds");
     }
 
     [Fact]
     public void CNN0013_convolution_weights_beyond_one_array()
     {
         AssertDiagnostic(Layers("50000, 1, 1", "[Conv2D(50000, 1)]"), "CNN0013", "Conv2D(50000, 1)",
-            "Network 'Net': layer 0's weight count 2500000000 exceeds 2147483647 elements, the most one .NET array holds");
+            "Network 'Net': layer 0's weight [50000×50000×1×1] exceeds 2147483647 elements, the most one .NET array holds");
     }
 
     [Fact]
@@ -319,14 +319,22 @@ public sealed class DiagnosticTests
     public void CNN0013_input_beyond_one_array()
     {
         AssertDiagnostic(Layers("3, 30000, 30000", "[GlobalAvgPool2D]", "[Dense(2)]"), "CNN0013", "Network(3, 30000, 30000)",
-            "Network 'Net': the input length 2700000000 exceeds 2147483647 elements, the most one .NET array holds");
+            "Network 'Net': the input [3×30000×30000] exceeds 2147483647 elements, the most one .NET array holds");
     }
 
     [Fact]
     public void CNN0013_layer_output_beyond_one_array()
     {
         AssertDiagnostic(Layers("1, 20000, 20000", "[Conv2D(16, 3, Padding = 1)]", "[GlobalAvgPool2D]", "[Dense(2)]"), "CNN0013", "Conv2D(16, 3, Padding = 1)",
-            "Network 'Net': layer 0's output length 6400000000 exceeds 2147483647 elements, the most one .NET array holds");
+            "Network 'Net': layer 0's output [16×20000×20000] exceeds 2147483647 elements, the most one .NET array holds");
+    }
+
+    [Fact]
+    public void CNN0013_padding_so_large_the_output_side_overflows_an_int()
+    {
+        // (1 + 2·2 000 000 000 - 1) / 1 + 1 rows: the side alone is past int.MaxValue, and must not wrap around.
+        AssertDiagnostic(Layers("1, 1, 1", "[Conv2D(1, 1, Padding = 2000000000)]", "[GlobalAvgPool2D]", "[Dense(2)]"), "CNN0013", "Conv2D(1, 1, Padding = 2000000000)",
+            "Network 'Net': layer 0's output [1×4000000001×4000000001] exceeds 2147483647 elements, the most one .NET array holds");
     }
 
     [Fact]
@@ -334,7 +342,7 @@ public sealed class DiagnosticTests
     {
         // Input (256 000 000) and output (4 000 000) fit; the 64·11·11 × 2000·2000 column matrix does not.
         AssertDiagnostic(Layers("64, 2000, 2000", "[Conv2D(1, 11, Padding = 5)]", "[GlobalAvgPool2D]", "[Dense(2)]"), "CNN0013", "Conv2D(1, 11, Padding = 5)",
-            "Network 'Net': layer 0's im2col buffer 30976000000 exceeds 2147483647 elements, the most one .NET array holds");
+            "Network 'Net': layer 0's im2col buffer [7744×4000000] exceeds 2147483647 elements, the most one .NET array holds");
     }
 
     // ---------------------------------------------------------------- reporting in general
