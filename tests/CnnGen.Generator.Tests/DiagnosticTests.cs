@@ -147,6 +147,7 @@ public sealed class DiagnosticTests
     [InlineData("[Conv2D(4, 3, -1)]", "Conv2D(4, 3, -1)", "Layer 0 (Conv2D): the kernel width is -1, but it must be at least 1")]
     [InlineData("[Conv2D(4, 3, Stride = 0)]", "Conv2D(4, 3, Stride = 0)", "Layer 0 (Conv2D): Stride is 0, but it must be at least 1")]
     [InlineData("[Conv2D(4, 3, Dilation = 0)]", "Conv2D(4, 3, Dilation = 0)", "Layer 0 (Conv2D): Dilation is 0, but it must be at least 1")]
+    [InlineData("[Conv2D(4, 3, Dilation = 2000000000)]", "Conv2D(4, 3, Dilation = 2000000000)", "Layer 0 (Conv2D): Dilation is 2000000000, but it must be at most 1073741823 for a 3×3 kernel")]
     [InlineData("[Conv2D(4, 3, Groups = -2)]", "Conv2D(4, 3, Groups = -2)", "Layer 0 (Conv2D): Groups is -2, but it must be at least 1")]
     [InlineData("[Conv2D(4, 3, Padding = -1)]", "Conv2D(4, 3, Padding = -1)", "Layer 0 (Conv2D): Padding is -1, but it must be zero or more")]
     [InlineData("[Conv2D(2, 3), Dense(0)]", "Dense(0)", "Layer 1 (Dense): the number of units is 0, but it must be at least 1")]
