@@ -68,9 +68,6 @@ internal static class GeneratorHarness
             References,
             CompilationOptions);
 
-    public static CSharpCompilation WithCompilationOptions(this CSharpCompilation compilation, Func<CSharpCompilationOptions, CSharpCompilationOptions> change) =>
-        compilation.WithOptions(change(compilation.Options));
-
     /// <summary>A driver that records every step's inputs, outputs and run reasons.</summary>
     public static GeneratorDriver CreateDriver() =>
         CSharpGeneratorDriver.Create(
