@@ -14,6 +14,11 @@ internal static class DiagnosticDescriptors
         "Network class must be partial",
         "Class '{0}' carries [Network] but is not partial: declare it 'partial class {0}' so CnnGen can add the generated members");
 
+    // The same rule as NotPartial, said of the type that lacks 'partial': the generated code re-opens every containing type.
+    public static readonly DiagnosticDescriptor ContainingTypeNotPartial = Error("CNN0001",
+        "Network class must be partial",
+        "Class '{0}' carries [Network], but its containing {1} '{2}' is not partial: declare it 'partial {1} {2}' so CnnGen can add the generated members");
+
     public static readonly DiagnosticDescriptor Generic = Error("CNN0002",
         "Network class must not be generic",
         "Class '{0}' carries [Network] but is generic (or nested in a generic type): a network has fixed shapes, so it cannot have type parameters");

@@ -24,6 +24,12 @@ internal static class ConvolutionEmitter
         return lo < 0 ? (0, 0) : (lo, hi);
     }
 
+    /// <summary>
+    /// "+ 2" or "- 2". Interpolating a negative int would use the compiler's current culture, and cultures such as
+    /// sv-SE, nb-NO and fi-FI write the minus sign as U+2212, which is not C#.
+    /// </summary>
+    private static string Offset(int value) => value < 0 ? "- " + Literals.Int(-(long)value) : "+ " + Literals.Int(value);
+
     private static IEnumerable<(int Tap, int Ky, int Kx, (int Lo, int Hi) Rows, (int Lo, int Hi) Columns)> Taps(LayerModel l)
     {
         for (int ky = 0; ky < l.KernelHeight; ky++)
@@ -104,15 +110,15 @@ internal static class ConvolutionEmitter
             int count = columnRange.Hi - columnRange.Lo;
             w.Line($"// tap ({ky}, {kx}): output rows {rowRange.Lo}..{rowRange.Hi - 1}, columns {columnRange.Lo}..{columnRange.Hi - 1}");
             w.Open($"for (int oy = {rowRange.Lo}; oy < {rowRange.Hi}; oy++)");
-            string inputRow = $"(oy * {l.StrideHeight} + {dy}) * {l.Input.Width}";
+            string inputRow = $"(oy * {l.StrideHeight} {Offset(dy)}) * {l.Input.Width}";
             if (l.StrideWidth == 1)
             {
-                EmitCopy(w, "plane", $"{inputRow} + {columnRange.Lo + dx}", "rows", $"{tap * pixels} + oy * {l.Output.Width} + {columnRange.Lo}", count, add: false);
+                EmitCopy(w, "plane", $"{inputRow} {Offset(columnRange.Lo + dx)}", "rows", $"{tap * pixels} + oy * {l.Output.Width} + {columnRange.Lo}", count, add: false);
             }
             else
             {
                 w.Open($"for (int ox = {columnRange.Lo}; ox < {columnRange.Hi}; ox++)");
-                w.Line($"Unsafe.Add(ref rows, {tap * pixels} + oy * {l.Output.Width} + ox) = Unsafe.Add(ref plane, {inputRow} + ox * {l.StrideWidth} + {dx});");
+                w.Line($"Unsafe.Add(ref rows, {tap * pixels} + oy * {l.Output.Width} + ox) = Unsafe.Add(ref plane, {inputRow} + ox * {l.StrideWidth} {Offset(dx)});");
                 w.Close();
             }
             w.Close();
@@ -140,15 +146,15 @@ internal static class ConvolutionEmitter
             int count = columnRange.Hi - columnRange.Lo;
             w.Line($"// tap ({ky}, {kx})");
             w.Open($"for (int oy = {rowRange.Lo}; oy < {rowRange.Hi}; oy++)");
-            string inputRow = $"(oy * {l.StrideHeight} + {dy}) * {l.Input.Width}";
+            string inputRow = $"(oy * {l.StrideHeight} {Offset(dy)}) * {l.Input.Width}";
             if (l.StrideWidth == 1)
             {
-                EmitCopy(w, "rows", $"{tap * pixels} + oy * {l.Output.Width} + {columnRange.Lo}", "plane", $"{inputRow} + {columnRange.Lo + dx}", count, add: true);
+                EmitCopy(w, "rows", $"{tap * pixels} + oy * {l.Output.Width} + {columnRange.Lo}", "plane", $"{inputRow} {Offset(columnRange.Lo + dx)}", count, add: true);
             }
             else
             {
                 w.Open($"for (int ox = {columnRange.Lo}; ox < {columnRange.Hi}; ox++)");
-                w.Line($"Unsafe.Add(ref plane, {inputRow} + ox * {l.StrideWidth} + {dx}) += Unsafe.Add(ref rows, {tap * pixels} + oy * {l.Output.Width} + ox);");
+                w.Line($"Unsafe.Add(ref plane, {inputRow} + ox * {l.StrideWidth} {Offset(dx)}) += Unsafe.Add(ref rows, {tap * pixels} + oy * {l.Output.Width} + ox);");
                 w.Close();
             }
             w.Close();

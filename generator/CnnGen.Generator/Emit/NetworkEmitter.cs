@@ -311,6 +311,12 @@ internal static class NetworkEmitter
             w.Line(labels
                 ? "/// <summary>Forward and backward pass with integer class labels: fills <see cref=\"Gradients\"/> with the gradient of the mean loss and returns that loss.</summary>"
                 : "/// <summary>Forward and backward pass with float targets [batchSize × OutputLength] (regression or multi-label targets, or class probabilities for cross-entropy): fills <see cref=\"Gradients\"/> and returns the mean loss.</summary>");
+            // Every parameter gets a tag: one <param> makes the compiler require all (CS1573 in projects that build XML docs).
+            w.Line("/// <param name=\"inputs\">batchSize samples (NCHW), one after another: [batchSize × InputLength].</param>");
+            w.Line(labels
+                ? "/// <param name=\"labels\">The class index of each sample, in [0, OutputLength).</param>"
+                : "/// <param name=\"targets\">The target of each sample: [batchSize × OutputLength].</param>");
+            w.Line("/// <param name=\"batchSize\">Samples in the batch, at least 1.</param>");
             w.Line("/// <param name=\"inputGradients\">When not empty, receives dLoss/dInput [batchSize × InputLength] (saliency maps, adversarial examples).</param>");
             w.Line("/// <remarks>Allocates nothing for batches up to <see cref=\"BatchCapacity\"/>. Not thread-safe. Invalid arguments throw before anything changes.</remarks>");
             w.Open($"public float ComputeGradients(ReadOnlySpan<float> inputs, {targetType}, int batchSize, Span<float> inputGradients = default)");

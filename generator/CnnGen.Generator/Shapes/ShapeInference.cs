@@ -21,12 +21,15 @@ internal static class ShapeInference
             diagnostics.Add(DiagnosticInfo.Create(DiagnosticDescriptors.NotPartial, classLocation, network.ClassName));
         if (network.IsStatic)
             diagnostics.Add(DiagnosticInfo.Create(DiagnosticDescriptors.StaticClass, classLocation, network.ClassName));
-        bool genericOuter = false, nonPartialOuter = false;
-        foreach (var outer in network.ContainingTypes) { genericOuter |= outer.IsGeneric; nonPartialOuter |= !outer.IsPartial; }
+        bool genericOuter = false;
+        foreach (var outer in network.ContainingTypes)
+        {
+            genericOuter |= outer.IsGeneric;
+            if (!outer.IsPartial)
+                diagnostics.Add(DiagnosticInfo.Create(DiagnosticDescriptors.ContainingTypeNotPartial, classLocation, network.ClassName, outer.Keyword, outer.Name));
+        }
         if (network.IsGeneric || genericOuter)
             diagnostics.Add(DiagnosticInfo.Create(DiagnosticDescriptors.Generic, classLocation, network.ClassName));
-        if (nonPartialOuter)
-            diagnostics.Add(DiagnosticInfo.Create(DiagnosticDescriptors.NotPartial, classLocation, network.ClassName + "' (or a type containing it, which must be partial too)"));
 
         foreach (var (value, what) in new[] { (network.Channels, "channel count"), (network.Height, "height"), (network.Width, "width") })
         {
@@ -35,6 +38,9 @@ internal static class ShapeInference
         }
         if (network.Layers.Count == 0)
             diagnostics.Add(DiagnosticInfo.Create(DiagnosticDescriptors.EmptyNetwork, network.NetworkLocation ?? classLocation, network.ClassName));
+        if (diagnostics.Count == 0 && (double)network.Channels * network.Height * network.Width > int.MaxValue)
+            diagnostics.Add(DiagnosticInfo.Create(DiagnosticDescriptors.NetworkTooLarge, network.NetworkLocation, network.ClassName,
+                $"the input [{network.Channels}×{network.Height}×{network.Width}]", int.MaxValue));
         if (diagnostics.Count > 0) return (null, diagnostics.ToEquatableArray());
 
         var input = new TensorShape(network.Channels, network.Height, network.Width, IsFlat: false);
@@ -47,7 +53,7 @@ internal static class ShapeInference
         for (int i = 0; i < network.Layers.Count; i++)
         {
             var declaration = network.Layers[i];
-            var context = new LayerContext(i, declaration, diagnostics);
+            var context = new LayerContext(network.ClassName, i, declaration, diagnostics);
             var layer = InferLayer(context, shape, ref torchIndex, ref receptiveField, ref jump, Math.Max(network.Height, network.Width));
             if (layer is null || context.Failed) { failed = true; break; }
             layer = layer with { ParameterOffset = (int)Math.Min(parameterOffset, int.MaxValue), StateOffset = (int)Math.Min(stateOffset, int.MaxValue) };
@@ -85,7 +91,7 @@ internal static class ShapeInference
     }
 
     /// <summary>Collects one layer's diagnostics, each located on its attribute and naming the layer.</summary>
-    private sealed class LayerContext(int index, LayerDeclaration declaration, List<DiagnosticInfo> diagnostics)
+    private sealed class LayerContext(string network, int index, LayerDeclaration declaration, List<DiagnosticInfo> diagnostics)
     {
         public int Index { get; } = index;
         public LayerDeclaration Declaration { get; } = declaration;
@@ -101,6 +107,19 @@ internal static class ShapeInference
         {
             if (value < minimum)
                 Report(DiagnosticDescriptors.NonPositiveSize, Index, Declaration.AttributeName, what, value, minimum == 0 ? "zero or more" : "at least " + minimum);
+        }
+
+        /// <summary>
+        /// Reports CNN0013 when a buffer of this shape would not fit one .NET array (every buffer is one). The product is
+        /// taken in double, which cannot overflow, so an absurd size is reported instead of wrapping around.
+        /// </summary>
+        public bool RequireArray(string what, params long[] shape)
+        {
+            double elements = 1;
+            foreach (long extent in shape) elements *= extent;
+            if (elements <= int.MaxValue) return true;
+            Report(DiagnosticDescriptors.NetworkTooLarge, network, $"layer {Index}'s {what} [{string.Join("×", shape)}]", int.MaxValue);
+            return false;
         }
 
         public void RequireSpatial(TensorShape input)
@@ -146,12 +165,8 @@ internal static class ShapeInference
                 int index = torchIndex++;
                 if (d.Activation != ActivationKind.None) torchIndex++;
                 receptiveField = inputExtent;
+                if (!context.RequireArray("weight", d.Size, input.Length)) return null;
                 long weights = (long)input.Length * d.Size;
-                if (weights > int.MaxValue)
-                {
-                    context.Report(DiagnosticDescriptors.NetworkTooLarge, context.Declaration.AttributeName, $"layer {context.Index}'s weight count {weights}", int.MaxValue);
-                    return null;
-                }
                 return layer with
                 {
                     Output = new TensorShape(d.Size, 1, 1, IsFlat: true), Bias = d.Bias, TorchIndex = index,
@@ -208,6 +223,13 @@ internal static class ShapeInference
             context.Report(DiagnosticDescriptors.GroupsMismatch, context.Index, $"the {d.Size} output", d.Groups);
         if (context.Failed) return null;
 
+        // The dilated extent, and the paddings and offsets derived from it, are ints: bound the dilation so it fits.
+        if ((long)d.Dilation * (Math.Max(d.KernelHeight, d.KernelWidth) - 1) + 1 > int.MaxValue)
+        {
+            context.Report(DiagnosticDescriptors.NonPositiveSize, context.Index, "Conv2D", "Dilation", d.Dilation,
+                $"at most {(int.MaxValue - 1) / (Math.Max(d.KernelHeight, d.KernelWidth) - 1)} for a {d.KernelHeight}×{d.KernelWidth} kernel");
+            return null;
+        }
         int extentH = d.Dilation * (d.KernelHeight - 1) + 1, extentW = d.Dilation * (d.KernelWidth - 1) + 1;
         int padTop, padBottom, padLeft, padRight;
         switch (d.PaddingMode)
@@ -231,8 +253,12 @@ internal static class ShapeInference
                 $"{extentH}×{extentW}", $"{input.Height}×{input.Width}", padding);
             return null;
         }
-        int outH = (int)(spanH / d.Stride) + 1, outW = (int)(spanW / d.Stride) + 1;
+        long outH = spanH / d.Stride + 1, outW = spanW / d.Stride + 1;
         int inPerGroup = input.Channels / d.Groups;
+        if (!context.RequireArray("weight", d.Size, inPerGroup, d.KernelHeight, d.KernelWidth) ||
+            !context.RequireArray("output", d.Size, outH, outW) ||
+            !context.RequireArray("im2col buffer", (long)input.Channels * d.KernelHeight * d.KernelWidth, outH * outW))
+            return null;
         long weights = (long)d.Size * inPerGroup * d.KernelHeight * d.KernelWidth;
         long macs = weights * outH * outW;
         int index = torchIndex++;
@@ -241,7 +267,7 @@ internal static class ShapeInference
         jump *= d.Stride;
         return layer with
         {
-            Output = new TensorShape(d.Size, outH, outW, IsFlat: false),
+            Output = new TensorShape(d.Size, (int)outH, (int)outW, IsFlat: false),
             KernelHeight = d.KernelHeight, KernelWidth = d.KernelWidth, StrideHeight = d.Stride, StrideWidth = d.Stride,
             PadTop = padTop, PadLeft = padLeft, DilationHeight = d.Dilation, DilationWidth = d.Dilation, Groups = d.Groups,
             Bias = d.Bias, TorchIndex = index, WeightLength = (int)weights, BiasLength = d.Bias ? d.Size : 0,

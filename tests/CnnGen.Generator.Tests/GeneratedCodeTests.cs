@@ -1,0 +1,135 @@
+using System.Linq;
+using CnnGen.Generator.Tests.Infrastructure;
+using Microsoft.CodeAnalysis;
+using Microsoft.CodeAnalysis.CSharp;
+using Xunit.Abstractions;
+
+namespace CnnGen.Generator.Tests;
+
+/// <summary>
+/// The generated code as a user's build sees it: a network using every feature compiles in a project that does not
+/// allow unsafe code, under every containing-type kind, and no generated method is so large that the JIT stops
+/// optimising it.
+/// </summary>
+public sealed class GeneratedCodeTests(ITestOutputHelper output)
+{
+    [Fact]
+    public void Every_feature_compiles_and_emits_without_unsafe_code()
+    {
+        var run = GeneratorHarness.Run(TestNetworks.EveryFeature).AssertGeneratorDidNotThrow();
+        Assert.Empty(run.GeneratorDiagnostics);
+        Assert.False(((CSharpCompilationOptions)run.OutputCompilation.Options).AllowUnsafe);
+        run.AssertGeneratedCodeCompilesCleanly();
+        // Emitting (not just binding) proves there is no emit-time error either, e.g. an unsafe construct the binder let through.
+        var emit = run.OutputCompilation.Emit(System.IO.Stream.Null);
+        Assert.True(emit.Success, string.Join("\n", emit.Diagnostics));
+        Assert.DoesNotContain("unsafe ", run.Source("Samples.Kitchen.EveryFeatureNet.g.cs"));
+    }
+
+    [Theory]
+    [InlineData("de-DE")]
+    [InlineData("fr-FR")]
+    [InlineData("sv-SE")]
+    public void Every_feature_generates_the_same_text_under_every_culture(string cultureName)
+    {
+        // Padded, strided and dilated windows are where negative offsets appear in the generated code.
+        string Generate() => GeneratorHarness.Run(TestNetworks.EveryFeature).AssertGeneratorDidNotThrow().Source("Samples.Kitchen.EveryFeatureNet.g.cs");
+        string invariant = TestCultures.With(System.Globalization.CultureInfo.InvariantCulture, Generate);
+        string localized = TestCultures.With(TestCultures.ByName(cultureName), Generate);
+        Assert.Equal(invariant, localized);
+    }
+
+    [Theory]
+    [InlineData("EveryFeature", "EveryFeatureNet")]
+    [InlineData("LargeKernels", "LargeKernelNet")]
+    public void No_generated_method_is_compiled_with_MinOpts(string network, string className)
+    {
+        string source = network == "EveryFeature" ? TestNetworks.EveryFeature : LargeKernels;
+        var run = GeneratorHarness.Run(source).AssertGeneratorDidNotThrow();
+        Assert.Empty(run.GeneratorDiagnostics);
+        var sizes = MethodSize.Measure(run.OutputCompilation, className);
+        Assert.NotEmpty(sizes);
+
+        foreach (var size in sizes.OrderByDescending(s => s.ILBytes).Take(5)) output.WriteLine(size.ToString());
+        var longest = sizes.MaxBy(s => s.SourceLines)!;
+        output.WriteLine($"longest method in source: {longest.Name}, {longest.SourceLines} lines");
+
+        // Lines are what a reviewer sees, so bound them too. In tap-unrolled code one line is about 0.75 basic blocks and
+        // 10-15 IL bytes (a 21×21 kernel measured 3536 lines, 2650 blocks: past the JIT's 2000), so 1500 lines is about
+        // half the block limit: generous for any layer today (the 11×11 stem below is under 1000), not for runaway unrolling.
+        Assert.True(longest.SourceLines <= 1500, $"{longest.Name} is {longest.SourceLines} lines long (bound: 1500).");
+
+        // The JIT's own limits are the bound: a method past any of them is compiled with minimal optimisation.
+        var tooLarge = sizes.Where(s => s.MinOptsReason() is not null).ToList();
+        Assert.True(tooLarge.Count == 0, "Methods the JIT would compile with MinOpts:\n" +
+            string.Join("\n", tooLarge.Select(s => $"{s} ({s.MinOptsReason()})")));
+        // And a margin for growth: half of each limit. A method near a limit today would pass it after a small
+        // change to the emitter (a wider register tile, one more unrolled tap), which is what this test is here to catch.
+        var nearLimit = sizes.Where(s => s.ILBytes > MethodSize.MinOptsILBytes / 2 || s.Instructions > MethodSize.MinOptsInstructions / 2 ||
+                                         s.BasicBlocks > MethodSize.MinOptsBasicBlocks / 2 || s.LocalsAndArguments > MethodSize.MinOptsLocals / 2 ||
+                                         s.LocalReferences > MethodSize.MinOptsLocalReferences / 2).ToList();
+        Assert.True(nearLimit.Count == 0, "Methods within a factor of 2 of the JIT's MinOpts limits:\n" + string.Join("\n", nearLimit));
+    }
+
+    /// <summary>Big kernels are where unrolling taps grows methods: AlexNet's 11×11 stride-4 stem and a 7×7 ResNet stem.</summary>
+    private const string LargeKernels = """
+        using CnnGen;
+
+        namespace Samples;
+
+        [Network(3, 67, 67)]
+        [Conv2D(16, 11, Stride = 4, Padding = 2, Activation = Activation.ReLU)]
+        [MaxPool2D(3, Stride = 2)]
+        [Conv2D(32, 7, Padding = 3, Activation = Activation.ReLU)]
+        [Conv2D(8, 5, PaddingMode = PaddingMode.Same)]
+        [GlobalAvgPool2D]
+        [Dense(10)]
+        public partial class LargeKernelNet { }
+        """;
+
+    [Fact]
+    public void Generated_code_compiles_inside_every_kind_of_containing_type()
+    {
+        // One compilation for all kinds (each compilation binds the runtime afresh, which is most of a test's time).
+        var containers = new[]
+        {
+            ("partial class", "InClass"), ("partial struct", "InStruct"), ("partial record", "InRecord"),
+            ("partial record struct", "InRecordStruct"), ("static partial class", "InStaticClass"), ("partial interface", "InInterface"),
+        };
+        string source = "using CnnGen;\n\nnamespace Samples;\n" + string.Concat(containers.Select(c => $$"""
+
+            public {{c.Item1}} {{c.Item2}}
+            {
+                public partial class Middle
+                {
+                    [Network(1, 6, 6, Loss = Loss.MeanSquaredError)]
+                    [Conv2D(2, 3)]
+                    [Dense(2)]
+                    internal partial class Net { }
+                }
+            }
+
+            """));
+        var run = GeneratorHarness.Run(source).AssertGeneratorDidNotThrow();
+        Assert.Empty(run.GeneratorDiagnostics);
+        Assert.Equal(containers.Select(c => $"Samples.{c.Item2}.Middle.Net.g.cs").Order(), run.Sources.Select(s => s.HintName).Order());
+        run.AssertGeneratedCodeCompilesCleanly();
+    }
+
+    [Fact]
+    public void Layers_split_over_partial_declarations_are_ordered_by_file_then_position()
+    {
+        // The documented order for a class declared in several files: by file path, then position in the file.
+        var compilation = GeneratorHarness.CreateCompilation(
+            ("B.cs", "using CnnGen;\nnamespace Samples;\n[Dense(3)]\npublic partial class Split { }"),
+            ("A.cs", "using CnnGen;\nnamespace Samples;\n[Network(1, 6, 6)]\n[Conv2D(2, 3)]\n[MaxPool2D(2)]\npublic partial class Split { }"));
+        var run = GeneratorHarness.Run(compilation).AssertGeneratorDidNotThrow();
+        Assert.Empty(run.GeneratorDiagnostics);
+        string text = run.Source("Samples.Split.g.cs");
+        // The description lists the layers in order, as LayerInfo(index, kind, ...).
+        var kinds = System.Text.RegularExpressions.Regex.Matches(text, @"new global::CnnGen\.LayerInfo\((\d+), ""(\w+)""")
+            .Select(m => m.Groups[1].Value + " " + m.Groups[2].Value);
+        Assert.Equal(new[] { "0 Conv2D", "1 MaxPool2D", "2 Dense" }, kinds);
+        run.AssertGeneratedCodeCompilesCleanly();
+    }
+}
