@@ -49,5 +49,15 @@ public sealed class NetworkGenerator : IIncrementalGenerator
         {
             foreach (var diagnostic in list) spc.ReportDiagnostic(diagnostic.ToDiagnostic());
         });
+
+        // Layer attributes on a class without [Network]: one pipeline per attribute kind, each cheap.
+        foreach (string layerAttribute in OrphanLayers.LayerAttributeNames)
+        {
+            var orphans = context.SyntaxProvider
+                .ForAttributeWithMetadataName(layerAttribute, static (node, _) => node is ClassDeclarationSyntax, OrphanLayers.Check)
+                .Where(static diagnostic => diagnostic is not null)
+                .WithTrackingName(TrackingNames.OrphanLayers);
+            context.RegisterSourceOutput(orphans, static (spc, diagnostic) => spc.ReportDiagnostic(diagnostic!.ToDiagnostic()));
+        }
     }
 }

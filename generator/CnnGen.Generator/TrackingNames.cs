@@ -7,4 +7,5 @@ internal static class TrackingNames
     public const string Analysis = nameof(Analysis);
     public const string Models = nameof(Models);
     public const string Diagnostics = nameof(Diagnostics);
+    public const string OrphanLayers = nameof(OrphanLayers);
 }

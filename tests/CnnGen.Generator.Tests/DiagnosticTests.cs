@@ -7,7 +7,7 @@ using Microsoft.CodeAnalysis.Text;
 namespace CnnGen.Generator.Tests;
 
 /// <summary>
-/// One test per diagnostic CNN0001–CNN0017: its id, its exact location (the offending attribute, or the class name
+/// One test per diagnostic CNN0001–CNN0019: its id, its exact location (the offending attribute, or the class name
 /// for class-level problems), its full message, and that the generator then emits nothing for the class (never
 /// broken code) and does not throw.
 /// </summary>
@@ -115,6 +115,38 @@ public sealed class DiagnosticTests
     {
         AssertDiagnostic(Source("[Network(1, 4, 4)]\n[Dense(2)]", "public static partial class Net { }"), "CNN0017", "Net",
             "Class 'Net' carries [Network] but is static: a network holds its parameters in an instance");
+    }
+
+    [Theory]
+    [InlineData("public int Parameters;", "Parameters", "field", "Parameters")]
+    [InlineData("public void Predict(System.ReadOnlySpan<float> x, System.Span<float> y) { }", "public void Predict(System.ReadOnlySpan<float> x, System.Span<float> y) { }", "method", "Predict")]
+    [InlineData("public Net(int size) { }", "public Net(int size) { }", "constructor taking one int (the generated constructor takes the seed)", ".ctor")]
+    [InlineData("private void Layer0_Dense_Forward() { }", "private void Layer0_Dense_Forward() { }", "method", "Layer0_Dense_Forward")]
+    public void CNN0018_user_member_with_a_generated_name(string member, string locatedText, string kind, string name)
+    {
+        AssertDiagnostic(Source("[Network(1, 4, 4)]\n[Dense(2)]", "public partial class Net { " + member + " }"), "CNN0018", locatedText,
+            $"The {kind} '{name}' of network 'Net' has a name the generated code declares; rename it");
+    }
+
+    [Fact]
+    public void CNN0018_other_overloads_and_names_are_fine()
+    {
+        var run = GeneratorHarness.Run(Source("[Network(1, 4, 4)]\n[Dense(2)]",
+            "public partial class Net { public void Predict(string path) { } public Net(string name) : this(0) { } public int Layers; }"))
+            .AssertGeneratorDidNotThrow();
+        Assert.Empty(run.GeneratorDiagnostics);
+        Assert.Single(run.Sources);
+    }
+
+    [Fact]
+    public void CNN0019_layers_without_network()
+    {
+        string source = Source("[Conv2D(4, 3)]\n[Dense(2)]");
+        var run = GeneratorHarness.Run(source).AssertGeneratorDidNotThrow();
+        Assert.Empty(run.Sources);
+        var diagnostic = Assert.Single(run.GeneratorDiagnostics);
+        AssertIs(diagnostic, source, "CNN0019", "Conv2D(4, 3)",
+            "Class 'Net' has layer attributes but no [Network(channels, height, width)]: nothing is generated for it");
     }
 
     // ---------------------------------------------------------------- the input
@@ -386,7 +418,7 @@ public sealed class DiagnosticTests
             .Select(f => (DiagnosticDescriptor)f.GetValue(null)!)
             .ToList();
         var ids = descriptors.Select(d => d.Id).Distinct().Order().ToList();
-        Assert.Equal(Enumerable.Range(1, 17).Select(i => $"CNN{i:0000}"), ids);
+        Assert.Equal(Enumerable.Range(1, 19).Select(i => $"CNN{i:0000}"), ids);
         Assert.All(descriptors, d => Assert.Equal(DiagnosticSeverity.Error, d.DefaultSeverity));
         Assert.All(descriptors, d => Assert.True(d.IsEnabledByDefault));
 

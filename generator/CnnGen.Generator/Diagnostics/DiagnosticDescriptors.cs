@@ -82,4 +82,12 @@ internal static class DiagnosticDescriptors
     public static readonly DiagnosticDescriptor StaticClass = Error("CNN0017",
         "Network class must not be static",
         "Class '{0}' carries [Network] but is static: a network holds its parameters in an instance");
+
+    public static readonly DiagnosticDescriptor MemberConflict = Error("CNN0018",
+        "Member name taken by the generated code",
+        "The {0} '{1}' of network '{2}' has a name the generated code declares; rename it");
+
+    public static readonly DiagnosticDescriptor LayerWithoutNetwork = Error("CNN0019",
+        "Layer attribute without [Network]",
+        "Class '{0}' has layer attributes but no [Network(channels, height, width)]: nothing is generated for it");
 }

@@ -45,7 +45,11 @@ internal sealed record NetworkDeclaration(
     LossKind Loss,
     LocationInfo? ClassLocation,
     LocationInfo? NetworkLocation,
-    EquatableArray<LayerDeclaration> Layers);
+    EquatableArray<LayerDeclaration> Layers,
+    EquatableArray<ConflictingMember> Conflicts);
+
+/// <summary>A member the user declared under a name (and signature) the generated code needs.</summary>
+internal sealed record ConflictingMember(string Name, string Kind, LocationInfo? Location);
 
 /// <summary>A type that encloses the network class (the generated code re-declares it as partial).</summary>
 internal sealed record ContainingType(string Keyword, string Name, bool IsPartial, bool IsGeneric);

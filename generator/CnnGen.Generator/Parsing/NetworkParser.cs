@@ -59,7 +59,8 @@ internal static class NetworkParser
             Loss: (LossKind)Named(network, "Loss", 0),
             ClassLocation: LocationInfo.From(syntax.Identifier),
             NetworkLocation: LocationInfo.From(network.ApplicationSyntaxReference?.GetSyntax(cancellationToken)),
-            Layers: ordered);
+            Layers: ordered,
+            Conflicts: GeneratedNames.Conflicts(type, cancellationToken));
     }
 
     private static LayerDeclaration? ParseLayer(AttributeData attribute, LocationInfo? location)

@@ -41,6 +41,8 @@ internal static class ShapeInference
         if (diagnostics.Count == 0 && (double)network.Channels * network.Height * network.Width > int.MaxValue)
             diagnostics.Add(DiagnosticInfo.Create(DiagnosticDescriptors.NetworkTooLarge, network.NetworkLocation, network.ClassName,
                 $"the input [{network.Channels}×{network.Height}×{network.Width}]", int.MaxValue));
+        foreach (var conflict in network.Conflicts)
+            diagnostics.Add(DiagnosticInfo.Create(DiagnosticDescriptors.MemberConflict, conflict.Location ?? classLocation, conflict.Kind, conflict.Name, network.ClassName));
         if (diagnostics.Count > 0) return (null, diagnostics.ToEquatableArray());
 
         var input = new TensorShape(network.Channels, network.Height, network.Width, IsFlat: false);
@@ -63,6 +65,15 @@ internal static class ShapeInference
             shape = layer.Output;
         }
         if (failed) return (null, diagnostics.ToEquatableArray());
+
+        // The training workspace of one sample holds every layer's output, and up to two more buffers per layer.
+        double workspace = 0;
+        foreach (var layer in layers) workspace += 3.0 * layer.Output.Length;
+        if (workspace > int.MaxValue)
+        {
+            diagnostics.Add(DiagnosticInfo.Create(DiagnosticDescriptors.NetworkTooLarge, network.NetworkLocation, network.ClassName, $"one sample's training workspace ({workspace} floats)", int.MaxValue));
+            return (null, diagnostics.ToEquatableArray());
+        }
 
         if (parameterOffset > int.MaxValue)
         {
