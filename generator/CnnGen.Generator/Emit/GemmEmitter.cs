@@ -127,8 +127,17 @@ internal static class GemmEmitter
         // A tail narrower than a vector: where C is only stored, recompute the last whole vector of columns
         // (overlapping the previous tile); where C accumulates, finish with scalars.
         bool overlapTail = g.N > fullVector && g.Init != GemmInit.Accumulate;
-        w.Line($"// register tile {rows} rows × {vectors}×{width} columns (cost model: see ChooseBroadcastTile)");
-        w.Line("int i = 0;");
+        // Cache blocking: when the whole B panel (K × N) would not stay in L2, the full-tile columns go in blocks
+        // whose panel does (about 384 KiB), and every row tile runs over one block before the next, so each block
+        // is read from memory once instead of once per row tile.
+        int step = vectors * width;
+        int? kLiteral = int.TryParse(g.K, out int kValue) ? kValue : null;
+        int block = fullTile;
+        if (kLiteral is int k && (long)k * g.N * 4 > L2PanelBytes && fullTile > step)
+            block = Math.Max(step, (int)(L2PanelBytes / (4L * k) / step * step));
+        bool blocked = block < fullTile;
+        w.Line($"// register tile {rows} rows × {vectors}×{width} columns (cost model: see ChooseBroadcastTile)" +
+               (blocked ? $"; columns in blocks of {block} so a {g.K}×{block} panel of B stays in L2" : ""));
         var rowTiles = new System.Collections.Generic.List<(int Rows, string Loop)>();
         if (m is int rowsTotal)
         {
@@ -140,37 +149,57 @@ internal static class GemmEmitter
             rowTiles.Add((rows, $"for (; i + {rows} <= {g.M}; i += {rows})"));
             if (rows > 1) rowTiles.Add((1, $"for (; i < {g.M}; i++)"));
         }
-        foreach (var (mr, loop) in rowTiles)
+        if (fullTile > 0)
         {
-            w.Open(loop);
-            if (fullTile > 0)
+            if (blocked) w.Open($"for (int j0 = 0; j0 < {fullTile}; j0 += {block})");
+            string jStart = blocked ? "j0" : "0", jEnd = blocked ? $"Math.Min(j0 + {block}, {fullTile})" : fullTile.ToString();
+            w.Open("");
+            w.Line("int i = 0;");
+            foreach (var (mr, loop) in rowTiles)
             {
-                w.Open($"for (int j = 0; j < {fullTile}; j += {vectors * width})");
+                w.Open(loop);
+                w.Open($"for (int j = {jStart}; j < {jEnd}; j += {step})");
                 EmitBroadcastTile(w, g, vector, type, width, mr, vectors);
                 w.Close();
-            }
-            if (fullVector > fullTile)
-            {
-                w.Open("");
-                w.Line($"int j = {fullTile};");
-                EmitBroadcastTile(w, g, vector, type, width, mr, (fullVector - fullTile) / width);
                 w.Close();
             }
-            if (overlapTail)
+            w.Close();
+            if (blocked) w.Close();
+        }
+        if (fullVector > fullTile || g.N > fullVector)
+        {
+            w.Open("");
+            w.Line("int i = 0;");
+            foreach (var (mr, loop) in rowTiles)
             {
-                w.Open("");
-                w.Line($"int j = {g.N - width}; // the last {g.N - fullVector} column(s), overlapping");
-                EmitBroadcastTile(w, g, vector, type, width, mr, 1);
+                w.Open(loop);
+                if (fullVector > fullTile)
+                {
+                    w.Open("");
+                    w.Line($"int j = {fullTile};");
+                    EmitBroadcastTile(w, g, vector, type, width, mr, (fullVector - fullTile) / width);
+                    w.Close();
+                }
+                if (overlapTail)
+                {
+                    w.Open("");
+                    w.Line($"int j = {g.N - width}; // the last {g.N - fullVector} column(s), overlapping");
+                    EmitBroadcastTile(w, g, vector, type, width, mr, 1);
+                    w.Close();
+                }
+                else if (g.N > fullVector)
+                {
+                    w.Line($"// the last {g.N - fullVector} column(s), scalar");
+                    EmitBroadcastScalarRows(w, g, mr, fullVector.ToString(), g.N.ToString());
+                }
                 w.Close();
-            }
-            else if (g.N > fullVector)
-            {
-                w.Line($"// the last {g.N - fullVector} column(s), scalar");
-                EmitBroadcastScalarRows(w, g, mr, fullVector.ToString(), g.N.ToString());
             }
             w.Close();
         }
     }
+
+    /// <summary>The share of L2 a B panel may take (Zen 4 and most current cores have 1–2 MiB of L2 per core).</summary>
+    private const long L2PanelBytes = 384 * 1024;
 
     private static void EmitBroadcastTile(SourceWriter w, BroadcastGemm g, string vector, string type, int width, int mr, int nv)
     {
