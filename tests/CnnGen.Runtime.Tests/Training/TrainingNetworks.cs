@@ -30,3 +30,9 @@ public partial class NormDropoutNet { }
 [Dense(8, Activation = Activation.Tanh)]
 [Dense(2)]
 public partial class RegressionNet { }
+
+/// <summary>Small, with neither batch norm nor dropout: with a learning rate of 0 it stays exactly as it is.</summary>
+[Network(1, 8, 8)]
+[Dense(8, Activation = Activation.ReLU)]
+[Dense(3)]
+public partial class TinyClassifier { }
