@@ -20,7 +20,8 @@ namespace CnnGen.Training;
 /// weights and batch-norm statistics of <see cref="Network"/> (the master) and then computes the shard's mean
 /// gradient into its own <c>Gradients</c>. Pre-started threads take shards as they come. The shards' gradients are
 /// then summed in shard order, each weighted by its share of the batch, into the master's <c>Gradients</c>
-/// (parallel over ranges of the vector, the same bits however it is cut), and the optimizer steps the master.
+/// (for large networks in parallel over ranges of the vector, the same bits however it is cut), and the optimizer
+/// steps the master.
 /// A step allocates nothing.</para>
 /// <para><b>Why the result does not depend on the thread count.</b> Each shard's gradient depends only on the
 /// shard's samples, the master's weights and its replica's own dropout stream — never on which thread ran it or when —
@@ -40,6 +41,10 @@ public sealed class Trainer<TNetwork> : IDisposable where TNetwork : class, INet
     // Elements of the gradient vector one reduction item covers: large enough to amortize taking an item, small
     // enough to spread a vector of ~60k parameters over a few threads.
     private const int ReductionChunk = 8192;
+
+    // Below this many parameters the reduction runs on the calling thread: summing a few shards of a small vector
+    // (~50 µs for LeNet-5's 62k) costs less than waking the other threads for it.
+    private const int ParallelReductionThreshold = 1 << 18;
 
     private readonly Func<int, TNetwork> _createReplica;
     private readonly WorkerPool _pool;
@@ -357,7 +362,9 @@ public sealed class Trainer<TNetwork> : IDisposable where TNetwork : class, INet
         long t1 = Stopwatch.GetTimestamp();
 
         _reduction.ShardCount = shardCount;
-        _pool.Run(_reduction, (_parameterCount + ReductionChunk - 1) / ReductionChunk);
+        int chunks = (_parameterCount + ReductionChunk - 1) / ReductionChunk;
+        if (_parameterCount >= ParallelReductionThreshold) _pool.Run(_reduction, chunks);
+        else for (int chunk = 0; chunk < chunks; chunk++) _reduction.Run(chunk, 0);
         if (_hasState)
             ShardReduction.WeightedSum(_replicas, ShardBuffer.State, _shardWeights, shardCount, Network.State, 0, Network.State.Length);
         double loss = 0;

@@ -22,6 +22,32 @@ public sealed class TrainerDeterminismTests
     }
 
     [Fact]
+    public void A_network_large_enough_for_the_parallel_reduction_is_bit_identical_too()
+    {
+        Assert.True(WideDenseNet.ParameterCount >= 1 << 18);
+        var random = new DeterministicRandom(3);
+        var features = new float[96 * 1024];
+        random.FillSymmetric(features, 1f);
+        var labels = new int[96];
+        for (int i = 0; i < labels.Length; i++) labels[i] = random.NextInt(10);
+        var data = new InMemoryDataset(features, [1, 32, 32], labels);
+
+        var (oneThread, _) = TrainSteps(seed => new WideDenseNet(seed), threads: 1, data, steps: 3);
+        var (twoThreads, _) = TrainSteps(seed => new WideDenseNet(seed), threads: 2, data, steps: 3);
+        AssertBitIdentical(oneThread, twoThreads);
+
+        var whole = new WideDenseNet(4) { Training = true };
+        float expectedLoss = whole.ComputeGradients(features, labels, 96);
+        var master = new WideDenseNet(4);
+        using var trainer = new Trainer<WideDenseNet>(master, seed => new WideDenseNet(seed), new Sgd(WideDenseNet.ParameterCount, 0.1f), new TrainerOptions { Threads = 2 });
+        Assert.Equal(expectedLoss, trainer.ComputeGradients(features, labels, 96), 1e-5f);
+        float scale = 0;
+        foreach (float g in whole.Gradients) scale = Math.Max(scale, Math.Abs(g));
+        for (int i = 0; i < WideDenseNet.ParameterCount; i++)
+            Assert.True(Math.Abs(whole.Gradients[i] - master.Gradients[i]) <= 1e-5f * scale, $"gradient {i}");
+    }
+
+    [Fact]
     public void Batch_norm_statistics_and_dropout_masks_do_not_depend_on_the_thread_count()
     {
         var data = SyntheticData.Blobs(64 * 3, seed: 4);

@@ -36,3 +36,9 @@ public partial class RegressionNet { }
 [Dense(8, Activation = Activation.ReLU)]
 [Dense(3)]
 public partial class TinyClassifier { }
+
+/// <summary>Over 2^18 parameters, so the trainer sums the shards' gradients on all threads rather than on the caller.</summary>
+[Network(1, 32, 32)]
+[Dense(256, Activation = Activation.ReLU)]
+[Dense(10)]
+public partial class WideDenseNet { }
