@@ -20,7 +20,7 @@ public static class TrainCommand
     {
         var epochs = Program.Option("--epochs", "Passes over the 60,000 training images.", 5);
         var batchSize = Program.Option("--batch-size", "Images per optimizer step.", 64);
-        var learningRate = Program.Option<float?>("--lr", "Peak learning rate [default: 0.05 for sgd, 0.001 for adam and adamw].");
+        var learningRate = Program.Option<float?>("--lr", "Peak learning rate [default: 0.02 for sgd, 0.001 for adam and adamw].");
         var optimizer = Program.Option("--optimizer", "sgd (with momentum 0.9), adam or adamw.", "sgd");
         optimizer.AcceptOnlyFromAmong("sgd", "adam", "adamw");
         var schedule = Program.Option("--schedule", "cosine (per step, down to 0), step (×0.1 after 2/3 of the epochs) or constant.", "cosine");
@@ -126,7 +126,7 @@ public static class TrainCommand
     {
         // Decay the weights, not the biases: decaying a bias only pulls a unit's output toward zero.
         var groups = ParameterGroups.NoWeightDecayOnBiasesAndNorms(LeNet5.Description);
-        learningRate = s.LearningRate ?? (s.Optimizer == "sgd" ? 0.05f : 1e-3f);
+        learningRate = s.LearningRate ?? (s.Optimizer == "sgd" ? 0.02f : 1e-3f);
         return s.Optimizer switch
         {
             "adam" => new Adam(LeNet5.ParameterCount, learningRate, weightDecay: s.WeightDecay, parameterGroups: groups),

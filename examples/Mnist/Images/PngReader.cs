@@ -45,7 +45,7 @@ public static class PngReader
             ReadOnlySpan<byte> type = data.Slice(position + 4, 4);
             string typeName = Encoding.ASCII.GetString(type);
             if (length > int.MaxValue || data.Length - position - 12 < length)
-                throw Error(name, $"has a {typeName} chunk of {length} bytes that runs past the end of the file");
+                throw Error(name, $"has a chunk {typeName} of {length} bytes that runs past the end of the file (truncated file?)");
             ReadOnlySpan<byte> body = data.Slice(position + 8, (int)length);
             uint storedCrc = BinaryPrimitives.ReadUInt32BigEndian(data[(position + 8 + (int)length)..]);
             uint actualCrc = Crc32.Compute(data.Slice(position + 4, 4 + (int)length));
