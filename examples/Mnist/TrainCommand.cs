@@ -87,7 +87,6 @@ public static class TrainCommand
         if (settings.Patience > 0)
             callbacks.Add(stopping = new EarlyStopping(EarlyStoppingMetric.ValidationAccuracy, settings.Patience, restoreBestWeights: true));
         callbacks.Add(new SaveEachEpoch(settings.Output, settings));
-        if (settings.Profile) callbacks.Add(new PrintTimings(trainer.ThreadCount));
 
         var report = trainer.Fit(train, validation, settings.Epochs, callbacks);
 
@@ -96,6 +95,8 @@ public static class TrainCommand
         foreach (var epoch in report.Epochs)
             Console.WriteLine(string.Create(culture,
                 $"{epoch.Epoch + 1,5} {epoch.TrainingLoss,8:0.0000} {epoch.Validation!.Loss,10:0.0000} {epoch.Validation.Accuracy * 100,8:0.00}% {epoch.TrainingTime.TotalSeconds,7:0.0}s {epoch.SamplesPerSecond,9:N0}"));
+        if (settings.Profile)
+            foreach (var epoch in report.Epochs) PrintTimings(epoch, trainer.ThreadCount);
         if (stopping is { RestoredBestWeights: true })
         {
             Console.WriteLine($"restored the weights of epoch {stopping.BestEpoch + 1}, the best on {validationName} accuracy");
@@ -169,21 +170,18 @@ public static class TrainCommand
     }
 
     /// <summary>
-    /// Prints each epoch's time split (<c>--profile</c>): the network's own work (ComputeGradients, spread over the
+    /// Prints an epoch's time split (<c>--profile</c>): the network's own work (ComputeGradients, spread over the
     /// threads) against the trainer's (batching, copying weights into replicas, waiting for the slowest shard, the
     /// reduction, the optimizer, callbacks).
     /// </summary>
-    private sealed class PrintTimings(int threads) : TrainingCallback
+    private static void PrintTimings(EpochReport report, int threads)
     {
-        public override void OnEpochEnd(TrainingContext context, EpochReport report)
-        {
-            var t = report.Timings;
-            double total = report.TrainingTime.TotalSeconds;
-            double network = t.NetworkCompute.TotalSeconds / threads;
-            double other = total - t.Data.TotalSeconds - t.Gradients.TotalSeconds - t.Reduction.TotalSeconds - t.Optimizer.TotalSeconds - t.Callbacks.TotalSeconds;
-            Console.WriteLine($"  epoch {report.Epoch + 1} time: {t}");
-            Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
-                $"  network {network:0.00} s ({network / total:P1}); trainer {total - network:0.00} s ({(total - network) / total:P1}): data {t.Data.TotalSeconds:0.00}, gradient phase beyond the network {t.Gradients.TotalSeconds - network:0.00}, reduction {t.Reduction.TotalSeconds:0.00}, optimizer {t.Optimizer.TotalSeconds:0.00}, callbacks {t.Callbacks.TotalSeconds:0.00}, other {other:0.00}"));
-        }
+        var t = report.Timings;
+        double total = report.TrainingTime.TotalSeconds;
+        double network = t.NetworkCompute.TotalSeconds / threads;
+        double other = total - t.Data.TotalSeconds - t.Gradients.TotalSeconds - t.Reduction.TotalSeconds - t.Optimizer.TotalSeconds - t.Callbacks.TotalSeconds;
+        Console.WriteLine($"epoch {report.Epoch + 1} time: {t}");
+        Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
+            $"  network {network:0.00} s ({network / total:P1}); trainer {total - network:0.00} s ({(total - network) / total:P1}): data {t.Data.TotalSeconds:0.00}, gradient phase beyond the network {t.Gradients.TotalSeconds - network:0.00}, reduction {t.Reduction.TotalSeconds:0.00}, optimizer {t.Optimizer.TotalSeconds:0.00}, callbacks {t.Callbacks.TotalSeconds:0.00}, other {other:0.00}"));
     }
 }

@@ -208,7 +208,9 @@ public sealed class Trainer<TNetwork> : IDisposable where TNetwork : class, INet
     /// <param name="callbacks">Called in order, or null.</param>
     /// <param name="firstEpoch">
     /// The epoch to start at, to resume from a checkpoint: epoch <c>e</c> visits the batches it would have in an
-    /// uninterrupted run (the order depends only on the seed and <c>e</c>).
+    /// uninterrupted run (the order depends only on the seed and <c>e</c>). With the weights and the optimizer's
+    /// state restored, the resumed run is bit for bit the uninterrupted one, unless the network has dropout: a new
+    /// trainer's replicas draw their masks from the start of their streams again.
     /// </param>
     /// <returns>One report per epoch run, and why training stopped early, if it did.</returns>
     /// <exception cref="ArgumentException">A dataset does not fit the network.</exception>
