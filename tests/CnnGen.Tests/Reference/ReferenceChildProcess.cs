@@ -37,6 +37,20 @@ internal static class ReferenceChildProcess
                 passed = false;
             }
         }
+        foreach (string network in GradientCheckTests.All)
+        {
+            try
+            {
+                var (ok, line) = GradientCheckTests.Check(network);
+                output.WriteLine(line);
+                passed &= ok;
+            }
+            catch (Exception e)
+            {
+                output.WriteLine($"gradcheck {network}: threw {e}");
+                passed = false;
+            }
+        }
         output.WriteLine(passed ? "all passed" : "FAILED");
         output.Flush();
         return passed ? 0 : 1;
