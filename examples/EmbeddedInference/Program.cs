@@ -3,6 +3,7 @@ using System.Diagnostics;
 using System.IO;
 using CnnGen.Checkpoints;
 using CnnGen.Data;
+using MnistExample;
 
 namespace EmbeddedInference;
 

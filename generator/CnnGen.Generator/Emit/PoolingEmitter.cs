@@ -47,8 +47,7 @@ internal static class PoolingEmitter
         }
         else
         {
-            w.Line($"int y0 = oy * {s} - {p}, x0 = ox * {s} - {p};");
-            w.Line($"int yStart = Math.Max(y0, 0), yEnd = Math.Min(y0 + {k}, {ih}), xStart = Math.Max(x0, 0), xEnd = Math.Min(x0 + {k}, {iw});");
+            EmitClippedWindow(w, l);
             w.Line("float best = float.NegativeInfinity;");
             w.Line($"int bestIndex = yStart * {iw} + xStart;");
             w.Open("for (int iy = yStart; iy < yEnd; iy++)");
@@ -114,6 +113,14 @@ internal static class PoolingEmitter
         w.Line($"static {vector}<int> IsNaN({type} v) => ~{vector}.Equals(v, v).AsInt32();");
     }
 
+    /// <summary>The window of output (oy, ox) clipped to the input: [yStart, yEnd) × [xStart, xEnd).</summary>
+    private static void EmitClippedWindow(SourceWriter w, LayerModel l)
+    {
+        var (ih, iw, k, s, p) = (l.Input.Height, l.Input.Width, l.KernelHeight, l.StrideHeight, l.PadTop);
+        w.Line($"int y0 = oy * {s} - {p}, x0 = ox * {s} - {p};");
+        w.Line($"int yStart = Math.Max(y0, 0), yEnd = Math.Min(y0 + {k}, {ih}), xStart = Math.Max(x0, 0), xEnd = Math.Min(x0 + {k}, {iw});");
+    }
+
     public static void EmitMaxBackward(SourceWriter w, LayerModel l)
     {
         int inPlane = l.Input.Height * l.Input.Width, outPlane = l.Output.Height * l.Output.Width;
@@ -151,8 +158,7 @@ internal static class PoolingEmitter
         }
         else
         {
-            w.Line($"int y0 = oy * {s} - {p}, x0 = ox * {s} - {p};");
-            w.Line($"int yStart = Math.Max(y0, 0), yEnd = Math.Min(y0 + {k}, {ih}), xStart = Math.Max(x0, 0), xEnd = Math.Min(x0 + {k}, {iw});");
+            EmitClippedWindow(w, l);
             w.Line("float sum = 0f;");
             w.Line($"for (int iy = yStart; iy < yEnd; iy++) for (int ix = xStart; ix < xEnd; ix++) sum += input[iy * {iw} + ix];");
             w.Line($"y[o] = sum * {scale};");
@@ -177,8 +183,7 @@ internal static class PoolingEmitter
         w.Open($"for (int oy = 0; oy < {oh}; oy++)");
         w.Open($"for (int ox = 0; ox < {ow}; ox++, o++)");
         w.Line($"float g = dy[o] * {scale};");
-        w.Line($"int y0 = oy * {s} - {p}, x0 = ox * {s} - {p};");
-        w.Line($"int yStart = Math.Max(y0, 0), yEnd = Math.Min(y0 + {k}, {ih}), xStart = Math.Max(x0, 0), xEnd = Math.Min(x0 + {k}, {iw});");
+        EmitClippedWindow(w, l);
         w.Line($"for (int iy = yStart; iy < yEnd; iy++) for (int ix = xStart; ix < xEnd; ix++) input[iy * {iw} + ix] += g;");
         w.Close();
         w.Close();
