@@ -201,12 +201,9 @@ internal static class DirectConvolutionEmitter
         if (plan.NeedsPaddedCopy) w.Line($"ref float padded = ref MemoryMarshal.GetArrayDataReference(_padded{l.Index});");
         w.Line("ref float inputs = ref MemoryMarshal.GetReference(x);");
         w.Line("ref float outputs = ref MemoryMarshal.GetReference(y);");
-        w.Line($"// Wᵀ [{k}×{ocp}]: packed[kk·{ocp} + oc] = W[oc·{k} + kk], once per call (the caller may change the parameters between calls); lanes {oc}..{ocp - 1} stay zero");
-        w.Open($"for (int oc = 0; oc < {oc}; oc++)");
-        w.Line($"ref float row = ref Unsafe.Add(ref parameters, {l.ParameterOffset} + oc * {k});");
-        w.Line($"for (int kk = 0; kk < {k}; kk++) Unsafe.Add(ref packed, kk * {ocp} + oc) = Unsafe.Add(ref row, kk);");
-        w.Close();
-        if (l.Bias) w.Line($"for (int oc = 0; oc < {oc}; oc++) Unsafe.Add(ref packed, {k * ocp} + oc) = Unsafe.Add(ref parameters, {l.ParameterOffset + l.WeightLength} + oc);");
+        w.Line($"// Wᵀ [{k}×{ocp}]: packed[kk·{ocp} + oc] = W[oc·{k} + kk], once per call (the caller may change the parameters between calls); lanes {oc}..{ocp - 1} stay zero.");
+        w.Line("// Row by row of Wᵀ, so the stores are contiguous and the strided loads hit the same few lines of W again and again.");
+        EmitPack(w, l, ocp);
         w.Open("for (int s = 0; s < n; s++)");
         w.Line($"ref float sample = ref Unsafe.Add(ref inputs, s * {l.Input.Length});");
         w.Line($"ref float output = ref Unsafe.Add(ref outputs, s * {l.Output.Length});");
@@ -259,12 +256,18 @@ internal static class DirectConvolutionEmitter
         if (channelLoop) w.Close();
         w.Close();
         w.Close();
-        w.Line($"// transpose the block's [{ocp}-channel pixels] into NCHW rows");
-        w.Line($"int count = rows * {ow};");
+        w.Line($"// transpose the block's [{ocp}-channel pixels] into NCHW rows, four pixels a step");
+        w.Line($"nuint count = (nuint)(rows * {ow});");
         w.Open($"for (int oc = 0; oc < {oc}; oc++)");
         w.Line($"ref float to = ref Unsafe.Add(ref output, oc * {pixels} + oy0 * {ow});");
         w.Line("ref float from = ref Unsafe.Add(ref scratch, oc);");
-        w.Line($"for (int p = 0; p < count; p++) Unsafe.Add(ref to, p) = Unsafe.Add(ref from, p * {ocp});");
+        w.Line("nuint p = 0;");
+        w.Open("for (; p + 4 <= count; p += 4)");
+        for (int q = 0; q < 4; q++) w.Line($"Unsafe.Add(ref to, {q}) = Unsafe.Add(ref from, {q * ocp});");
+        w.Line("to = ref Unsafe.Add(ref to, 4);");
+        w.Line($"from = ref Unsafe.Add(ref from, {4 * ocp});");
+        w.Close();
+        w.Line($"for (nuint q = 0; q < count - p; q++) Unsafe.Add(ref to, q) = Unsafe.Add(ref from, q * {ocp});");
         w.Close();
         w.Close();
         w.Close();
@@ -276,6 +279,8 @@ internal static class DirectConvolutionEmitter
             w.Open("");
             for (int v = 0; v < nv; v++)
                 w.Line($"{type} b{v} = {vector}.LoadUnsafe(ref {weights}, {tap * ocp + v * width});");
+            // One broadcast per pixel, reused by the tile's vectors; the JIT embeds it in the FMA ({1toN}) where
+            // there is one vector. Embedding it in every FMA of a wider tile was measured slower (a load per FMA).
             for (int r = 0; r < mr; r++)
             {
                 w.Line($"{type} a{r} = {vector}.Create(Unsafe.Add(ref {inputRef}, {r * l.StrideWidth + offset}));");
@@ -284,6 +289,29 @@ internal static class DirectConvolutionEmitter
             }
             w.Close();
         }
+    }
+
+    /// <summary>Packs Wᵀ [K × OCP] and the bias after it from the PyTorch layout [OC × K].</summary>
+    private static void EmitPack(SourceWriter w, LayerModel l, int ocp)
+    {
+        int oc = l.Output.Channels, k = DirectConvolutionPlan.Reduction(l);
+        w.Open("");
+        w.Line($"ref float from = ref Unsafe.Add(ref parameters, {l.ParameterOffset});");
+        w.Line("ref float to = ref packed;");
+        w.Open($"for (int kk = 0; kk < {k}; kk++)");
+        if (oc <= 32)
+        {
+            for (int o = 0; o < oc; o++) w.Line($"Unsafe.Add(ref to, {o}) = Unsafe.Add(ref from, {o * k});");
+        }
+        else
+        {
+            w.Line($"for (nuint o = 0; o < {oc}; o++) Unsafe.Add(ref to, o) = Unsafe.Add(ref from, o * {k});");
+        }
+        w.Line("from = ref Unsafe.Add(ref from, 1);");
+        w.Line($"to = ref Unsafe.Add(ref to, {ocp});");
+        w.Close();
+        w.Close();
+        if (l.Bias) w.Line($"for (int oc = 0; oc < {oc}; oc++) Unsafe.Add(ref packed, {k * ocp} + oc) = Unsafe.Add(ref parameters, {l.ParameterOffset + l.WeightLength} + oc);");
     }
 
     /// <summary>Without SIMD: the same direct convolution, one output at a time, from the unpacked weights.</summary>
