@@ -15,6 +15,8 @@ internal sealed class BufferPlan
     public int[] Auxiliary { get; }       // batch norm x̂ or dropout mask; -1 otherwise
     public int[] Indices { get; }         // max-pool argmax (in the int workspace); -1 otherwise
     public int[] Columns { get; }         // im2col buffer length for a convolution that needs one, else 0
+    public DirectConvolutionPlan?[] Direct { get; } // the direct-convolution forward of a Conv2D that uses it, else null
+    public string[] Strategy { get; }     // a Conv2D's forward strategy and why it was chosen, else ""
     public int FloatsPerSample { get; }
     public int IndicesPerSample { get; }
     public int MaxLength { get; }         // the longest activation of one sample (inference and gradient ping-pong)
@@ -29,6 +31,8 @@ internal sealed class BufferPlan
         Auxiliary = new int[count];
         Indices = new int[count];
         Columns = new int[count];
+        Direct = new DirectConvolutionPlan?[count];
+        Strategy = new string[count];
         int floats = 0, ints = 0, maxLength = network.Input.Length, maxColumns = 0, stats = 0;
         for (int i = 0; i < count; i++)
         {
@@ -36,6 +40,8 @@ internal sealed class BufferPlan
             int length = layer.Output.Length;
             maxLength = Math.Max(maxLength, length);
             PreActivation[i] = -1; Auxiliary[i] = -1; Indices[i] = -1;
+            Direct[i] = DirectConvolutionEmitter.Choose(layer, out string strategy);
+            Strategy[i] = strategy;
             if (layer.HasSeparateActivation) { PreActivation[i] = floats; floats += length; }
             Output[i] = floats; floats += length;
             if (layer.Kind is LayerKind.BatchNorm2D or LayerKind.Dropout) { Auxiliary[i] = floats; floats += length; }

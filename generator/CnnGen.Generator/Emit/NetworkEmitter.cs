@@ -184,6 +184,14 @@ internal static class NetworkEmitter
         w.Line($"private readonly float[] _inferenceB = new float[{plan.MaxLength}];");
         foreach (var l in n.Layers.Where(l => plan.Columns[l.Index] > 0))
             w.Line($"private readonly float[] _columns{l.Index} = new float[{plan.Columns[l.Index]}]; // {l.Name} im2col; its padded positions stay zero");
+        foreach (var l in n.Layers)
+        {
+            if (plan.Direct[l.Index] is not { } direct) continue;
+            w.Line($"private readonly float[] _packed{l.Index} = new float[{direct.PackedLength(l)}]; // {l.Name} Wᵀ and bias, packed per forward call");
+            w.Line($"private readonly float[] _directScratch{l.Index} = new float[{direct.TileLength(l)}]; // {l.Name} output rows as [pixels × channels] before the transpose");
+            if (direct.NeedsPaddedCopy)
+                w.Line($"private readonly float[] _padded{l.Index} = new float[{l.Input.Channels * direct.PaddedHeight * direct.PaddedWidth}]; // {l.Name} zero-padded input sample [{l.Input.Channels}×{direct.PaddedHeight}×{direct.PaddedWidth}]; its border stays zero");
+        }
         w.Line($"private readonly float[] _columnGradients = new float[{plan.MaxColumns}];");
         w.Line($"private readonly float[] _batchNormStats = new float[{plan.BatchNormStats}];");
         w.Line($"// Training workspace, layer-major: {plan.FloatsPerSample} floats and {plan.IndicesPerSample} indices per sample of capacity.");
@@ -518,6 +526,7 @@ internal static class NetworkEmitter
         foreach (var l in n.Layers)
         {
             w.Line($"// ================================================================ {l.Name}: {Summary(l)}, {l.Input} → {l.Output}");
+            if (plan.Strategy[l.Index].Length > 0) w.Line($"// forward: {plan.Strategy[l.Index]}");
             w.Line();
             switch (l.Kind)
             {
@@ -528,7 +537,8 @@ internal static class NetworkEmitter
                         ConvolutionEmitter.EmitIm2Col(w, l);
                         ConvolutionEmitter.EmitCol2Im(w, l);
                     }
-                    ConvolutionEmitter.EmitForward(w, l, columns);
+                    if (plan.Direct[l.Index] is { } direct) DirectConvolutionEmitter.EmitForward(w, l, direct);
+                    else ConvolutionEmitter.EmitForward(w, l, columns);
                     ConvolutionEmitter.EmitBackward(w, l, columns);
                     break;
                 case LayerKind.Dense:

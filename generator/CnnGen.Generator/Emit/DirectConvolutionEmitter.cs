@@ -1,0 +1,353 @@
+using System;
+using System.Collections.Generic;
+using CnnGen.Generator.Model;
+
+namespace CnnGen.Generator.Emit;
+
+/// <summary>The register tile of the direct convolution for one vector width.</summary>
+internal sealed record DirectTile(string Vector, int Width, int PackedChannels, int Pixels, int Vectors, int RowsPerBlock, double Efficiency)
+{
+    /// <summary>Output channels one pass of the tile covers: <see cref="Vectors"/> vectors.</summary>
+    public int ChannelBlock => Vectors * Width;
+}
+
+/// <summary>
+/// How a convolution's forward pass runs as a direct (implicit-GEMM) convolution: the padded input geometry and a
+/// tile per accelerated vector width, the widest first. Null tiles list means the layer keeps im2col + GEMM.
+/// </summary>
+internal sealed record DirectConvolutionPlan(int PaddedHeight, int PaddedWidth, bool NeedsPaddedCopy, IReadOnlyList<DirectTile> Tiles, string Reason)
+{
+    /// <summary>Floats of packed weights Wᵀ [K × OCP] followed by the packed bias [OCP], for the widest padding.</summary>
+    public int PackedLength(LayerModel l) => (Reduction(l) + 1) * MaxPackedChannels;
+
+    public int MaxPackedChannels { get { int m = 0; foreach (var t in Tiles) m = Math.Max(m, t.PackedChannels); return m; } }
+
+    /// <summary>Floats of the [pixels × OCP] scratch one block of output rows is written to before the transpose.</summary>
+    public int TileLength(LayerModel l)
+    {
+        int m = 0;
+        foreach (var t in Tiles) m = Math.Max(m, t.RowsPerBlock * l.Output.Width * t.PackedChannels);
+        return m;
+    }
+
+    public static int Reduction(LayerModel l) => l.Input.Channels * l.KernelHeight * l.KernelWidth;
+}
+
+/// <summary>
+/// Convolution forward as a direct, implicit GEMM vectorised over output channels: Yᵀ[P × OC] = colᵀ[P × K]·Wᵀ[K × OC].
+/// The column matrix is never built: for output pixel (oy, ox) and tap (c, ky, kx), colᵀ(p, kk) is
+/// xpad[c][oy·S + ky·D][ox·S + kx·D], so a tile of consecutive pixels of one output row reads its A operand at
+/// constant displacements from one pointer, and every tap is a vector load of packed weights and broadcasts.
+/// The accumulators start from the bias, ReLU is applied as they are stored into a [pixels × OCP] scratch that stays
+/// in L1, and one pass transposes each block of output rows into NCHW. Wins over im2col + GEMM where the output
+/// channels fill vectors: no column matrix is written and read back, and the reduction (C·KH·KW) is long.
+/// </summary>
+internal static class DirectConvolutionEmitter
+{
+    private static readonly (string Vector, int Width, double PeakGflops)[] Isas = { ("Vector512", 16, 119), ("Vector256", 8, 93) };
+
+    /// <summary>The scratch a block of output rows goes through: small enough to stay in L1 with the tile's inputs.</summary>
+    private const int BlockBytes = 16 * 1024;
+
+    /// <summary>
+    /// Source lines the unrolled window may take in the reduction loop; beyond it the kernel rows are looped and only
+    /// a row is unrolled, so that no kernel grows large enough for the JIT to compile it with minimal optimisation.
+    /// </summary>
+    private const int UnrollBudget = 640;
+
+    /// <summary>Below this modelled share of the peak the tile wastes too much on tails: im2col + GEMM is kept.</summary>
+    private const double MinimumEfficiency = 0.8;
+
+    /// <summary>Whether the layer's forward runs as a direct convolution, and why (or why not).</summary>
+    public static DirectConvolutionPlan? Choose(LayerModel l, out string reason)
+    {
+        if (l.Kind != LayerKind.Conv2D) { reason = ""; return null; }
+        if (l.Groups != 1)
+        {
+            reason = $"im2col + GEMM: grouped ({l.Groups} groups), each group's output channels are too few to fill vectors";
+            return null;
+        }
+        if (l.Output.Channels < 8)
+        {
+            reason = $"im2col + GEMM: {l.Output.Channels} output channels do not fill a Vector256, pixels ({l.Output.Height * l.Output.Width}) do";
+            return null;
+        }
+        if (!BufferPlan.NeedsColumns(l))
+        {
+            reason = "im2col + GEMM: a 1×1 stride-1 unpadded convolution reads X as its column matrix, there is no im2col copy to save";
+            return null;
+        }
+        var tiles = new List<DirectTile>();
+        foreach (var (vector, width, _) in Isas)
+        {
+            if (l.Output.Channels < width) continue;
+            var tile = ChooseTile(l, vector, width);
+            tiles.Add(tile);
+        }
+        // Vector512 pads the output channels to 16; where that wastes more than its width gains (24 channels: 32
+        // lanes at 119 GFLOP/s do 24 useful, fewer than 24 of 24 at 93), the Vector256 tile runs on AVX-512 machines too.
+        if (tiles.Count == 2 && tiles[0].Efficiency * Isas[0].PeakGflops < tiles[1].Efficiency * Isas[1].PeakGflops) tiles.RemoveAt(0);
+        double best = tiles[0].Efficiency;
+        if (best < MinimumEfficiency)
+        {
+            reason = $"im2col + GEMM: the direct tile would reach only {best:P0} of peak ({l.Output.Width}-pixel rows, {l.Output.Channels} channels)";
+            return null;
+        }
+        int neededHeight = (l.Output.Height - 1) * l.StrideHeight + (l.KernelHeight - 1) * l.DilationHeight + 1;
+        int neededWidth = (l.Output.Width - 1) * l.StrideWidth + (l.KernelWidth - 1) * l.DilationWidth + 1;
+        bool padded = l.PadTop > 0 || l.PadLeft > 0 || neededHeight > l.Input.Height || neededWidth > l.Input.Width;
+        int height = padded ? Math.Max(l.PadTop + l.Input.Height, neededHeight) : l.Input.Height;
+        int width2 = padded ? Math.Max(l.PadLeft + l.Input.Width, neededWidth) : l.Input.Width;
+        var t0 = tiles[0];
+        reason = $"direct convolution (implicit GEMM over output channels): {l.Output.Channels} output channels fill {t0.Vector} tiles of " +
+                 $"{t0.Pixels} pixels × {t0.ChannelBlock} channels ({t0.Efficiency:P0} of peak by the tile model), and the reduction of " +
+                 $"{DirectConvolutionPlan.Reduction(l)} reads the input in place instead of an im2col copy";
+        return new DirectConvolutionPlan(height, width2, padded, tiles, reason);
+    }
+
+    /// <summary>
+    /// Tile of <c>pixels</c> consecutive output pixels of one row × <c>vectors</c> vectors of output channels. Per
+    /// reduction step it issues pixels·vectors FMAs and vectors loads plus pixels broadcasts (embedded in the FMAs);
+    /// a core retires about one full-width FMA and two loads per cycle, so a tile costs max(pixels·vectors,
+    /// (pixels + vectors) / 2) cycles. A row's last tile overlaps the previous one (recomputing a few pixels), and
+    /// the output channels are padded to the vector width: both count as waste. Accumulators and weight vectors
+    /// must fit the register file (32 with AVX-512, 16 with AVX2) with one spare.
+    /// </summary>
+    private static DirectTile ChooseTile(LayerModel l, string vector, int width)
+    {
+        int registers = width == 16 ? 32 : 16;
+        int packed = (l.Output.Channels + width - 1) / width * width;
+        int channelVectors = packed / width;
+        int ow = l.Output.Width;
+        DirectTile? best = null;
+        for (int nv = 1; nv <= 4; nv++)
+        {
+            if (channelVectors % nv != 0) continue;
+            for (int mr = 1; mr <= Math.Min(12, ow); mr++)
+            {
+                if (mr * nv + nv + 1 > registers) continue;
+                int tilesPerRow = (ow + mr - 1) / mr;
+                double cycles = tilesPerRow * (channelVectors / nv) * Math.Max(mr * nv, (mr + nv) / 2.0);
+                double useful = ow * (double)l.Output.Channels / width;
+                double efficiency = useful / cycles;
+                if (best is null || efficiency > best.Efficiency + 1e-9 ||
+                    (Math.Abs(efficiency - best.Efficiency) <= 1e-9 && mr * nv > best.Pixels * best.Vectors))
+                {
+                    int rowBytes = ow * packed * 4;
+                    int rows = Math.Max(1, Math.Min(l.Output.Height, BlockBytes / rowBytes));
+                    best = new DirectTile(vector, width, packed, mr, nv, rows, efficiency);
+                }
+            }
+        }
+        return best!;
+    }
+
+    public static void EmitForward(SourceWriter w, LayerModel l, DirectConvolutionPlan plan)
+    {
+        int pixels = l.Output.Height * l.Output.Width, k = DirectConvolutionPlan.Reduction(l);
+        w.Line($"/// <summary>{l.Name} forward: {ConvolutionEmitter.Describe(l)}. Direct convolution per sample: Yᵀ[{pixels}×{l.Output.Channels}] = {(l.ReLUInKernel ? "ReLU(" : "")}colᵀ·Wᵀ{(l.Bias ? " + bias" : "")}{(l.ReLUInKernel ? ")" : "")}, colᵀ[{pixels}×{k}] read in place from the {(plan.NeedsPaddedCopy ? "zero-padded " : "")}input, then transposed to NCHW.</summary>");
+        w.Open($"private void {l.Name}_Forward(ReadOnlySpan<float> x, Span<float> y, int n)");
+        bool first = true;
+        foreach (var tile in plan.Tiles)
+        {
+            w.Line($"{(first ? "if" : "else if")} ({tile.Vector}.IsHardwareAccelerated) {l.Name}_Forward{tile.Width * 32}(x, y, n);");
+            first = false;
+        }
+        w.Line($"else {l.Name}_ForwardScalar(x, y, n);");
+        w.Close();
+        w.Line();
+        foreach (var tile in plan.Tiles) EmitVectorForward(w, l, plan, tile);
+        EmitScalarForward(w, l, plan);
+    }
+
+    /// <summary>Copies one sample into the interior of the padded buffer, whose border was zeroed at allocation and is never written.</summary>
+    private static void EmitPaddedCopy(SourceWriter w, LayerModel l, DirectConvolutionPlan plan, string sample)
+    {
+        int plane = plan.PaddedHeight * plan.PaddedWidth, width = l.Input.Width;
+        w.Line($"// the sample into the interior of the padded copy; the border stays zero");
+        w.Open($"for (int c = 0; c < {l.Input.Channels}; c++)");
+        w.Open($"for (int iy = 0; iy < {l.Input.Height}; iy++)");
+        w.Line($"ref float from = ref Unsafe.Add(ref {sample}, (c * {l.Input.Height} + iy) * {width});");
+        w.Line($"ref float to = ref Unsafe.Add(ref padded, c * {plane} + (iy + {l.PadTop}) * {plan.PaddedWidth} + {l.PadLeft});");
+        if (width >= 8)
+        {
+            w.Open("if (Vector256.IsHardwareAccelerated)");
+            w.Line($"for (nuint j = 0; j < {width - 8}; j += 8) Vector256.LoadUnsafe(ref from, j).StoreUnsafe(ref to, j);");
+            w.Line($"Vector256.LoadUnsafe(ref from, {width - 8}).StoreUnsafe(ref to, {width - 8}); // the last vector, overlapping");
+            w.Close();
+            w.Line($"else for (int j = 0; j < {width}; j++) Unsafe.Add(ref to, j) = Unsafe.Add(ref from, j);");
+        }
+        else
+        {
+            w.Line($"for (int j = 0; j < {width}; j++) Unsafe.Add(ref to, j) = Unsafe.Add(ref from, j);");
+        }
+        w.Close();
+        w.Close();
+    }
+
+    private static void EmitVectorForward(SourceWriter w, LayerModel l, DirectConvolutionPlan plan, DirectTile t)
+    {
+        int c = l.Input.Channels, kh = l.KernelHeight, kw = l.KernelWidth, taps = kh * kw, k = c * taps;
+        int oc = l.Output.Channels, ocp = t.PackedChannels, oh = l.Output.Height, ow = l.Output.Width, pixels = oh * ow;
+        int plane = plan.PaddedHeight * plan.PaddedWidth, wp = plan.PaddedWidth;
+        int mr = t.Pixels, nv = t.Vectors, width = t.Width;
+        string vector = t.Vector, type = $"{vector}<float>";
+        bool unrollRows = taps * (2 + nv + mr * (1 + nv)) <= UnrollBudget;
+        w.Line($"/// <summary>{l.Name} forward with {vector}: tiles of {mr} pixels × {nv}×{width} output channels{(ocp != oc ? $" (padded from {oc} to {ocp})" : "")}, blocks of {t.RowsPerBlock} output row(s) through a [{t.RowsPerBlock * ow}×{ocp}] scratch.</summary>");
+        w.Open($"private void {l.Name}_Forward{width * 32}(ReadOnlySpan<float> x, Span<float> y, int n)");
+        w.Line("ref float parameters = ref MemoryMarshal.GetArrayDataReference(_parameters);");
+        w.Line($"ref float packed = ref MemoryMarshal.GetArrayDataReference(_packed{l.Index});");
+        w.Line($"ref float scratch = ref MemoryMarshal.GetArrayDataReference(_directScratch{l.Index});");
+        if (plan.NeedsPaddedCopy) w.Line($"ref float padded = ref MemoryMarshal.GetArrayDataReference(_padded{l.Index});");
+        w.Line("ref float inputs = ref MemoryMarshal.GetReference(x);");
+        w.Line("ref float outputs = ref MemoryMarshal.GetReference(y);");
+        w.Line($"// Wᵀ [{k}×{ocp}]: packed[kk·{ocp} + oc] = W[oc·{k} + kk], once per call (the caller may change the parameters between calls); lanes {oc}..{ocp - 1} stay zero.");
+        w.Line("// Row by row of Wᵀ, so the stores are contiguous and the strided loads hit the same few lines of W again and again.");
+        EmitPack(w, l, ocp);
+        w.Open("for (int s = 0; s < n; s++)");
+        w.Line($"ref float sample = ref Unsafe.Add(ref inputs, s * {l.Input.Length});");
+        w.Line($"ref float output = ref Unsafe.Add(ref outputs, s * {l.Output.Length});");
+        if (plan.NeedsPaddedCopy) EmitPaddedCopy(w, l, plan, "sample");
+        string input = plan.NeedsPaddedCopy ? "padded" : "sample";
+        w.Open($"for (int oy0 = 0; oy0 < {oh}; oy0 += {t.RowsPerBlock})");
+        w.Line($"int rows = Math.Min({t.RowsPerBlock}, {oh} - oy0);");
+        w.Open("for (int oy = oy0; oy < oy0 + rows; oy++)");
+        w.Open($"for (int ox0 = 0; ox0 < {ow}; ox0 += {mr})");
+        if (ow % mr != 0) w.Line($"int ox = Math.Min(ox0, {ow - mr}); // the row's last tile overlaps the previous one");
+        else w.Line("int ox = ox0;");
+        w.Line($"ref float a = ref Unsafe.Add(ref {input}, oy * {l.StrideHeight * wp} + ox * {l.StrideWidth});");
+        w.Line($"ref float tile = ref Unsafe.Add(ref scratch, ((oy - oy0) * {ow} + ox) * {ocp});");
+        bool channelLoop = ocp > t.ChannelBlock;
+        if (channelLoop) w.Open($"for (int ob = 0; ob < {ocp}; ob += {t.ChannelBlock})");
+        string ob = channelLoop ? "ob + " : "";
+        for (int r = 0; r < mr; r++)
+            for (int v = 0; v < nv; v++)
+                w.Line($"{type} c{r}{v} = {(l.Bias ? $"{vector}.LoadUnsafe(ref packed, (nuint)({ob}{k * ocp + v * width}))" : $"{type}.Zero")};");
+        w.Line($"ref float wk = ref {(channelLoop ? "Unsafe.Add(ref packed, ob)" : "packed")};");
+        w.Line("ref float ak = ref a;");
+        w.Open($"for (int c = 0; c < {c}; c++)");
+        if (unrollRows)
+        {
+            for (int ky = 0; ky < kh; ky++)
+                for (int kx = 0; kx < kw; kx++)
+                    EmitTap(ky * kw + kx, ky * l.DilationHeight * wp + kx * l.DilationWidth, "wk", "ak");
+            w.Line($"wk = ref Unsafe.Add(ref wk, {taps * ocp});");
+            w.Line($"ak = ref Unsafe.Add(ref ak, {plane});");
+        }
+        else
+        {
+            w.Line("ref float wr = ref wk;");
+            w.Line("ref float ar = ref ak;");
+            w.Open($"for (int ky = 0; ky < {kh}; ky++)");
+            for (int kx = 0; kx < kw; kx++) EmitTap(kx, kx * l.DilationWidth, "wr", "ar");
+            w.Line($"wr = ref Unsafe.Add(ref wr, {kw * ocp});");
+            w.Line($"ar = ref Unsafe.Add(ref ar, {l.DilationHeight * wp});");
+            w.Close();
+            w.Line($"wk = ref Unsafe.Add(ref wk, {taps * ocp});");
+            w.Line($"ak = ref Unsafe.Add(ref ak, {plane});");
+        }
+        w.Close();
+        for (int r = 0; r < mr; r++)
+            for (int v = 0; v < nv; v++)
+            {
+                string value = l.ReLUInKernel ? $"{vector}.Max(c{r}{v}, {type}.Zero)" : $"c{r}{v}";
+                w.Line($"{value}.StoreUnsafe(ref tile, (nuint)({ob}{r * ocp + v * width}));");
+            }
+        if (channelLoop) w.Close();
+        w.Close();
+        w.Close();
+        w.Line($"// transpose the block's [{ocp}-channel pixels] into NCHW rows, four pixels a step");
+        w.Line($"nuint count = (nuint)(rows * {ow});");
+        w.Open($"for (int oc = 0; oc < {oc}; oc++)");
+        w.Line($"ref float to = ref Unsafe.Add(ref output, oc * {pixels} + oy0 * {ow});");
+        w.Line("ref float from = ref Unsafe.Add(ref scratch, oc);");
+        w.Line("nuint p = 0;");
+        w.Open("for (; p + 4 <= count; p += 4)");
+        for (int q = 0; q < 4; q++) w.Line($"Unsafe.Add(ref to, {q}) = Unsafe.Add(ref from, {q * ocp});");
+        w.Line("to = ref Unsafe.Add(ref to, 4);");
+        w.Line($"from = ref Unsafe.Add(ref from, {4 * ocp});");
+        w.Close();
+        w.Line($"for (nuint q = 0; q < count - p; q++) Unsafe.Add(ref to, q) = Unsafe.Add(ref from, q * {ocp});");
+        w.Close();
+        w.Close();
+        w.Close();
+        w.Close();
+        w.Line();
+
+        void EmitTap(int tap, int offset, string weights, string inputRef)
+        {
+            w.Open("");
+            for (int v = 0; v < nv; v++)
+                w.Line($"{type} b{v} = {vector}.LoadUnsafe(ref {weights}, {tap * ocp + v * width});");
+            // One broadcast per pixel, reused by the tile's vectors; the JIT embeds it in the FMA ({1toN}) where
+            // there is one vector. Embedding it in every FMA of a wider tile was measured slower (a load per FMA).
+            for (int r = 0; r < mr; r++)
+            {
+                w.Line($"{type} a{r} = {vector}.Create(Unsafe.Add(ref {inputRef}, {r * l.StrideWidth + offset}));");
+                for (int v = 0; v < nv; v++)
+                    w.Line($"c{r}{v} = {vector}.FusedMultiplyAdd(a{r}, b{v}, c{r}{v});");
+            }
+            w.Close();
+        }
+    }
+
+    /// <summary>Packs Wᵀ [K × OCP] and the bias after it from the PyTorch layout [OC × K].</summary>
+    private static void EmitPack(SourceWriter w, LayerModel l, int ocp)
+    {
+        int oc = l.Output.Channels, k = DirectConvolutionPlan.Reduction(l);
+        w.Open("");
+        w.Line($"ref float from = ref Unsafe.Add(ref parameters, {l.ParameterOffset});");
+        w.Line("ref float to = ref packed;");
+        w.Open($"for (int kk = 0; kk < {k}; kk++)");
+        if (oc <= 32)
+        {
+            for (int o = 0; o < oc; o++) w.Line($"Unsafe.Add(ref to, {o}) = Unsafe.Add(ref from, {o * k});");
+        }
+        else
+        {
+            w.Line($"for (nuint o = 0; o < {oc}; o++) Unsafe.Add(ref to, o) = Unsafe.Add(ref from, o * {k});");
+        }
+        w.Line("from = ref Unsafe.Add(ref from, 1);");
+        w.Line($"to = ref Unsafe.Add(ref to, {ocp});");
+        w.Close();
+        w.Close();
+        if (l.Bias) w.Line($"for (int oc = 0; oc < {oc}; oc++) Unsafe.Add(ref packed, {k * ocp} + oc) = Unsafe.Add(ref parameters, {l.ParameterOffset + l.WeightLength} + oc);");
+    }
+
+    /// <summary>Without SIMD: the same direct convolution, one output at a time, from the unpacked weights.</summary>
+    private static void EmitScalarForward(SourceWriter w, LayerModel l, DirectConvolutionPlan plan)
+    {
+        int c = l.Input.Channels, kh = l.KernelHeight, kw = l.KernelWidth, k = c * kh * kw;
+        int oh = l.Output.Height, ow = l.Output.Width, plane = plan.PaddedHeight * plan.PaddedWidth, wp = plan.PaddedWidth;
+        w.Line($"/// <summary>{l.Name} forward without SIMD: each output a dot product of the window and the weights.</summary>");
+        w.Open($"private void {l.Name}_ForwardScalar(ReadOnlySpan<float> x, Span<float> y, int n)");
+        w.Line("ref float parameters = ref MemoryMarshal.GetArrayDataReference(_parameters);");
+        if (plan.NeedsPaddedCopy) w.Line($"ref float padded = ref MemoryMarshal.GetArrayDataReference(_padded{l.Index});");
+        w.Line("ref float inputs = ref MemoryMarshal.GetReference(x);");
+        w.Line("ref float outputs = ref MemoryMarshal.GetReference(y);");
+        w.Open("for (int s = 0; s < n; s++)");
+        w.Line($"ref float sample = ref Unsafe.Add(ref inputs, s * {l.Input.Length});");
+        if (plan.NeedsPaddedCopy) EmitPaddedCopy(w, l, plan, "sample");
+        string input = plan.NeedsPaddedCopy ? "padded" : "sample";
+        w.Open($"for (int oc = 0; oc < {l.Output.Channels}; oc++)");
+        w.Line($"ref float weights = ref Unsafe.Add(ref parameters, {l.ParameterOffset} + oc * {k});");
+        w.Line($"float bias = {(l.Bias ? $"Unsafe.Add(ref parameters, {l.ParameterOffset + l.WeightLength} + oc)" : "0f")};");
+        w.Open($"for (int oy = 0; oy < {oh}; oy++)");
+        w.Open($"for (int ox = 0; ox < {ow}; ox++)");
+        w.Line("float sum = bias;");
+        w.Open($"for (int c = 0; c < {c}; c++)");
+        w.Open($"for (int ky = 0; ky < {kh}; ky++)");
+        w.Line($"ref float row = ref Unsafe.Add(ref {input}, c * {plane} + (oy * {l.StrideHeight} + ky * {l.DilationHeight}) * {wp} + ox * {l.StrideWidth});");
+        w.Line($"ref float taps = ref Unsafe.Add(ref weights, (c * {kh} + ky) * {kw});");
+        w.Line($"for (int kx = 0; kx < {kw}; kx++) sum += Unsafe.Add(ref taps, kx) * Unsafe.Add(ref row, kx * {l.DilationWidth});");
+        w.Close();
+        w.Close();
+        w.Line($"Unsafe.Add(ref outputs, s * {l.Output.Length} + (oc * {oh} + oy) * {ow} + ox) = {(l.ReLUInKernel ? "MathF.Max(sum, 0f)" : "sum")};");
+        w.Close();
+        w.Close();
+        w.Close();
+        w.Close();
+        w.Close();
+        w.Line();
+    }
+}
