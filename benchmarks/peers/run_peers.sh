@@ -30,6 +30,10 @@ while [[ $# -gt 0 ]]; do
   esac
 done
 wants() { [[ ",$STEPS," == *",$1,"* ]]; }
+IFS=',' read -ra requested <<< "$STEPS"
+for step in "${requested[@]}"; do
+  case "$step" in peak|cnngen|torch|onednn) ;; *) echo "unknown step '$step' in --only (use peak,cnngen,torch,onednn)" >&2; exit 2 ;; esac
+done
 
 # --- Prerequisites ------------------------------------------------------------------------------------------------
 missing_packages=()

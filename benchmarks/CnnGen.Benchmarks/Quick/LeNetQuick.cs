@@ -64,7 +64,7 @@ public static class LeNetQuick
         // The generated code decides its own threading; the figures are labelled with one thread until it offers a choice.
         const int threads = 1;
         Console.WriteLine($"CnnGen {subject.Name}:");
-        Console.WriteLine($"  batch-1 inference latency   {latency * 1e6,10:F1} µs   ({forwardFlops / latency / 1e9:F2} GFLOP/s)");
+        Console.WriteLine($"  batch-1 inference latency   {latency * 1e6,10:F1} us   ({forwardFlops / latency / 1e9:F2} GFLOP/s)");
         Console.WriteLine($"  batch-{Batch} inference          {Batch / inferenceSeconds,10:F0} images/s ({Batch * forwardFlops / inferenceSeconds / 1e9:F2} GFLOP/s)");
         Console.WriteLine($"  batch-{Batch} training           {Batch / trainingSeconds,10:F0} images/s ({Batch * trainingFlops / trainingSeconds / 1e9:F2} GFLOP/s)");
         Console.WriteLine(ResultLine.Format("cnngen", "lenet_b1_latency_us", threads, latency * 1e6, "us",
