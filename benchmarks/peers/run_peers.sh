@@ -1,0 +1,121 @@
+#!/usr/bin/env bash
+# Measures CnnGen's peers (PyTorch LeNet-5, oneDNN's 3x3 convolution) and CnnGen's own figures on this machine,
+# then prints them side by side with each figure's share of the FMA peak and the speed-up targets.
+#
+# Installs nothing: it checks the prerequisites and, when one is missing, prints the apt-get line and stops.
+#
+# Usage: benchmarks/peers/run_peers.sh [--only LIST] [--mnist] [--budget SECONDS]
+#   --only LIST   comma-separated steps among: peak,cnngen,torch,onednn (default: all of them)
+#   --mnist       also train PyTorch's LeNet-5 on MNIST for one epoch (slow: 15-30 s)
+#   --budget S    seconds per measurement and configuration, passed to the peers (default: their own)
+# Every figure is also kept, one RESULT line each, in benchmarks/peers/build/results.jsonl.
+set -euo pipefail
+
+PEERS="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
+REPO="$(cd "$PEERS/../.." && pwd)"
+BUILD="$PEERS/build"
+PYTHON=/usr/bin/python3  # Debian's python, the one PyTorch is installed for (not a pyenv python on PATH).
+BENCHMARKS_PROJECT="$REPO/benchmarks/CnnGen.Benchmarks"
+
+STEPS="peak,cnngen,torch,onednn"
+MNIST=0
+BUDGET=()
+while [[ $# -gt 0 ]]; do
+  case "$1" in
+    --only) STEPS="$2"; shift 2 ;;
+    --mnist) MNIST=1; shift ;;
+    --budget) BUDGET=(--budget "$2"); shift 2 ;;
+    -h|--help) sed -n '2,12p' "$0"; exit 0 ;;
+    *) echo "unknown option $1 (see --help)" >&2; exit 2 ;;
+  esac
+done
+wants() { [[ ",$STEPS," == *",$1,"* ]]; }
+IFS=',' read -ra requested <<< "$STEPS"
+for step in "${requested[@]}"; do
+  case "$step" in peak|cnngen|torch|onednn) ;; *) echo "unknown step '$step' in --only (use peak,cnngen,torch,onednn)" >&2; exit 2 ;; esac
+done
+
+# --- Prerequisites ------------------------------------------------------------------------------------------------
+missing_packages=()
+problems=()
+if wants torch || (( MNIST )); then
+  "$PYTHON" -c 'import torch, numpy' 2>/dev/null || problems+=("PyTorch and numpy for $PYTHON (python3-torch, python3-numpy)")
+  # Debian's default BLAS is the slow reference one; OpenBLAS is one of the configurations PyTorch is given.
+  OPENBLAS_DIR=""
+  for dir in /usr/lib/x86_64-linux-gnu/openblas-openmp /usr/lib/x86_64-linux-gnu/openblas-pthread; do
+    if [[ -e "$dir/libblas.so.3" ]]; then OPENBLAS_DIR="$dir"; break; fi
+  done
+  [[ -n "$OPENBLAS_DIR" ]] || missing_packages+=(libopenblas0-openmp)
+fi
+if wants onednn; then
+  [[ -e /usr/include/oneapi/dnnl/dnnl.hpp ]] || missing_packages+=(libdnnl-dev)
+  command -v g++ >/dev/null || missing_packages+=(g++)
+fi
+if wants peak || wants cnngen; then
+  command -v dotnet >/dev/null || problems+=("the .NET SDK (see global.json)")
+fi
+if (( ${#missing_packages[@]} )); then
+  echo "Missing packages. Install them with:" >&2
+  echo "  apt-get install -y --no-install-recommends ${missing_packages[*]}" >&2
+  if [[ " ${missing_packages[*]} " == *" libopenblas0-openmp "* ]]; then
+    echo "OpenBLAS then becomes the system BLAS through update-alternatives; this script selects it with" >&2
+    echo "LD_LIBRARY_PATH either way, so you may set the alternatives back (update-alternatives --config libblas.so.3-x86_64-linux-gnu)." >&2
+  fi
+fi
+for p in "${problems[@]}"; do echo "Missing: $p" >&2; done
+if (( ${#missing_packages[@]} + ${#problems[@]} )); then exit 1; fi
+
+mkdir -p "$BUILD"
+RESULTS="$BUILD/results.jsonl"
+: > "$RESULTS"
+# Runs a step, shows its output, and keeps its RESULT lines.
+run_step() {
+  local title="$1"; shift
+  echo
+  echo "=== $title ==="
+  "$@" | tee "$BUILD/step.log"
+  grep '^RESULT ' "$BUILD/step.log" >> "$RESULTS" || true
+}
+
+# --- CnnGen: FMA peak and, once the generated kernels exist, CnnGen's own figures ------------------------------------
+# HOOK for CnnGen's side. `quick lenet` prints the FMA peak and then CnnGen's LeNet-5 figures (metrics
+# lenet_b1_latency_us, lenet_infer_img_s, lenet_train_img_s) as soon as a generated LeNet-5 is registered in
+# benchmarks/CnnGen.Benchmarks/Quick/Subjects.cs; until then it says that they are missing.
+# When the convolution kernels exist, add a `quick conv` mode that prints RESULT lines named like oneDNN's
+# (conv3x3_64_56_forward_ms, ..._backward_data_ms, ..._backward_weights_ms, with "batch" and "threads")
+# and call it below: summarize.py pairs figures by metric, batch and thread count, nothing else to change.
+if wants peak || wants cnngen; then
+  echo "Building CnnGen.Benchmarks (Release)..."
+  dotnet build "$BENCHMARKS_PROJECT" -c Release --nologo -v quiet -clp:ErrorsOnly >/dev/null
+  CNNGEN=(dotnet "$BENCHMARKS_PROJECT/bin/Release/net10.0/CnnGen.Benchmarks.dll")
+  if wants cnngen; then
+    run_step "CnnGen: FMA peak and LeNet-5 (quick lenet)" "${CNNGEN[@]}" quick lenet
+  else
+    run_step "CnnGen: FMA peak" "${CNNGEN[@]}" peak
+  fi
+fi
+
+# --- PyTorch ----------------------------------------------------------------------------------------------------------
+if wants torch; then
+  run_step "PyTorch LeNet-5 (best of oneDNN on/off, NCHW/channels_last, eager/jit, reference/OpenBLAS)" \
+    "$PYTHON" "$PEERS/torch_lenet.py" "${BUDGET[@]}"
+fi
+if (( MNIST )); then
+  run_step "PyTorch LeNet-5 on MNIST, 1 epoch" \
+    env LD_LIBRARY_PATH="$OPENBLAS_DIR${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}" \
+    "$PYTHON" "$PEERS/torch_lenet_mnist.py" --epochs 1 --threads 1
+fi
+
+# --- oneDNN -------------------------------------------------------------------------------------------------------------
+if wants onednn; then
+  if [[ ! -x "$BUILD/onednn_conv" || "$PEERS/onednn_conv.cpp" -nt "$BUILD/onednn_conv" ]]; then
+    echo "Building onednn_conv..."
+    g++ -O2 -std=c++17 -Wall -Wextra "$PEERS/onednn_conv.cpp" -o "$BUILD/onednn_conv" -ldnnl -fopenmp
+  fi
+  run_step "oneDNN 3x3 64->64 56x56 convolution" "$BUILD/onednn_conv" "${BUDGET[@]}"
+fi
+
+# --- Side by side -------------------------------------------------------------------------------------------------------
+echo
+echo "=== Summary (all figures: $RESULTS) ==="
+"$PYTHON" "$PEERS/summarize.py" "$RESULTS"

@@ -1,0 +1,88 @@
+#!/usr/bin/python3
+"""Puts the RESULT lines of CnnGen and its peers side by side, with each figure as a share of the FMA peak and the
+speed-up CnnGen must reach.
+
+Reads `RESULT {json}` lines (the format of every benchmark here, see benchmarks/README.md) from the files given, or
+from stdin. A CnnGen figure is matched to a peer's figure of the same metric, batch and thread count; for the
+convolution, CnnGen's `conv3x3_64_56_<pass>_ms` is compared with oneDNN's best-format figure of that name.
+
+Usage: summarize.py [results.jsonl ...]
+"""
+import json
+import sys
+
+PREFIX = "RESULT "
+
+# The targets the performance issue sets: CnnGen's speed-up over the peer's best configuration.
+# For times (unit ms or us) the speed-up is peer time / CnnGen time; for rates it is CnnGen rate / peer rate.
+TARGETS = {
+    "lenet_b1_latency_us": 10.0,
+    "lenet_train_img_s": 5.0,
+    "conv3x3_64_56_forward_ms": 1.0,
+}
+TIME_UNITS = {"ms", "us", "s"}
+
+
+def read(paths):
+    results = []
+    streams = [open(p) for p in paths] if paths else [sys.stdin]
+    for stream in streams:
+        for line in stream:
+            if line.startswith(PREFIX):
+                results.append(json.loads(line[len(PREFIX):]))
+    return results
+
+
+def main():
+    results = read(sys.argv[1:])
+    peaks = {}  # threads -> best GFLOP/s over the vector widths
+    for r in results:
+        if r["source"] == "cnngen" and r["metric"] == "fma_peak":
+            peaks[r["threads"]] = max(peaks.get(r["threads"], 0.0), r["value"])
+
+    def percent_of_peak(r):
+        if r is None or "gflops" not in r or r["threads"] not in peaks:
+            return "-"
+        return f"{100 * r['gflops'] / peaks[r['threads']]:.1f}%"
+
+    def shown(r):
+        if r is None:
+            return "-"
+        value = r["value"]
+        return f"{value:.0f} {r['unit']}" if abs(value) >= 1000 else f"{value:.4g} {r['unit']}"
+
+    if peaks:
+        print("FMA peak (best vector width): " +
+              ", ".join(f"{t} thread{'s' if t > 1 else ''} {g:.1f} GFLOP/s" for t, g in sorted(peaks.items())))
+    else:
+        print("FMA peak: not measured (run `dotnet run -c Release --project benchmarks/CnnGen.Benchmarks -- peak`)")
+
+    peers = [r for r in results if r["source"] != "cnngen"]
+    ours = {(r["metric"], r.get("batch"), r["threads"]): r for r in results
+            if r["source"] == "cnngen" and r["metric"] != "fma_peak"}
+    header = f"{'metric':<38} {'batch':>5} {'thr':>3}  {'peer':<7} {'peer value':>16} {'%peak':>6}  " \
+             f"{'CnnGen value':>16} {'%peak':>6}  {'speed-up':>10} {'target':>7}"
+    print(header)
+    print("-" * len(header))
+    for peer in sorted(peers, key=lambda r: (r["metric"], r.get("batch") or 0, r["threads"])):
+        key = (peer["metric"], peer.get("batch"), peer["threads"])
+        mine = ours.pop(key, None)
+        speedup, target = "-", TARGETS.get(peer["metric"])
+        if mine is not None and mine["value"] > 0 and peer["value"] > 0:
+            ratio = peer["value"] / mine["value"] if peer["unit"] in TIME_UNITS else mine["value"] / peer["value"]
+            verdict = "" if target is None else (" ok" if ratio >= target else " LOW")
+            speedup = f"{ratio:.2f}x{verdict}"
+        print(f"{peer['metric']:<38} {peer.get('batch') or '-':>5} {peer['threads']:>3}  {peer['source']:<7} "
+              f"{shown(peer):>16} {percent_of_peak(peer):>6}  {shown(mine):>16} {percent_of_peak(mine):>6}  "
+              f"{speedup:>10} {('>=' + format(target, 'g') + 'x') if target else '':>7}")
+    for (metric, batch, threads), mine in sorted(ours.items(), key=lambda kv: str(kv[0])):
+        print(f"{metric:<38} {batch or '-':>5} {threads:>3}  {'-':<7} {'-':>16} {'-':>6}  "
+              f"{shown(mine):>16} {percent_of_peak(mine):>6}  {'-':>10}")
+    measured_by_us = {r["metric"] for r in results if r["source"] == "cnngen"}
+    missing = [m for m in TARGETS if m not in measured_by_us]
+    if missing:
+        print(f"CnnGen figures not measured yet: {', '.join(missing)} (see the hooks in benchmarks/README.md)")
+
+
+if __name__ == "__main__":
+    main()
