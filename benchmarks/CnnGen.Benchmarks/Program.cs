@@ -33,7 +33,9 @@ public static class Program
             }
             if (args[0] == "quick" && args.Length == 2 && args[1] == "lenet")
                 return LeNetQuick.Run();
-            Console.Error.WriteLine("Usage: CnnGen.Benchmarks peak | quick lenet | [BenchmarkDotNet options, e.g. --filter *FmaPeak*]");
+            if (args[0] == "quick" && args.Length == 2 && args[1] == "conv")
+                return ConvQuick.Run();
+            Console.Error.WriteLine("Usage: CnnGen.Benchmarks peak | quick lenet | quick conv | [BenchmarkDotNet options, e.g. --filter *Networks*]");
             return 2;
         }
 

@@ -1,4 +1,6 @@
 using System;
+using CnnGen.Benchmarks.Networks;
+using CnnGen.Optimizers;
 
 namespace CnnGen.Benchmarks.Quick;
 
@@ -11,17 +13,19 @@ namespace CnnGen.Benchmarks.Quick;
 /// </param>
 public sealed record NetworkSubject(string Name, Func<INetwork> Create, Func<INetwork, Action> CreateOptimizerStep);
 
-/// <summary>
-/// Where the generated networks are plugged into the quick modes. This is the hook the side-by-side comparison in
-/// benchmarks/peers/run_peers.sh reads from: until a generated LeNet-5 is registered here, <c>quick lenet</c>
-/// reports the FMA peak only and says that CnnGen's own figures are missing.
-/// </summary>
+/// <summary>Where the generated networks are plugged into the quick modes that benchmarks/peers/run_peers.sh reads.</summary>
 public static class Subjects
 {
     /// <summary>
     /// LeNet-5 as in benchmarks/peers/torch_lenet.py: Conv2D(6, 5, Padding = 2, ReLU), MaxPool2D(2),
-    /// Conv2D(16, 5, ReLU), MaxPool2D(2), Dense(120, ReLU), Dense(84, ReLU), Dense(10), input 1×28×28;
-    /// null while the generator cannot emit it yet.
+    /// Conv2D(16, 5, ReLU), MaxPool2D(2), Dense(120, ReLU), Dense(84, ReLU), Dense(10), input 1×28×28.
     /// </summary>
-    public static NetworkSubject? LeNet5 => null;
+    public static NetworkSubject? LeNet5 => new("LeNet5", () => new LeNet5(1), SgdStep);
+
+    /// <summary>SGD with momentum 0.9 on the network's own parameters and gradients, as the PyTorch peer.</summary>
+    public static Action SgdStep(INetwork network)
+    {
+        var sgd = new Sgd(network.Parameters.Length, learningRate: 0.01f, momentum: 0.9);
+        return () => sgd.Step(network);
+    }
 }

@@ -1,0 +1,35 @@
+using System;
+using CnnGen.Benchmarks.Networks;
+using CnnGen.Optimizers;
+using CnnGen.Training;
+
+namespace CnnGen.Benchmarks.Quick;
+
+/// <summary>
+/// LeNet-5 training steps through <see cref="Trainer{TNetwork}"/> on several threads: forward, backward, the shard
+/// reduction and the SGD-momentum update, as an application trains (the single-thread figure of
+/// <see cref="LeNetQuick"/> calls the generated class directly).
+/// </summary>
+public static class TrainerQuick
+{
+    /// <summary>Measures one thread count and prints its figure and result line.</summary>
+    public static void Measure(int threads)
+    {
+        const int batch = LeNetQuick.Batch;
+        double trainingFlops = 3.0 * LeNet5.ForwardFlops - 2.0 * LeNet5.Description.Layers[0].MultiplyAccumulates;
+        var random = new DeterministicRandom(1);
+        var inputs = new float[batch * LeNet5.InputLength];
+        random.FillSymmetric(inputs, 1f);
+        var labels = new int[batch];
+        for (int i = 0; i < batch; i++) labels[i] = random.NextInt(LeNet5.OutputLength);
+
+        var network = new LeNet5(1);
+        var sgd = new Sgd(LeNet5.ParameterCount, learningRate: 0.01f, momentum: 0.9);
+        using var trainer = new Trainer<LeNet5>(network, seed => new LeNet5(seed), sgd,
+            new TrainerOptions { BatchSize = batch, Threads = threads, Seed = 1 });
+        double seconds = Timing.BestSecondsPerCall(() => trainer.TrainStep(inputs, labels, batch), warmup: 30, repeats: 7, callsPerRepeat: 20);
+        Console.WriteLine($"  batch-{batch} training, Trainer on {threads} thread{(threads > 1 ? "s" : "")} {batch / seconds,6:F0} images/s ({batch * trainingFlops / seconds / 1e9:F2} GFLOP/s)");
+        Console.WriteLine(ResultLine.Format("cnngen", "lenet_train_img_s", threads, batch / seconds, "images/s",
+            batch: batch, gflops: batch * trainingFlops / seconds / 1e9, config: "LeNet5 via Trainer (data-parallel shards of 16)"));
+    }
+}
