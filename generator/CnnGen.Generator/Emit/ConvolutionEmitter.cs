@@ -192,13 +192,35 @@ internal static class ConvolutionEmitter
         w.Line();
     }
 
+    /// <summary>
+    /// Whether dW runs as a broadcast GEMM over output channels, dWᵀ[K × OC] += col[K × P]·dYᵀ[P × OC], instead of
+    /// dot products dW[OC × K] += dY·colᵀ. The dot form keeps a 4×4 tile of accumulators that it must reduce
+    /// horizontally, and it reads the whole column matrix once per 4 output channels: 16 times for 64 channels,
+    /// from L3 when the matrix (C·KH·KW·OH·OW floats) is larger than L2. The broadcast form reads the column matrix
+    /// once (its rows are the broadcast operand), keeps dYᵀ (P × OC) in L2, and needs no horizontal sums; it pays a
+    /// transpose of dY per sample and one of dWᵀ per call. It needs output channels that fill a vector (16 fill a
+    /// Vector512 and two Vector256s); fewer (LeNet's 6) would leave most lanes idle, and groups keep the dot form.
+    /// </summary>
+    public static bool UsesTransposedWeightGradient(LayerModel l) => l.Kind == LayerKind.Conv2D && l.Groups == 1 && l.Output.Channels >= 16;
+
+    /// <summary>Floats of the per-sample dYᵀ [P × OC] the transposed weight gradient reads, 0 when the layer keeps the dot form.</summary>
+    public static int TransposedOutputGradientLength(LayerModel l) =>
+        UsesTransposedWeightGradient(l) ? l.Output.Height * l.Output.Width * l.Output.Channels : 0;
+
+    public static string BackwardStrategy(LayerModel l) => UsesTransposedWeightGradient(l)
+        ? $"dW as a broadcast GEMM over output channels, dWᵀ[{l.WeightLength / l.Output.Channels}×{l.Output.Channels}] += col·dYᵀ: {l.Output.Channels} output channels fill vectors, and the column matrix is read once instead of once per 4 output channels"
+        : $"dW as dot products dW += dY·colᵀ: {(l.Groups > 1 ? $"{l.Groups} groups" : $"{l.Output.Channels} output channels do not fill a Vector512")}, so the pixels ({l.Output.Height * l.Output.Width}) are the vector dimension";
+
     public static void EmitBackward(SourceWriter w, LayerModel l, bool columns)
     {
         int groups = l.Groups, ocg = l.Output.Channels / groups, icg = l.Input.Channels / groups;
         int kg = icg * l.KernelHeight * l.KernelWidth, pixels = l.Output.Height * l.Output.Width;
-        int inLength = l.Input.Length, outLength = l.Output.Length;
+        int inLength = l.Input.Length, outLength = l.Output.Length, oc = l.Output.Channels;
         string g = groups > 1 ? "g" : "0";
-        w.Line($"/// <summary>{l.Name} backward: dW += dY·{(columns ? "col" : "X")}ᵀ{(l.Bias ? ", db += Σ dY" : "")}, and when dx is not empty dX = {(columns ? "col2im(Wᵀ·dY)" : "Wᵀ·dY")}.</summary>");
+        bool transposed = UsesTransposedWeightGradient(l);
+        string dw = transposed ? $"dWᵀ += {(columns ? "col" : "X")}·dYᵀ" : $"dW += dY·{(columns ? "col" : "X")}ᵀ";
+        w.Line($"// backward: {BackwardStrategy(l)}");
+        w.Line($"/// <summary>{l.Name} backward: {dw}{(l.Bias ? ", db += Σ dY" : "")}, and when dx is not empty dX = {(columns ? "col2im(Wᵀ·dY)" : "Wᵀ·dY")}.</summary>");
         w.Open($"private void {l.Name}_Backward(ReadOnlySpan<float> x, ReadOnlySpan<float> dy, Span<float> dx, int n)");
         w.Line("ref float parameters = ref MemoryMarshal.GetArrayDataReference(_parameters);");
         w.Line("ref float gradients = ref MemoryMarshal.GetArrayDataReference(_gradients);");
@@ -206,17 +228,50 @@ internal static class ConvolutionEmitter
         w.Line("ref float outputGradient = ref MemoryMarshal.GetReference(dy);");
         if (columns) w.Line("ref float columnGradients = ref MemoryMarshal.GetArrayDataReference(_columnGradients);");
         else w.Line("ref float inputGradient = ref MemoryMarshal.GetReference(dx);");
+        if (transposed)
+        {
+            w.Line($"ref float weightGradientsT = ref MemoryMarshal.GetArrayDataReference(_weightGradientsT{l.Index});");
+            w.Line("ref float outputGradientT = ref MemoryMarshal.GetArrayDataReference(_outputGradientT);");
+            w.Line($"Array.Clear(_weightGradientsT{l.Index});");
+        }
         w.Line("bool wantInputGradient = !dx.IsEmpty;");
         w.Open("for (int s = 0; s < n; s++)");
         if (columns) w.Line($"{l.Name}_Im2Col(x.Slice(s * {inLength}, {inLength}), _columns{l.Index});");
-        if (groups > 1) w.Open($"for (int g = 0; g < {groups}; g++)");
-        GemmEmitter.Emit(w, new DotGemm(
-            M: ocg.ToString(), N: kg.ToString(), K: pixels,
-            A: "outputGradient", AOffset: $"s * {outLength} + {g} * {ocg * pixels}", LdA: pixels,
-            B: columns ? "columns" : "input", BOffset: columns ? $"{g} * {kg * pixels}" : $"s * {inLength} + {g} * {kg * pixels}", LdB: pixels,
-            C: "gradients", COffset: $"{l.ParameterOffset} + {g} * {ocg * kg}", LdC: kg.ToString(), Init: GemmInit.Accumulate),
-            $"dW += dY·{(columns ? "col" : "X")}ᵀ: [{ocg}×{pixels}]·[{pixels}×{kg}]");
-        if (groups > 1) w.Close();
+        if (transposed)
+        {
+            w.Line($"// dYᵀ [{pixels}×{oc}] of this sample, eight pixels of a channel at a time so the reads stay sequential");
+            w.Open("");
+            w.Line($"ref float from = ref Unsafe.Add(ref outputGradient, s * {outLength});");
+            w.Line("int p = 0;");
+            w.Open($"for (; p + 8 <= {pixels}; p += 8)");
+            w.Open($"for (int c = 0; c < {oc}; c++)");
+            w.Line($"ref float source = ref Unsafe.Add(ref from, c * {pixels} + p);");
+            w.Line($"ref float target = ref Unsafe.Add(ref outputGradientT, p * {oc} + c);");
+            for (int q = 0; q < 8; q++) w.Line($"Unsafe.Add(ref target, {q * oc}) = Unsafe.Add(ref source, {q});");
+            w.Close();
+            w.Close();
+            w.Open($"for (; p < {pixels}; p++)");
+            w.Line($"for (int c = 0; c < {oc}; c++) Unsafe.Add(ref outputGradientT, p * {oc} + c) = Unsafe.Add(ref from, c * {pixels} + p);");
+            w.Close();
+            w.Close();
+            GemmEmitter.Emit(w, new BroadcastGemm(
+                M: kg.ToString(), N: oc, K: pixels.ToString(),
+                A: columns ? "columns" : "input", AOffset: columns ? "0" : $"s * {inLength}", ARowStride: pixels.ToString(), AColumnStride: "1",
+                B: "outputGradientT", BOffset: "0", LdB: oc,
+                C: "weightGradientsT", COffset: "0", LdC: oc, Init: GemmInit.Accumulate) { CoverLatency = true, BlockReduction = true },
+                $"{dw}: [{kg}×{pixels}]·[{pixels}×{oc}]");
+        }
+        else
+        {
+            if (groups > 1) w.Open($"for (int g = 0; g < {groups}; g++)");
+            GemmEmitter.Emit(w, new DotGemm(
+                M: ocg.ToString(), N: kg.ToString(), K: pixels,
+                A: "outputGradient", AOffset: $"s * {outLength} + {g} * {ocg * pixels}", LdA: pixels,
+                B: columns ? "columns" : "input", BOffset: columns ? $"{g} * {kg * pixels}" : $"s * {inLength} + {g} * {kg * pixels}", LdB: pixels,
+                C: "gradients", COffset: $"{l.ParameterOffset} + {g} * {ocg * kg}", LdC: kg.ToString(), Init: GemmInit.Accumulate),
+                $"{dw}: [{ocg}×{pixels}]·[{pixels}×{kg}]");
+            if (groups > 1) w.Close();
+        }
         if (l.Bias)
         {
             w.Open($"for (int c = 0; c < {l.Output.Channels}; c++)");
@@ -230,12 +285,20 @@ internal static class ConvolutionEmitter
             A: "parameters", AOffset: $"{l.ParameterOffset} + {g} * {ocg * kg}", ARowStride: "1", AColumnStride: kg.ToString(),
             B: "outputGradient", BOffset: $"s * {outLength} + {g} * {ocg * pixels}", LdB: pixels,
             C: columns ? "columnGradients" : "inputGradient", COffset: columns ? $"{g} * {kg * pixels}" : $"s * {inLength} + {g} * {kg * pixels}", LdC: pixels,
-            Init: GemmInit.Zero),
+            Init: GemmInit.Zero) { CoverLatency = true },
             $"d{(columns ? "col" : "X")} = Wᵀ·dY: [{kg}×{ocg}]·[{ocg}×{pixels}]");
         if (groups > 1) w.Close();
         if (columns) w.Line($"{l.Name}_Col2Im(_columnGradients, dx.Slice(s * {inLength}, {inLength}));");
         w.Close();
         w.Close();
+        if (transposed)
+        {
+            w.Line($"// dW[oc·{kg} + kk] += dWᵀ[kk·{oc} + oc]: the batch's weight gradient, transposed back once per call");
+            w.Open($"for (int c = 0; c < {oc}; c++)");
+            w.Line($"ref float target = ref Unsafe.Add(ref gradients, {l.ParameterOffset} + c * {kg});");
+            w.Line($"for (int kk = 0; kk < {kg}; kk++) Unsafe.Add(ref target, kk) += Unsafe.Add(ref weightGradientsT, kk * {oc} + c);");
+            w.Close();
+        }
         w.Close();
         w.Line();
     }

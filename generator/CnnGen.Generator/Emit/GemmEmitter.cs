@@ -17,7 +17,18 @@ internal sealed record BroadcastGemm(
     string A, string AOffset, string ARowStride, string AColumnStride,
     string B, string BOffset, int LdB,
     string C, string COffset, int LdC,
-    GemmInit Init, string? Bias = null, string BiasOffset = "0", string? Activation = null);
+    GemmInit Init, string? Bias = null, string BiasOffset = "0", string? Activation = null)
+{
+    /// <summary>The register tile is chosen to cover the FMA latency too (see <see cref="GemmEmitter.ChooseBroadcastTile"/>).</summary>
+    public bool CoverLatency { get; init; }
+
+    /// <summary>
+    /// For a long reduction into few columns (a weight gradient: K = pixels, N = output channels): where the B panel
+    /// would not stay in L2, the reduction is split into blocks (C accumulates, so each block adds its part)
+    /// instead of the columns. Needs <see cref="GemmInit.Accumulate"/>.
+    /// </summary>
+    public bool BlockReduction { get; init; }
+}
 
 /// <summary>
 /// C[M×N] (=, +=) A[M×K]·B[N×K]ᵀ: dot products of rows, vectorised over K (a literal), in tiles of
@@ -40,7 +51,12 @@ internal static class GemmEmitter
     /// vectors get exact smaller tiles, so the sum over all tiles is what the shape really costs. Accumulators,
     /// B vectors and a broadcast must fit the register file (16 with AVX2, 32 with AVX-512) with one spare.
     /// </summary>
-    internal static (int Rows, int Vectors) ChooseBroadcastTile(int? m, int n, int width)
+    /// <remarks>
+    /// With <paramref name="coverLatency"/>, a tile also costs at least 4 cycles per k (the FMA latency: each
+    /// accumulator's chain advances once per 4 cycles, two FMA ports need 8 chains in flight), and among equal costs
+    /// the tile with more accumulators wins, since it reloads B and A fewer times.
+    /// </remarks>
+    internal static (int Rows, int Vectors) ChooseBroadcastTile(int? m, int n, int width, bool coverLatency = false)
     {
         int registers = width == 16 ? 32 : 16;
         int vectors = n / width;
@@ -59,10 +75,16 @@ internal static class GemmEmitter
                     foreach (var (tileVectors, columnTiles) in new[] { (nv, vectors / nv), (vectors % nv, 1) })
                     {
                         if (tileVectors == 0) continue;
-                        cost += rowTiles * columnTiles * Math.Max(tileRows * tileVectors, tileRows + tileVectors) / 2.0;
+                        double tileCost = Math.Max(tileRows * tileVectors, tileRows + tileVectors);
+                        if (coverLatency) tileCost = Math.Max(tileCost, 8);
+                        cost += rowTiles * columnTiles * tileCost / 2.0;
                     }
                 }
-                if (cost < bestCost - 1e-9) { bestCost = cost; best = (rows, nv); }
+                if (cost < bestCost - 1e-9 || (coverLatency && cost < bestCost + 1e-9 && rows * nv > best.Item1 * best.Item2))
+                {
+                    bestCost = Math.Min(cost, bestCost);
+                    best = (rows, nv);
+                }
             }
         }
         return best;
@@ -120,7 +142,21 @@ internal static class GemmEmitter
     private static void EmitBroadcastVector(SourceWriter w, BroadcastGemm g, string vector, int width)
     {
         int? m = int.TryParse(g.M, out int literal) ? literal : null;
-        var (rows, vectors) = ChooseBroadcastTile(m, g.N, width);
+        var (rows, vectors) = ChooseBroadcastTile(m, g.N, width, g.CoverLatency);
+        int? reductionBlock = null;
+        if (g.BlockReduction && g.Init == GemmInit.Accumulate && int.TryParse(g.K, out int reduction) && (long)reduction * g.N * 4 > L2PanelBytes)
+        {
+            // The reduction in blocks whose B panel (block × N) stays in L2 while every row tile runs over it.
+            int kb = Math.Max(16, (int)(L2PanelBytes / (4L * g.N)) / 16 * 16);
+            if (kb < reduction)
+            {
+                reductionBlock = kb;
+                w.Line($"// the reduction of {reduction} in blocks of {kb}, so a {kb}×{g.N} panel of B stays in L2; C accumulates each block");
+                w.Open($"for (int k0 = 0; k0 < {reduction}; k0 += {kb})");
+                w.Line($"int kCount = Math.Min({kb}, {reduction} - k0);");
+                g = g with { K = "kCount", AOffset = $"{g.AOffset} + k0 * {g.AColumnStride}", BOffset = $"{g.BOffset} + k0 * {g.LdB}" };
+            }
+        }
         string type = $"{vector}<float>";
         int fullTile = g.N - g.N % (vectors * width);
         int fullVector = g.N - g.N % width;
@@ -196,6 +232,7 @@ internal static class GemmEmitter
             }
             w.Close();
         }
+        if (reductionBlock is not null) w.Close();
     }
 
     /// <summary>The share of L2 a B panel may take (Zen 4 and most current cores have 1–2 MiB of L2 per core).</summary>

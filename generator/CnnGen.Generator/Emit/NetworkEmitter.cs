@@ -193,6 +193,11 @@ internal static class NetworkEmitter
                 w.Line($"private readonly float[] _padded{l.Index} = new float[{l.Input.Channels * direct.PaddedHeight * direct.PaddedWidth}]; // {l.Name} zero-padded input sample [{l.Input.Channels}×{direct.PaddedHeight}×{direct.PaddedWidth}]; its border stays zero");
         }
         w.Line($"private readonly float[] _columnGradients = new float[{plan.MaxColumns}];");
+        foreach (var l in n.Layers.Where(ConvolutionEmitter.UsesTransposedWeightGradient))
+            w.Line($"private readonly float[] _weightGradientsT{l.Index} = new float[{l.WeightLength}]; // {l.Name} dWᵀ, accumulated over a batch");
+        int transposedOutputGradient = n.Layers.Max(ConvolutionEmitter.TransposedOutputGradientLength);
+        if (transposedOutputGradient > 0)
+            w.Line($"private readonly float[] _outputGradientT = new float[{transposedOutputGradient}]; // one sample's dYᵀ for the convolutions' weight gradients");
         w.Line($"private readonly float[] _batchNormStats = new float[{plan.BatchNormStats}];");
         w.Line($"// Training workspace, layer-major: {plan.FloatsPerSample} floats and {plan.IndicesPerSample} indices per sample of capacity.");
         w.Line("private float[] _activations = Array.Empty<float>();");

@@ -19,7 +19,7 @@ internal static class GeneratedNames
         "DefaultBatchCapacity", "InputShape", "Description", "Parameters", "Gradients", "State", "Training",
         "BatchCapacity", "s_description", "_parameters", "_gradients", "_state", "_inferenceA", "_inferenceB",
         "_columnGradients", "_batchNormStats", "_activations", "_indices", "_gradientA", "_gradientB", "_capacity",
-        "_dropoutRandom", "Infer", "ForwardRecorded", "BackwardRecorded", "ComputeLoss", "EnsureBatchCapacity",
+        "_dropoutRandom", "_outputGradientT", "Infer", "ForwardRecorded", "BackwardRecorded", "ComputeLoss", "EnsureBatchCapacity",
     };
 
     // Generated overloads: a user method of the same name and parameter types collides; other overloads are fine.
@@ -61,5 +61,6 @@ internal static class GeneratedNames
     /// <summary>Per-layer members: LayerN_Kind_Forward and the like, and _columnsN.</summary>
     private static bool IsLayerMemberName(string name) =>
         (name.StartsWith("Layer") && name.Length > 5 && char.IsDigit(name[5]) && name.Contains("_")) ||
-        (name.StartsWith("_columns") && name.Length > 8 && char.IsDigit(name[8]));
+        (name.StartsWith("_columns") && name.Length > 8 && char.IsDigit(name[8])) ||
+        (name.StartsWith("_weightGradientsT") && name.Length > 17 && char.IsDigit(name[17]));
 }
