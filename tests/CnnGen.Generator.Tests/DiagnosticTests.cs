@@ -122,6 +122,7 @@ public sealed class DiagnosticTests
     [InlineData("public void Predict(System.ReadOnlySpan<float> x, System.Span<float> y) { }", "public void Predict(System.ReadOnlySpan<float> x, System.Span<float> y) { }", "method", "Predict")]
     [InlineData("public Net(int size) { }", "public Net(int size) { }", "constructor taking one int (the generated constructor takes the seed)", ".ctor")]
     [InlineData("private void Layer0_Dense_Forward() { }", "private void Layer0_Dense_Forward() { }", "method", "Layer0_Dense_Forward")]
+    [InlineData("private float[] _padded0;", "_padded0", "field", "_padded0")]
     public void CNN0018_user_member_with_a_generated_name(string member, string locatedText, string kind, string name)
     {
         AssertDiagnostic(Source("[Network(1, 4, 4)]\n[Dense(2)]", "public partial class Net { " + member + " }"), "CNN0018", locatedText,

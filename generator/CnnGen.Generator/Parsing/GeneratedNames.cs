@@ -58,9 +58,11 @@ internal static class GeneratedNames
         return conflicts.ToEquatableArray();
     }
 
-    /// <summary>Per-layer members: LayerN_Kind_Forward and the like, and _columnsN.</summary>
+    /// <summary>Per-layer buffers: a prefix followed by the layer's index (the emitters' field names).</summary>
+    private static readonly string[] LayerFieldPrefixes = { "_columns", "_weightGradientsT", "_directScratch", "_packed", "_padded" };
+
+    /// <summary>Per-layer members: LayerN_Kind_Forward and the like, and the per-layer buffers.</summary>
     private static bool IsLayerMemberName(string name) =>
         (name.StartsWith("Layer") && name.Length > 5 && char.IsDigit(name[5]) && name.Contains("_")) ||
-        (name.StartsWith("_columns") && name.Length > 8 && char.IsDigit(name[8])) ||
-        (name.StartsWith("_weightGradientsT") && name.Length > 17 && char.IsDigit(name[17]));
+        LayerFieldPrefixes.Any(prefix => name.StartsWith(prefix) && name.Length > prefix.Length && char.IsDigit(name[prefix.Length]));
 }
