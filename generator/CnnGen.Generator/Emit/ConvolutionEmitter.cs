@@ -30,6 +30,27 @@ internal static class ConvolutionEmitter
     /// </summary>
     private static string Offset(int value) => value < 0 ? "- " + Literals.Int(-(long)value) : "+ " + Literals.Int(value);
 
+    /// <summary>variable·scale + offset, written without "· 1" or "+ 0" so generated indices read as a person would write them.</summary>
+    private static string Affine(string variable, int scale, int offset)
+    {
+        string term = scale == 1 ? variable : $"{variable} * {Literals.Int(scale)}";
+        return offset == 0 ? term : $"{term} {Offset(offset)}";
+    }
+
+    /// <summary>A literal as a term of <see cref="Sum"/>: negative ones carry their minus sign.</summary>
+    private static string Term(int value) => value < 0 ? "- " + Literals.Int(-(long)value) : Literals.Int(value);
+
+    /// <summary>A sum of index terms with the literal zeros left out.</summary>
+    private static string Sum(params string[] terms)
+    {
+        var kept = System.Linq.Enumerable.ToList(System.Linq.Enumerable.Where(terms, t => t != "0"));
+        if (kept.Count == 0) return "0";
+        var text = new System.Text.StringBuilder(kept[0]);
+        foreach (string term in System.Linq.Enumerable.Skip(kept, 1))
+            text.Append(term.StartsWith("- ", System.StringComparison.Ordinal) ? " " + term : " + " + term);
+        return text.ToString();
+    }
+
     private static IEnumerable<(int Tap, int Ky, int Kx, (int Lo, int Hi) Rows, (int Lo, int Hi) Columns)> Taps(LayerModel l)
     {
         for (int ky = 0; ky < l.KernelHeight; ky++)
@@ -110,10 +131,10 @@ internal static class ConvolutionEmitter
             int count = columnRange.Hi - columnRange.Lo;
             w.Line($"// tap ({ky}, {kx}): output rows {rowRange.Lo}..{rowRange.Hi - 1}, columns {columnRange.Lo}..{columnRange.Hi - 1}");
             w.Open($"for (int oy = {rowRange.Lo}; oy < {rowRange.Hi}; oy++)");
-            string inputRow = $"(oy * {l.StrideHeight} {Offset(dy)}) * {l.Input.Width}";
+            string inputRow = dy == 0 && l.StrideHeight == 1 ? $"oy * {l.Input.Width}" : $"({Affine("oy", l.StrideHeight, dy)}) * {l.Input.Width}";
             if (l.StrideWidth == 1)
             {
-                EmitCopy(w, "plane", $"{inputRow} {Offset(columnRange.Lo + dx)}", "rows", $"{tap * pixels} + oy * {l.Output.Width} + {columnRange.Lo}", count, add: false);
+                EmitCopy(w, "plane", Sum(inputRow, Term(columnRange.Lo + dx)), "rows", Sum(Literals.Int(tap * pixels), $"oy * {l.Output.Width}", Literals.Int(columnRange.Lo)), count, add: false);
             }
             else
             {
@@ -146,10 +167,10 @@ internal static class ConvolutionEmitter
             int count = columnRange.Hi - columnRange.Lo;
             w.Line($"// tap ({ky}, {kx})");
             w.Open($"for (int oy = {rowRange.Lo}; oy < {rowRange.Hi}; oy++)");
-            string inputRow = $"(oy * {l.StrideHeight} {Offset(dy)}) * {l.Input.Width}";
+            string inputRow = dy == 0 && l.StrideHeight == 1 ? $"oy * {l.Input.Width}" : $"({Affine("oy", l.StrideHeight, dy)}) * {l.Input.Width}";
             if (l.StrideWidth == 1)
             {
-                EmitCopy(w, "rows", $"{tap * pixels} + oy * {l.Output.Width} + {columnRange.Lo}", "plane", $"{inputRow} {Offset(columnRange.Lo + dx)}", count, add: true);
+                EmitCopy(w, "rows", Sum(Literals.Int(tap * pixels), $"oy * {l.Output.Width}", Literals.Int(columnRange.Lo)), "plane", Sum(inputRow, Term(columnRange.Lo + dx)), count, add: true);
             }
             else
             {
