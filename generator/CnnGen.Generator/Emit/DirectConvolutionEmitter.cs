@@ -146,14 +146,14 @@ internal static class DirectConvolutionEmitter
     {
         int pixels = l.Output.Height * l.Output.Width, k = DirectConvolutionPlan.Reduction(l);
         w.Line($"/// <summary>{l.Name} forward: {ConvolutionEmitter.Describe(l)}. Direct convolution per sample: Yᵀ[{pixels}×{l.Output.Channels}] = {(l.ReLUInKernel ? "ReLU(" : "")}colᵀ·Wᵀ{(l.Bias ? " + bias" : "")}{(l.ReLUInKernel ? ")" : "")}, colᵀ[{pixels}×{k}] read in place from the {(plan.NeedsPaddedCopy ? "zero-padded " : "")}input, then transposed to NCHW.</summary>");
-        w.Open($"private void {l.Name}_Forward(ReadOnlySpan<float> x, Span<float> y, int n)");
+        w.Open($"private void {l.Name}_ForwardKernel(ReadOnlySpan<float> x, Span<float> y, int n, int parameterOffset)");
         bool first = true;
         foreach (var tile in plan.Tiles)
         {
-            w.Line($"{(first ? "if" : "else if")} ({tile.Vector}.IsHardwareAccelerated) {l.Name}_Forward{tile.Width * 32}(x, y, n);");
+            w.Line($"{(first ? "if" : "else if")} ({tile.Vector}.IsHardwareAccelerated) {l.Name}_Forward{tile.Width * 32}(x, y, n, parameterOffset);");
             first = false;
         }
-        w.Line($"else {l.Name}_ForwardScalar(x, y, n);");
+        w.Line($"else {l.Name}_ForwardScalar(x, y, n, parameterOffset);");
         w.Close();
         w.Line();
         foreach (var tile in plan.Tiles) EmitVectorForward(w, l, plan, tile);
@@ -194,7 +194,7 @@ internal static class DirectConvolutionEmitter
         string vector = t.Vector, type = $"{vector}<float>";
         bool unrollRows = taps * (2 + nv + mr * (1 + nv)) <= UnrollBudget;
         w.Line($"/// <summary>{l.Name} forward with {vector}: tiles of {mr} pixels × {nv}×{width} output channels{(ocp != oc ? $" (padded from {oc} to {ocp})" : "")}, blocks of {t.RowsPerBlock} output row(s) through a [{t.RowsPerBlock * ow}×{ocp}] scratch.</summary>");
-        w.Open($"private void {l.Name}_Forward{width * 32}(ReadOnlySpan<float> x, Span<float> y, int n)");
+        w.Open($"private void {l.Name}_Forward{width * 32}(ReadOnlySpan<float> x, Span<float> y, int n, int parameterOffset)");
         w.Line("ref float parameters = ref MemoryMarshal.GetArrayDataReference(_parameters);");
         w.Line($"ref float packed = ref MemoryMarshal.GetArrayDataReference(_packed{l.Index});");
         w.Line($"ref float scratch = ref MemoryMarshal.GetArrayDataReference(_directScratch{l.Index});");
@@ -296,7 +296,7 @@ internal static class DirectConvolutionEmitter
     {
         int oc = l.Output.Channels, k = DirectConvolutionPlan.Reduction(l);
         w.Open("");
-        w.Line($"ref float from = ref Unsafe.Add(ref parameters, {l.ParameterOffset});");
+        w.Line($"ref float from = ref Unsafe.Add(ref parameters, parameterOffset);");
         w.Line("ref float to = ref packed;");
         w.Open($"for (int kk = 0; kk < {k}; kk++)");
         if (oc <= 32)
@@ -311,7 +311,7 @@ internal static class DirectConvolutionEmitter
         w.Line($"to = ref Unsafe.Add(ref to, {ocp});");
         w.Close();
         w.Close();
-        if (l.Bias) w.Line($"for (int oc = 0; oc < {oc}; oc++) Unsafe.Add(ref packed, {k * ocp} + oc) = Unsafe.Add(ref parameters, {l.ParameterOffset + l.WeightLength} + oc);");
+        if (l.Bias) w.Line($"for (int oc = 0; oc < {oc}; oc++) Unsafe.Add(ref packed, {k * ocp} + oc) = Unsafe.Add(ref parameters, parameterOffset + {l.WeightLength} + oc);");
     }
 
     /// <summary>Without SIMD: the same direct convolution, one output at a time, from the unpacked weights.</summary>
@@ -320,7 +320,7 @@ internal static class DirectConvolutionEmitter
         int c = l.Input.Channels, kh = l.KernelHeight, kw = l.KernelWidth, k = c * kh * kw;
         int oh = l.Output.Height, ow = l.Output.Width, plane = plan.PaddedHeight * plan.PaddedWidth, wp = plan.PaddedWidth;
         w.Line($"/// <summary>{l.Name} forward without SIMD: each output a dot product of the window and the weights.</summary>");
-        w.Open($"private void {l.Name}_ForwardScalar(ReadOnlySpan<float> x, Span<float> y, int n)");
+        w.Open($"private void {l.Name}_ForwardScalar(ReadOnlySpan<float> x, Span<float> y, int n, int parameterOffset)");
         w.Line("ref float parameters = ref MemoryMarshal.GetArrayDataReference(_parameters);");
         if (plan.NeedsPaddedCopy) w.Line($"ref float padded = ref MemoryMarshal.GetArrayDataReference(_padded{l.Index});");
         w.Line("ref float inputs = ref MemoryMarshal.GetReference(x);");
@@ -330,8 +330,8 @@ internal static class DirectConvolutionEmitter
         if (plan.NeedsPaddedCopy) EmitPaddedCopy(w, l, plan, "sample");
         string input = plan.NeedsPaddedCopy ? "padded" : "sample";
         w.Open($"for (int oc = 0; oc < {l.Output.Channels}; oc++)");
-        w.Line($"ref float weights = ref Unsafe.Add(ref parameters, {l.ParameterOffset} + oc * {k});");
-        w.Line($"float bias = {(l.Bias ? $"Unsafe.Add(ref parameters, {l.ParameterOffset + l.WeightLength} + oc)" : "0f")};");
+        w.Line($"ref float weights = ref Unsafe.Add(ref parameters, parameterOffset + oc * {k});");
+        w.Line($"float bias = {(l.Bias ? $"Unsafe.Add(ref parameters, parameterOffset + {l.WeightLength} + oc)" : "0f")};");
         w.Open($"for (int oy = 0; oy < {oh}; oy++)");
         w.Open($"for (int ox = 0; ox < {ow}; ox++)");
         w.Line("float sum = bias;");
