@@ -55,11 +55,10 @@ public sealed class KernelSharingTests
     {
         string source = Generate();
         Assert.Equal(
-            new[] { "Layer0_Conv2D_ForwardKernel", "Layer1_BatchNorm2D_ForwardKernel", "Layer9_MaxPool2D_ForwardKernel",
-                    "Layer10_Conv2D_ForwardKernel", "Layer11_BatchNorm2D_ForwardKernel", "Layer14_Dropout_ForwardKernel",
-                    "Layer16_GlobalAvgPool2D_ForwardKernel", "Layer17_Dense_ForwardKernel" },
+            new[] { "Layer0_Conv2D_ForwardKernel", "Layer1_BatchNorm2D_ForwardKernel", "Layer10_Conv2D_ForwardKernel",
+                    "Layer11_BatchNorm2D_ForwardKernel", "Layer14_Dropout_ForwardKernel" },
             Declared(source, "ForwardKernel"));
-        Assert.Equal(8, Declared(source, "BackwardKernel").Length);
+        Assert.Equal(5, Declared(source, "BackwardKernel").Length);
         // The helpers of a kernel exist once too: one im2col per convolution signature, and its buffers.
         Assert.Single(Regex.Matches(source, @"void Layer0_Conv2D_Im2Col\("));
         Assert.DoesNotContain("Layer3_Conv2D_Im2Col", source);
@@ -85,6 +84,17 @@ public sealed class KernelSharingTests
         Assert.Contains("=> Layer1_BatchNorm2D_BackwardKernel(dy, normalized, dx, n, training, 1760, 16);", source);
         // Layer 12 has a bias, so it follows layer 11 at 1776 + 584 + 16.
         Assert.Contains("Layer12_Conv2D_Forward(ReadOnlySpan<float> x, Span<float> y, int n) => Layer10_Conv2D_ForwardKernel(x, y, n, 2376);", source);
+    }
+
+    [Fact]
+    public void A_layer_alone_with_its_signature_keeps_literal_offsets_and_no_thin_methods()
+    {
+        string source = Generate();
+        // The dense layer (weights at 2976) is the only one of its kind: its Forward is the kernel itself.
+        Assert.Contains("private void Layer17_Dense_Forward(ReadOnlySpan<float> x, Span<float> y, int n)\n", source.Replace("\r\n", "\n"));
+        Assert.Contains("_gradients.AsSpan(3008, 4)", source); // its bias, after 4 × 8 weights
+        Assert.DoesNotContain("Layer17_Dense_ForwardKernel", source);
+        Assert.DoesNotContain("Layer9_MaxPool2D_ForwardKernel", source);
     }
 
     [Fact]

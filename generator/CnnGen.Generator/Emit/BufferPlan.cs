@@ -83,6 +83,14 @@ internal sealed class BufferPlan
     /// <summary>Whether the layer's kernels and buffers are emitted for it (it is the first of its signature).</summary>
     public bool OwnsKernels(int layer) => Owner[layer] == layer;
 
+    /// <summary>Whether other layers have the layer's signature, so that its kernels take the offsets as arguments.</summary>
+    public bool IsShared(int layer)
+    {
+        int owner = Owner[layer], users = 0;
+        foreach (int o in Owner) if (o == owner) users++;
+        return users > 1;
+    }
+
     /// <summary>A 1×1, stride-1, unpadded convolution reads its input as the column matrix directly.</summary>
     public static bool NeedsColumns(LayerModel layer) =>
         !(layer.KernelHeight == 1 && layer.KernelWidth == 1 && layer.StrideHeight == 1 && layer.StrideWidth == 1 &&

@@ -196,7 +196,7 @@ internal static class NetworkEmitter
         }
         w.Line($"private readonly float[] _columnGradients = new float[{plan.MaxColumns}];");
         foreach (var l in owners.Where(ConvolutionEmitter.UsesTransposedWeightGradient))
-            w.Line($"private readonly float[] _weightGradientsT{l.Index} = new float[{l.WeightLength}]; // {Users(n, plan, l.Index)} dWᵀ, accumulated over a batch (cleared per call)");
+            w.Line($"private readonly float[] _weightGradientsT{l.Index} = new float[{l.WeightLength}]; // {Users(n, plan, l.Index)} dWᵀ, accumulated over a batch");
         int transposedOutputGradient = n.Layers.Max(ConvolutionEmitter.TransposedOutputGradientLength);
         if (transposedOutputGradient > 0)
             w.Line($"private readonly float[] _outputGradientT = new float[{transposedOutputGradient}]; // one sample's dYᵀ for the convolutions' weight gradients");
@@ -532,9 +532,10 @@ internal static class NetworkEmitter
         string.Join(", ", n.Layers.Where(l => plan.Owner[l.Index] == owner).Select(l => l.Name));
 
     /// <summary>
-    /// Each layer's kernels are emitted once per signature (<see cref="BufferPlan.Signature"/>), named after the
-    /// first layer that has it and taking the offsets as arguments; every layer keeps its own thin Forward and
-    /// Backward methods that call them with its offsets.
+    /// Each layer's kernels are emitted once per signature (<see cref="BufferPlan.Signature"/>). A layer alone with its
+    /// signature gets them as its own Forward/Backward with literal offsets; layers that share one get kernels named
+    /// after the first of them, taking the offsets as arguments, and each keeps thin Forward/Backward methods that
+    /// pass its own (<see cref="KernelOffsets"/>).
     /// </summary>
     private static void EmitLayers(SourceWriter w, NetworkModel n, BufferPlan plan)
     {
@@ -548,18 +549,14 @@ internal static class NetworkEmitter
                 w.Line();
                 continue;
             }
-            if (plan.OwnsKernels(l.Index))
-            {
-                w.Line($"// kernels {l.Name}_*Kernel, shared by: {Users(n, plan, l.Index)}");
-                if (plan.Strategy[l.Index].Length > 0) w.Line($"// forward: {plan.Strategy[l.Index]}");
-            }
-            else
-            {
-                w.Line($"// runs the kernels of {n.Layers[plan.Owner[l.Index]].Name}, which has the same signature");
-            }
+            bool owns = plan.OwnsKernels(l.Index), shared = plan.IsShared(l.Index);
+            if (!owns) w.Line($"// runs the kernels of {n.Layers[plan.Owner[l.Index]].Name}, which has the same signature");
+            else if (shared) w.Line($"// kernels {l.Name}_*Kernel, shared by: {Users(n, plan, l.Index)}");
+            if (owns && plan.Strategy[l.Index].Length > 0) w.Line($"// forward: {plan.Strategy[l.Index]}");
             w.Line();
-            EmitLayerMethods(w, l, n.Layers[plan.Owner[l.Index]].Name, plan.BatchNormStatsOffset[l.Index]);
-            if (!plan.OwnsKernels(l.Index)) continue;
+            if (shared) EmitLayerMethods(w, l, n.Layers[plan.Owner[l.Index]].Name, plan.BatchNormStatsOffset[l.Index]);
+            if (!owns) continue;
+            var at = new KernelOffsets(l, shared, plan.BatchNormStatsOffset[l.Index]);
             switch (l.Kind)
             {
                 case LayerKind.Conv2D:
@@ -569,30 +566,30 @@ internal static class NetworkEmitter
                         ConvolutionEmitter.EmitIm2Col(w, l);
                         ConvolutionEmitter.EmitCol2Im(w, l);
                     }
-                    if (plan.Direct[l.Index] is { } direct) DirectConvolutionEmitter.EmitForward(w, l, direct);
-                    else ConvolutionEmitter.EmitForward(w, l, columns);
-                    ConvolutionEmitter.EmitBackward(w, l, columns);
+                    if (plan.Direct[l.Index] is { } direct) DirectConvolutionEmitter.EmitForward(w, l, direct, at);
+                    else ConvolutionEmitter.EmitForward(w, l, columns, at);
+                    ConvolutionEmitter.EmitBackward(w, l, columns, at);
                     break;
                 case LayerKind.Dense:
-                    DenseEmitter.EmitForward(w, l);
-                    DenseEmitter.EmitBackward(w, l);
+                    DenseEmitter.EmitForward(w, l, at);
+                    DenseEmitter.EmitBackward(w, l, at);
                     break;
                 case LayerKind.MaxPool2D:
-                    PoolingEmitter.EmitMaxForward(w, l);
-                    PoolingEmitter.EmitMaxBackward(w, l);
+                    PoolingEmitter.EmitMaxForward(w, l, at);
+                    PoolingEmitter.EmitMaxBackward(w, l, at);
                     break;
                 case LayerKind.AvgPool2D:
-                    PoolingEmitter.EmitAverageForward(w, l);
-                    PoolingEmitter.EmitAverageBackward(w, l);
+                    PoolingEmitter.EmitAverageForward(w, l, at);
+                    PoolingEmitter.EmitAverageBackward(w, l, at);
                     break;
                 case LayerKind.GlobalAvgPool2D:
-                    PoolingEmitter.EmitGlobalForward(w, l);
+                    PoolingEmitter.EmitGlobalForward(w, l, at);
                     break;
                 case LayerKind.BatchNorm2D:
-                    RegularizationEmitter.EmitBatchNorm(w, l);
+                    RegularizationEmitter.EmitBatchNorm(w, l, at);
                     break;
                 case LayerKind.Dropout:
-                    RegularizationEmitter.EmitDropout(w, l);
+                    RegularizationEmitter.EmitDropout(w, l, at);
                     break;
             }
         }
