@@ -1,4 +1,5 @@
 using System;
+using System.Collections.Generic;
 using CnnGen.Generator.Model;
 
 namespace CnnGen.Generator.Emit;
@@ -22,6 +23,8 @@ internal sealed class BufferPlan
     public int MaxLength { get; }         // the longest activation of one sample (inference and gradient ping-pong)
     public int MaxColumns { get; }
     public int BatchNormStats { get; }    // per batch-norm channel: 1/sqrt(var + eps) of the last forward pass
+    public int[] BatchNormStatsOffset { get; } // a batch-norm layer's first channel in the stats buffer, else -1
+    public int[] Owner { get; }           // the first layer with the same signature: its kernels (and buffers) serve this layer too
 
     public BufferPlan(NetworkModel network)
     {
@@ -33,6 +36,9 @@ internal sealed class BufferPlan
         Columns = new int[count];
         Direct = new DirectConvolutionPlan?[count];
         Strategy = new string[count];
+        BatchNormStatsOffset = new int[count];
+        Owner = new int[count];
+        var owners = new Dictionary<LayerModel, int>();
         int floats = 0, ints = 0, maxLength = network.Input.Length, maxColumns = 0, stats = 0;
         for (int i = 0; i < count; i++)
         {
@@ -46,7 +52,10 @@ internal sealed class BufferPlan
             Output[i] = floats; floats += length;
             if (layer.Kind is LayerKind.BatchNorm2D or LayerKind.Dropout) { Auxiliary[i] = floats; floats += length; }
             if (layer.Kind == LayerKind.MaxPool2D) { Indices[i] = ints; ints += length; }
-            if (layer.Kind == LayerKind.BatchNorm2D) stats += layer.Output.Channels;
+            BatchNormStatsOffset[i] = -1;
+            if (layer.Kind == LayerKind.BatchNorm2D) { BatchNormStatsOffset[i] = stats; stats += layer.Output.Channels; }
+            var signature = Signature(layer);
+            if (!owners.TryGetValue(signature, out Owner[i])) { Owner[i] = i; owners.Add(signature, i); }
             if (layer.Kind == LayerKind.Conv2D && NeedsColumns(layer))
             {
                 Columns[i] = layer.Input.Channels * layer.KernelHeight * layer.KernelWidth * layer.Output.Height * layer.Output.Width;
@@ -58,6 +67,28 @@ internal sealed class BufferPlan
         MaxLength = maxLength;
         MaxColumns = maxColumns;
         BatchNormStats = stats;
+    }
+
+    /// <summary>
+    /// The layer with everything that only places it in the network (index, parameter and state offsets, torch
+    /// index, receptive field) set to zero: layers with equal signatures run the same code on other offsets, so they
+    /// share one set of kernels that takes the offsets as arguments. Sharing their buffers is safe because a layer
+    /// runs to completion before the next starts and each buffer's contents between calls depend only on the shape:
+    /// im2col and padded copies write the same positions every time (their zero borders stay zero), packed weights
+    /// are repacked on every forward call, and the transposed weight gradient is cleared on every backward call.
+    /// </summary>
+    public static LayerModel Signature(LayerModel layer) =>
+        layer with { Index = 0, ParameterOffset = 0, StateOffset = 0, TorchIndex = 0, ReceptiveField = 0 };
+
+    /// <summary>Whether the layer's kernels and buffers are emitted for it (it is the first of its signature).</summary>
+    public bool OwnsKernels(int layer) => Owner[layer] == layer;
+
+    /// <summary>Whether other layers have the layer's signature, so that its kernels take the offsets as arguments.</summary>
+    public bool IsShared(int layer)
+    {
+        int owner = Owner[layer], users = 0;
+        foreach (int o in Owner) if (o == owner) users++;
+        return users > 1;
     }
 
     /// <summary>A 1×1, stride-1, unpadded convolution reads its input as the column matrix directly.</summary>

@@ -185,14 +185,14 @@ internal static class ConvolutionEmitter
         w.Line();
     }
 
-    public static void EmitForward(SourceWriter w, LayerModel l, bool columns)
+    public static void EmitForward(SourceWriter w, LayerModel l, bool columns, KernelOffsets at)
     {
         int groups = l.Groups, ocg = l.Output.Channels / groups, icg = l.Input.Channels / groups;
         int kg = icg * l.KernelHeight * l.KernelWidth, pixels = l.Output.Height * l.Output.Width;
         int inLength = l.Input.Length, outLength = l.Output.Length;
         string g = groups > 1 ? "g" : "0";
         w.Line($"/// <summary>{l.Name} forward: {Describe(l)}. Per sample and group: Y[{ocg}×{pixels}] = W[{ocg}×{kg}]·{(columns ? "col" : "X")}[{kg}×{pixels}]{(l.Bias ? " + bias" : "")}.</summary>");
-        w.Open($"private void {l.Name}_Forward(ReadOnlySpan<float> x, Span<float> y, int n)");
+        w.Open($"private void {l.Name}_Forward{at.Suffix}(ReadOnlySpan<float> x, Span<float> y, int n{at.ParameterParameter})");
         w.Line("ref float parameters = ref MemoryMarshal.GetArrayDataReference(_parameters);");
         w.Line(columns ? $"ref float columns = ref MemoryMarshal.GetArrayDataReference(_columns{l.Index});" : "ref float input = ref MemoryMarshal.GetReference(x);");
         w.Line("ref float output = ref MemoryMarshal.GetReference(y);");
@@ -201,10 +201,10 @@ internal static class ConvolutionEmitter
         if (groups > 1) w.Open($"for (int g = 0; g < {groups}; g++)");
         GemmEmitter.Emit(w, new BroadcastGemm(
             M: ocg.ToString(), N: pixels, K: kg.ToString(),
-            A: "parameters", AOffset: $"{l.ParameterOffset} + {g} * {ocg * kg}", ARowStride: kg.ToString(), AColumnStride: "1",
+            A: "parameters", AOffset: $"{at.Parameter(0)} + {g} * {ocg * kg}", ARowStride: kg.ToString(), AColumnStride: "1",
             B: columns ? "columns" : "input", BOffset: columns ? $"{g} * {kg * pixels}" : $"s * {inLength} + {g} * {kg * pixels}", LdB: pixels,
             C: "output", COffset: $"s * {outLength} + {g} * {ocg * pixels}", LdC: pixels,
-            Init: l.Bias ? GemmInit.RowBias : GemmInit.Zero, Bias: "parameters", BiasOffset: $"{l.ParameterOffset + l.WeightLength} + {g} * {ocg}",
+            Init: l.Bias ? GemmInit.RowBias : GemmInit.Zero, Bias: "parameters", BiasOffset: $"{at.Parameter(l.WeightLength)} + {g} * {ocg}",
             Activation: l.ReLUInKernel ? "ReLU" : null),
             $"Y = {(l.ReLUInKernel ? "ReLU(" : "")}W·{(columns ? "col" : "X")}{(l.Bias ? " + bias" : "")}{(l.ReLUInKernel ? ")" : "")}: [{ocg}×{kg}]·[{kg}×{pixels}]");
         if (groups > 1) w.Close();
@@ -232,7 +232,7 @@ internal static class ConvolutionEmitter
         ? $"dW as a broadcast GEMM over output channels, dWᵀ[{l.WeightLength / l.Output.Channels}×{l.Output.Channels}] += col·dYᵀ: {l.Output.Channels} output channels fill vectors, and the column matrix is read once instead of once per 4 output channels"
         : $"dW as dot products dW += dY·colᵀ: {(l.Groups > 1 ? $"{l.Groups} groups" : $"{l.Output.Channels} output channels do not fill a Vector512")}, so the pixels ({l.Output.Height * l.Output.Width}) are the vector dimension";
 
-    public static void EmitBackward(SourceWriter w, LayerModel l, bool columns)
+    public static void EmitBackward(SourceWriter w, LayerModel l, bool columns, KernelOffsets at)
     {
         int groups = l.Groups, ocg = l.Output.Channels / groups, icg = l.Input.Channels / groups;
         int kg = icg * l.KernelHeight * l.KernelWidth, pixels = l.Output.Height * l.Output.Width;
@@ -242,7 +242,7 @@ internal static class ConvolutionEmitter
         string dw = transposed ? $"dWᵀ += {(columns ? "col" : "X")}·dYᵀ" : $"dW += dY·{(columns ? "col" : "X")}ᵀ";
         w.Line($"// backward: {BackwardStrategy(l)}");
         w.Line($"/// <summary>{l.Name} backward: {dw}{(l.Bias ? ", db += Σ dY" : "")}, and when dx is not empty dX = {(columns ? "col2im(Wᵀ·dY)" : "Wᵀ·dY")}.</summary>");
-        w.Open($"private void {l.Name}_Backward(ReadOnlySpan<float> x, ReadOnlySpan<float> dy, Span<float> dx, int n)");
+        w.Open($"private void {l.Name}_Backward{at.Suffix}(ReadOnlySpan<float> x, ReadOnlySpan<float> dy, Span<float> dx, int n{at.ParameterParameter})");
         w.Line("ref float parameters = ref MemoryMarshal.GetArrayDataReference(_parameters);");
         w.Line("ref float gradients = ref MemoryMarshal.GetArrayDataReference(_gradients);");
         w.Line(columns ? $"ref float columns = ref MemoryMarshal.GetArrayDataReference(_columns{l.Index});" : "ref float input = ref MemoryMarshal.GetReference(x);");
@@ -289,21 +289,21 @@ internal static class ConvolutionEmitter
                 M: ocg.ToString(), N: kg.ToString(), K: pixels,
                 A: "outputGradient", AOffset: $"s * {outLength} + {g} * {ocg * pixels}", LdA: pixels,
                 B: columns ? "columns" : "input", BOffset: columns ? $"{g} * {kg * pixels}" : $"s * {inLength} + {g} * {kg * pixels}", LdB: pixels,
-                C: "gradients", COffset: $"{l.ParameterOffset} + {g} * {ocg * kg}", LdC: kg.ToString(), Init: GemmInit.Accumulate),
+                C: "gradients", COffset: $"{at.Parameter(0)} + {g} * {ocg * kg}", LdC: kg.ToString(), Init: GemmInit.Accumulate),
                 $"{dw}: [{ocg}×{pixels}]·[{pixels}×{kg}]");
             if (groups > 1) w.Close();
         }
         if (l.Bias)
         {
             w.Open($"for (int c = 0; c < {l.Output.Channels}; c++)");
-            w.Line($"Unsafe.Add(ref gradients, {l.ParameterOffset + l.WeightLength} + c) += Elementwise.Sum(dy.Slice(s * {outLength} + c * {pixels}, {pixels}));");
+            w.Line($"Unsafe.Add(ref gradients, {at.Parameter(l.WeightLength)} + c) += Elementwise.Sum(dy.Slice(s * {outLength} + c * {pixels}, {pixels}));");
             w.Close();
         }
         w.Open("if (wantInputGradient)");
         if (groups > 1) w.Open($"for (int g = 0; g < {groups}; g++)");
         GemmEmitter.Emit(w, new BroadcastGemm(
             M: kg.ToString(), N: pixels, K: ocg.ToString(),
-            A: "parameters", AOffset: $"{l.ParameterOffset} + {g} * {ocg * kg}", ARowStride: "1", AColumnStride: kg.ToString(),
+            A: "parameters", AOffset: $"{at.Parameter(0)} + {g} * {ocg * kg}", ARowStride: "1", AColumnStride: kg.ToString(),
             B: "outputGradient", BOffset: $"s * {outLength} + {g} * {ocg * pixels}", LdB: pixels,
             C: columns ? "columnGradients" : "inputGradient", COffset: columns ? $"{g} * {kg * pixels}" : $"s * {inLength} + {g} * {kg * pixels}", LdC: pixels,
             Init: GemmInit.Zero) { CoverLatency = true },
@@ -316,7 +316,7 @@ internal static class ConvolutionEmitter
         {
             w.Line($"// dW[oc·{kg} + kk] += dWᵀ[kk·{oc} + oc]: the batch's weight gradient, transposed back once per call");
             w.Open($"for (int c = 0; c < {oc}; c++)");
-            w.Line($"ref float target = ref Unsafe.Add(ref gradients, {l.ParameterOffset} + c * {kg});");
+            w.Line($"ref float target = ref Unsafe.Add(ref gradients, {at.Parameter(0)} + c * {kg});");
             w.Line($"for (int kk = 0; kk < {kg}; kk++) Unsafe.Add(ref target, kk) += Unsafe.Add(ref weightGradientsT, kk * {oc} + c);");
             w.Close();
         }

@@ -8,31 +8,31 @@ namespace CnnGen.Generator.Emit;
 /// </summary>
 internal static class DenseEmitter
 {
-    public static void EmitForward(SourceWriter w, LayerModel l)
+    public static void EmitForward(SourceWriter w, LayerModel l, KernelOffsets at)
     {
         int inputs = l.Input.Length, outputs = l.Output.Length;
         w.Line($"/// <summary>{l.Name} forward: {l.Input} flattened to [{inputs}] → [{outputs}]; Y[n×{outputs}] = X[n×{inputs}]·Wᵀ{(l.Bias ? " + b" : "")}.</summary>");
-        w.Open($"private void {l.Name}_Forward(ReadOnlySpan<float> x, Span<float> y, int n)");
+        w.Open($"private void {l.Name}_Forward{at.Suffix}(ReadOnlySpan<float> x, Span<float> y, int n{at.ParameterParameter})");
         w.Line("ref float parameters = ref MemoryMarshal.GetArrayDataReference(_parameters);");
         w.Line("ref float input = ref MemoryMarshal.GetReference(x);");
         w.Line("ref float output = ref MemoryMarshal.GetReference(y);");
         GemmEmitter.Emit(w, new DotGemm(
             M: "n", N: outputs.ToString(), K: inputs,
             A: "input", AOffset: "0", LdA: inputs,
-            B: "parameters", BOffset: l.ParameterOffset.ToString(), LdB: inputs,
+            B: "parameters", BOffset: at.Parameter(0), LdB: inputs,
             C: "output", COffset: "0", LdC: outputs.ToString(),
-            Init: l.Bias ? GemmInit.ColumnBias : GemmInit.Zero, Bias: "parameters", BiasOffset: (l.ParameterOffset + l.WeightLength).ToString(),
+            Init: l.Bias ? GemmInit.ColumnBias : GemmInit.Zero, Bias: "parameters", BiasOffset: at.Parameter(l.WeightLength),
             Activation: l.ReLUInKernel ? "ReLU" : null),
             $"Y = {(l.ReLUInKernel ? "ReLU(" : "")}X·Wᵀ{(l.Bias ? " + b" : "")}{(l.ReLUInKernel ? ")" : "")}: [n×{inputs}]·[{inputs}×{outputs}]");
         w.Close();
         w.Line();
     }
 
-    public static void EmitBackward(SourceWriter w, LayerModel l)
+    public static void EmitBackward(SourceWriter w, LayerModel l, KernelOffsets at)
     {
         int inputs = l.Input.Length, outputs = l.Output.Length;
         w.Line($"/// <summary>{l.Name} backward: dW += dYᵀ·X{(l.Bias ? ", db += Σ dY" : "")}, and when dx is not empty dX = dY·W.</summary>");
-        w.Open($"private void {l.Name}_Backward(ReadOnlySpan<float> x, ReadOnlySpan<float> dy, Span<float> dx, int n)");
+        w.Open($"private void {l.Name}_Backward{at.Suffix}(ReadOnlySpan<float> x, ReadOnlySpan<float> dy, Span<float> dx, int n{at.ParameterParameter})");
         w.Line("ref float parameters = ref MemoryMarshal.GetArrayDataReference(_parameters);");
         w.Line("ref float gradients = ref MemoryMarshal.GetArrayDataReference(_gradients);");
         w.Line("ref float input = ref MemoryMarshal.GetReference(x);");
@@ -42,19 +42,19 @@ internal static class DenseEmitter
             M: outputs.ToString(), N: inputs, K: "n",
             A: "outputGradient", AOffset: "0", ARowStride: "1", AColumnStride: outputs.ToString(),
             B: "input", BOffset: "0", LdB: inputs,
-            C: "gradients", COffset: l.ParameterOffset.ToString(), LdC: inputs, Init: GemmInit.Accumulate),
+            C: "gradients", COffset: at.Parameter(0), LdC: inputs, Init: GemmInit.Accumulate),
             $"dW += dYᵀ·X: [{outputs}×n]·[n×{inputs}]");
         if (l.Bias)
         {
             w.Open("for (int s = 0; s < n; s++)");
-            w.Line($"Elementwise.AddTo(dy.Slice(s * {outputs}, {outputs}), _gradients.AsSpan({l.ParameterOffset + l.WeightLength}, {outputs}));");
+            w.Line($"Elementwise.AddTo(dy.Slice(s * {outputs}, {outputs}), _gradients.AsSpan({at.Parameter(l.WeightLength)}, {outputs}));");
             w.Close();
         }
         w.Open("if (!dx.IsEmpty)");
         GemmEmitter.Emit(w, new BroadcastGemm(
             M: "n", N: inputs, K: outputs.ToString(),
             A: "outputGradient", AOffset: "0", ARowStride: outputs.ToString(), AColumnStride: "1",
-            B: "parameters", BOffset: l.ParameterOffset.ToString(), LdB: inputs,
+            B: "parameters", BOffset: at.Parameter(0), LdB: inputs,
             C: "inputGradient", COffset: "0", LdC: inputs, Init: GemmInit.Zero),
             $"dX = dY·W: [n×{outputs}]·[{outputs}×{inputs}]");
         w.Close();

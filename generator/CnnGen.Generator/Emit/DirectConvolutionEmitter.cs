@@ -142,22 +142,22 @@ internal static class DirectConvolutionEmitter
         return best!;
     }
 
-    public static void EmitForward(SourceWriter w, LayerModel l, DirectConvolutionPlan plan)
+    public static void EmitForward(SourceWriter w, LayerModel l, DirectConvolutionPlan plan, KernelOffsets at)
     {
         int pixels = l.Output.Height * l.Output.Width, k = DirectConvolutionPlan.Reduction(l);
         w.Line($"/// <summary>{l.Name} forward: {ConvolutionEmitter.Describe(l)}. Direct convolution per sample: Yᵀ[{pixels}×{l.Output.Channels}] = {(l.ReLUInKernel ? "ReLU(" : "")}colᵀ·Wᵀ{(l.Bias ? " + bias" : "")}{(l.ReLUInKernel ? ")" : "")}, colᵀ[{pixels}×{k}] read in place from the {(plan.NeedsPaddedCopy ? "zero-padded " : "")}input, then transposed to NCHW.</summary>");
-        w.Open($"private void {l.Name}_Forward(ReadOnlySpan<float> x, Span<float> y, int n)");
+        w.Open($"private void {l.Name}_Forward{at.Suffix}(ReadOnlySpan<float> x, Span<float> y, int n{at.ParameterParameter})");
         bool first = true;
         foreach (var tile in plan.Tiles)
         {
-            w.Line($"{(first ? "if" : "else if")} ({tile.Vector}.IsHardwareAccelerated) {l.Name}_Forward{tile.Width * 32}(x, y, n);");
+            w.Line($"{(first ? "if" : "else if")} ({tile.Vector}.IsHardwareAccelerated) {l.Name}_Forward{tile.Width * 32}(x, y, n{at.ParameterArgument});");
             first = false;
         }
-        w.Line($"else {l.Name}_ForwardScalar(x, y, n);");
+        w.Line($"else {l.Name}_ForwardScalar(x, y, n{at.ParameterArgument});");
         w.Close();
         w.Line();
-        foreach (var tile in plan.Tiles) EmitVectorForward(w, l, plan, tile);
-        EmitScalarForward(w, l, plan);
+        foreach (var tile in plan.Tiles) EmitVectorForward(w, l, plan, tile, at);
+        EmitScalarForward(w, l, plan, at);
     }
 
     /// <summary>Copies one sample into the interior of the padded buffer, whose border was zeroed at allocation and is never written.</summary>
@@ -185,7 +185,7 @@ internal static class DirectConvolutionEmitter
         w.Close();
     }
 
-    private static void EmitVectorForward(SourceWriter w, LayerModel l, DirectConvolutionPlan plan, DirectTile t)
+    private static void EmitVectorForward(SourceWriter w, LayerModel l, DirectConvolutionPlan plan, DirectTile t, KernelOffsets at)
     {
         int c = l.Input.Channels, kh = l.KernelHeight, kw = l.KernelWidth, taps = kh * kw, k = c * taps;
         int oc = l.Output.Channels, ocp = t.PackedChannels, oh = l.Output.Height, ow = l.Output.Width, pixels = oh * ow;
@@ -194,7 +194,7 @@ internal static class DirectConvolutionEmitter
         string vector = t.Vector, type = $"{vector}<float>";
         bool unrollRows = taps * (2 + nv + mr * (1 + nv)) <= UnrollBudget;
         w.Line($"/// <summary>{l.Name} forward with {vector}: tiles of {mr} pixels × {nv}×{width} output channels{(ocp != oc ? $" (padded from {oc} to {ocp})" : "")}, blocks of {t.RowsPerBlock} output row(s) through a [{t.RowsPerBlock * ow}×{ocp}] scratch.</summary>");
-        w.Open($"private void {l.Name}_Forward{width * 32}(ReadOnlySpan<float> x, Span<float> y, int n)");
+        w.Open($"private void {l.Name}_Forward{width * 32}(ReadOnlySpan<float> x, Span<float> y, int n{at.ParameterParameter})");
         w.Line("ref float parameters = ref MemoryMarshal.GetArrayDataReference(_parameters);");
         w.Line($"ref float packed = ref MemoryMarshal.GetArrayDataReference(_packed{l.Index});");
         w.Line($"ref float scratch = ref MemoryMarshal.GetArrayDataReference(_directScratch{l.Index});");
@@ -203,7 +203,7 @@ internal static class DirectConvolutionEmitter
         w.Line("ref float outputs = ref MemoryMarshal.GetReference(y);");
         w.Line($"// Wᵀ [{k}×{ocp}]: packed[kk·{ocp} + oc] = W[oc·{k} + kk], once per call (the caller may change the parameters between calls); lanes {oc}..{ocp - 1} stay zero.");
         w.Line("// Row by row of Wᵀ, so the stores are contiguous and the strided loads hit the same few lines of W again and again.");
-        EmitPack(w, l, ocp);
+        EmitPack(w, l, ocp, at);
         w.Open("for (int s = 0; s < n; s++)");
         w.Line($"ref float sample = ref Unsafe.Add(ref inputs, s * {l.Input.Length});");
         w.Line($"ref float output = ref Unsafe.Add(ref outputs, s * {l.Output.Length});");
@@ -292,11 +292,11 @@ internal static class DirectConvolutionEmitter
     }
 
     /// <summary>Packs Wᵀ [K × OCP] and the bias after it from the PyTorch layout [OC × K].</summary>
-    private static void EmitPack(SourceWriter w, LayerModel l, int ocp)
+    private static void EmitPack(SourceWriter w, LayerModel l, int ocp, KernelOffsets at)
     {
         int oc = l.Output.Channels, k = DirectConvolutionPlan.Reduction(l);
         w.Open("");
-        w.Line($"ref float from = ref Unsafe.Add(ref parameters, {l.ParameterOffset});");
+        w.Line($"ref float from = ref Unsafe.Add(ref parameters, {at.Parameter(0)});");
         w.Line("ref float to = ref packed;");
         w.Open($"for (int kk = 0; kk < {k}; kk++)");
         if (oc <= 32)
@@ -311,16 +311,16 @@ internal static class DirectConvolutionEmitter
         w.Line($"to = ref Unsafe.Add(ref to, {ocp});");
         w.Close();
         w.Close();
-        if (l.Bias) w.Line($"for (int oc = 0; oc < {oc}; oc++) Unsafe.Add(ref packed, {k * ocp} + oc) = Unsafe.Add(ref parameters, {l.ParameterOffset + l.WeightLength} + oc);");
+        if (l.Bias) w.Line($"for (int oc = 0; oc < {oc}; oc++) Unsafe.Add(ref packed, {k * ocp} + oc) = Unsafe.Add(ref parameters, {at.Parameter(l.WeightLength)} + oc);");
     }
 
     /// <summary>Without SIMD: the same direct convolution, one output at a time, from the unpacked weights.</summary>
-    private static void EmitScalarForward(SourceWriter w, LayerModel l, DirectConvolutionPlan plan)
+    private static void EmitScalarForward(SourceWriter w, LayerModel l, DirectConvolutionPlan plan, KernelOffsets at)
     {
         int c = l.Input.Channels, kh = l.KernelHeight, kw = l.KernelWidth, k = c * kh * kw;
         int oh = l.Output.Height, ow = l.Output.Width, plane = plan.PaddedHeight * plan.PaddedWidth, wp = plan.PaddedWidth;
         w.Line($"/// <summary>{l.Name} forward without SIMD: each output a dot product of the window and the weights.</summary>");
-        w.Open($"private void {l.Name}_ForwardScalar(ReadOnlySpan<float> x, Span<float> y, int n)");
+        w.Open($"private void {l.Name}_ForwardScalar(ReadOnlySpan<float> x, Span<float> y, int n{at.ParameterParameter})");
         w.Line("ref float parameters = ref MemoryMarshal.GetArrayDataReference(_parameters);");
         if (plan.NeedsPaddedCopy) w.Line($"ref float padded = ref MemoryMarshal.GetArrayDataReference(_padded{l.Index});");
         w.Line("ref float inputs = ref MemoryMarshal.GetReference(x);");
@@ -330,8 +330,8 @@ internal static class DirectConvolutionEmitter
         if (plan.NeedsPaddedCopy) EmitPaddedCopy(w, l, plan, "sample");
         string input = plan.NeedsPaddedCopy ? "padded" : "sample";
         w.Open($"for (int oc = 0; oc < {l.Output.Channels}; oc++)");
-        w.Line($"ref float weights = ref Unsafe.Add(ref parameters, {l.ParameterOffset} + oc * {k});");
-        w.Line($"float bias = {(l.Bias ? $"Unsafe.Add(ref parameters, {l.ParameterOffset + l.WeightLength} + oc)" : "0f")};");
+        w.Line($"ref float weights = ref Unsafe.Add(ref parameters, {at.Parameter(0)} + oc * {k});");
+        w.Line($"float bias = {(l.Bias ? $"Unsafe.Add(ref parameters, {at.Parameter(l.WeightLength)} + oc)" : "0f")};");
         w.Open($"for (int oy = 0; oy < {oh}; oy++)");
         w.Open($"for (int ox = 0; ox < {ow}; ox++)");
         w.Line("float sum = bias;");

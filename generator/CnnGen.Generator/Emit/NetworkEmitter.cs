@@ -182,19 +182,21 @@ internal static class NetworkEmitter
         w.Line($"// One sample's activations, ping-ponged by the inference path ({plan.MaxLength} floats each).");
         w.Line($"private readonly float[] _inferenceA = new float[{plan.MaxLength}];");
         w.Line($"private readonly float[] _inferenceB = new float[{plan.MaxLength}];");
-        foreach (var l in n.Layers.Where(l => plan.Columns[l.Index] > 0))
-            w.Line($"private readonly float[] _columns{l.Index} = new float[{plan.Columns[l.Index]}]; // {l.Name} im2col; its padded positions stay zero");
-        foreach (var l in n.Layers)
+        // Per-layer buffers belong to a signature's first layer and serve every layer of that signature (BufferPlan.Signature).
+        var owners = n.Layers.Where(l => plan.OwnsKernels(l.Index)).ToList();
+        foreach (var l in owners.Where(l => plan.Columns[l.Index] > 0))
+            w.Line($"private readonly float[] _columns{l.Index} = new float[{plan.Columns[l.Index]}]; // {Users(n, plan, l.Index)} im2col; its padded positions stay zero");
+        foreach (var l in owners)
         {
             if (plan.Direct[l.Index] is not { } direct) continue;
-            w.Line($"private readonly float[] _packed{l.Index} = new float[{direct.PackedLength(l)}]; // {l.Name} Wᵀ and bias, packed per forward call");
-            w.Line($"private readonly float[] _directScratch{l.Index} = new float[{direct.TileLength(l)}]; // {l.Name} output rows as [pixels × channels] before the transpose");
+            w.Line($"private readonly float[] _packed{l.Index} = new float[{direct.PackedLength(l)}]; // {Users(n, plan, l.Index)} Wᵀ and bias, packed per forward call");
+            w.Line($"private readonly float[] _directScratch{l.Index} = new float[{direct.TileLength(l)}]; // {Users(n, plan, l.Index)} output rows as [pixels × channels] before the transpose");
             if (direct.NeedsPaddedCopy)
-                w.Line($"private readonly float[] _padded{l.Index} = new float[{l.Input.Channels * direct.PaddedHeight * direct.PaddedWidth}]; // {l.Name} zero-padded input sample [{l.Input.Channels}×{direct.PaddedHeight}×{direct.PaddedWidth}]; its border stays zero");
+                w.Line($"private readonly float[] _padded{l.Index} = new float[{l.Input.Channels * direct.PaddedHeight * direct.PaddedWidth}]; // {Users(n, plan, l.Index)} zero-padded input sample [{l.Input.Channels}×{direct.PaddedHeight}×{direct.PaddedWidth}]; its border stays zero");
         }
         w.Line($"private readonly float[] _columnGradients = new float[{plan.MaxColumns}];");
-        foreach (var l in n.Layers.Where(ConvolutionEmitter.UsesTransposedWeightGradient))
-            w.Line($"private readonly float[] _weightGradientsT{l.Index} = new float[{l.WeightLength}]; // {l.Name} dWᵀ, accumulated over a batch");
+        foreach (var l in owners.Where(ConvolutionEmitter.UsesTransposedWeightGradient))
+            w.Line($"private readonly float[] _weightGradientsT{l.Index} = new float[{l.WeightLength}]; // {Users(n, plan, l.Index)} dWᵀ, accumulated over a batch");
         int transposedOutputGradient = n.Layers.Max(ConvolutionEmitter.TransposedOutputGradientLength);
         if (transposedOutputGradient > 0)
             w.Line($"private readonly float[] _outputGradientT = new float[{transposedOutputGradient}]; // one sample's dYᵀ for the convolutions' weight gradients");
@@ -525,14 +527,36 @@ internal static class NetworkEmitter
         w.Line();
     }
 
+    /// <summary>The layers that run the kernels of <paramref name="owner"/>, by name.</summary>
+    private static string Users(NetworkModel n, BufferPlan plan, int owner) =>
+        string.Join(", ", n.Layers.Where(l => plan.Owner[l.Index] == owner).Select(l => l.Name));
+
+    /// <summary>
+    /// Each layer's kernels are emitted once per signature (<see cref="BufferPlan.Signature"/>). A layer alone with its
+    /// signature gets them as its own Forward/Backward with literal offsets; layers that share one get kernels named
+    /// after the first of them, taking the offsets as arguments, and each keeps thin Forward/Backward methods that
+    /// pass its own (<see cref="KernelOffsets"/>).
+    /// </summary>
     private static void EmitLayers(SourceWriter w, NetworkModel n, BufferPlan plan)
     {
-        int statsOffset = 0;
         foreach (var l in n.Layers)
         {
             w.Line($"// ================================================================ {l.Name}: {Summary(l)}, {l.Input} → {l.Output}");
-            if (plan.Strategy[l.Index].Length > 0) w.Line($"// forward: {plan.Strategy[l.Index]}");
+            if (l.Kind == LayerKind.Activation)
+            {
+                w.Line();
+                w.Line("// element-wise: Elementwise." + l.Activation + " and its backward, in the runtime");
+                w.Line();
+                continue;
+            }
+            bool owns = plan.OwnsKernels(l.Index), shared = plan.IsShared(l.Index);
+            if (!owns) w.Line($"// runs the kernels of {n.Layers[plan.Owner[l.Index]].Name}, which has the same signature");
+            else if (shared) w.Line($"// kernels {l.Name}_*Kernel, shared by: {Users(n, plan, l.Index)}");
+            if (owns && plan.Strategy[l.Index].Length > 0) w.Line($"// forward: {plan.Strategy[l.Index]}");
             w.Line();
+            if (shared) EmitLayerMethods(w, l, n.Layers[plan.Owner[l.Index]].Name, plan.BatchNormStatsOffset[l.Index]);
+            if (!owns) continue;
+            var at = new KernelOffsets(l, shared, plan.BatchNormStatsOffset[l.Index]);
             switch (l.Kind)
             {
                 case LayerKind.Conv2D:
@@ -542,37 +566,72 @@ internal static class NetworkEmitter
                         ConvolutionEmitter.EmitIm2Col(w, l);
                         ConvolutionEmitter.EmitCol2Im(w, l);
                     }
-                    if (plan.Direct[l.Index] is { } direct) DirectConvolutionEmitter.EmitForward(w, l, direct);
-                    else ConvolutionEmitter.EmitForward(w, l, columns);
-                    ConvolutionEmitter.EmitBackward(w, l, columns);
+                    if (plan.Direct[l.Index] is { } direct) DirectConvolutionEmitter.EmitForward(w, l, direct, at);
+                    else ConvolutionEmitter.EmitForward(w, l, columns, at);
+                    ConvolutionEmitter.EmitBackward(w, l, columns, at);
                     break;
                 case LayerKind.Dense:
-                    DenseEmitter.EmitForward(w, l);
-                    DenseEmitter.EmitBackward(w, l);
+                    DenseEmitter.EmitForward(w, l, at);
+                    DenseEmitter.EmitBackward(w, l, at);
                     break;
                 case LayerKind.MaxPool2D:
-                    PoolingEmitter.EmitMaxForward(w, l);
-                    PoolingEmitter.EmitMaxBackward(w, l);
+                    PoolingEmitter.EmitMaxForward(w, l, at);
+                    PoolingEmitter.EmitMaxBackward(w, l, at);
                     break;
                 case LayerKind.AvgPool2D:
-                    PoolingEmitter.EmitAverageForward(w, l);
-                    PoolingEmitter.EmitAverageBackward(w, l);
+                    PoolingEmitter.EmitAverageForward(w, l, at);
+                    PoolingEmitter.EmitAverageBackward(w, l, at);
                     break;
                 case LayerKind.GlobalAvgPool2D:
-                    PoolingEmitter.EmitGlobalForward(w, l);
+                    PoolingEmitter.EmitGlobalForward(w, l, at);
                     break;
                 case LayerKind.BatchNorm2D:
-                    RegularizationEmitter.EmitBatchNorm(w, l, statsOffset);
-                    statsOffset += l.Input.Channels;
+                    RegularizationEmitter.EmitBatchNorm(w, l, at);
                     break;
                 case LayerKind.Dropout:
-                    RegularizationEmitter.EmitDropout(w, l);
-                    break;
-                case LayerKind.Activation:
-                    w.Line("// element-wise: Elementwise." + l.Activation + " and its backward, in the runtime");
-                    w.Line();
+                    RegularizationEmitter.EmitDropout(w, l, at);
                     break;
             }
         }
+    }
+
+    /// <summary>The layer's own Forward and Backward: each calls the shared kernel of <paramref name="kernels"/> with the layer's offsets.</summary>
+    private static void EmitLayerMethods(SourceWriter w, LayerModel l, string kernels, int statsOffset)
+    {
+        string at = l.ParameterCount > 0 ? $" on its parameters at {l.ParameterOffset}" : "";
+        string inline = "[MethodImpl(MethodImplOptions.AggressiveInlining)]";
+        void Method(string direction, string signature, string arguments)
+        {
+            w.Line($"/// <summary>{l.Name} {direction.ToLowerInvariant()}: {kernels}_{direction}Kernel{at}.</summary>");
+            w.Line(inline);
+            w.Line($"private {signature} => {kernels}_{direction}Kernel({arguments});");
+        }
+        switch (l.Kind)
+        {
+            case LayerKind.Conv2D:
+            case LayerKind.Dense:
+                Method("Forward", $"void {l.Name}_Forward(ReadOnlySpan<float> x, Span<float> y, int n)", $"x, y, n, {l.ParameterOffset}");
+                Method("Backward", $"void {l.Name}_Backward(ReadOnlySpan<float> x, ReadOnlySpan<float> dy, Span<float> dx, int n)", $"x, dy, dx, n, {l.ParameterOffset}");
+                break;
+            case LayerKind.MaxPool2D:
+                Method("Forward", $"static void {l.Name}_Forward(ReadOnlySpan<float> x, Span<float> y, int n, Span<int> indices)", "x, y, n, indices");
+                Method("Backward", $"static void {l.Name}_Backward(ReadOnlySpan<float> dy, ReadOnlySpan<int> indices, Span<float> dx, int n)", "dy, indices, dx, n");
+                break;
+            case LayerKind.AvgPool2D:
+            case LayerKind.GlobalAvgPool2D:
+                Method("Forward", $"static void {l.Name}_Forward(ReadOnlySpan<float> x, Span<float> y, int n)", "x, y, n");
+                Method("Backward", $"static void {l.Name}_Backward(ReadOnlySpan<float> dy, Span<float> dx, int n)", "dy, dx, n");
+                break;
+            case LayerKind.BatchNorm2D:
+                w.Line($"// running mean at {l.StateOffset}, running variance at {l.StateOffset + l.Input.Channels}, 1/σ at {statsOffset} of the stats");
+                Method("Forward", $"void {l.Name}_Forward(ReadOnlySpan<float> x, Span<float> normalized, Span<float> y, int n, bool training)", $"x, normalized, y, n, training, {l.ParameterOffset}, {l.StateOffset}, {statsOffset}");
+                Method("Backward", $"void {l.Name}_Backward(ReadOnlySpan<float> dy, ReadOnlySpan<float> normalized, Span<float> dx, int n, bool training)", $"dy, normalized, dx, n, training, {l.ParameterOffset}, {statsOffset}");
+                break;
+            case LayerKind.Dropout:
+                Method("Forward", $"void {l.Name}_Forward(ReadOnlySpan<float> x, Span<float> mask, Span<float> y, int n, bool training)", "x, mask, y, n, training");
+                Method("Backward", $"static void {l.Name}_Backward(ReadOnlySpan<float> dy, ReadOnlySpan<float> mask, Span<float> dx, bool training)", "dy, mask, dx, training");
+                break;
+        }
+        w.Line();
     }
 }

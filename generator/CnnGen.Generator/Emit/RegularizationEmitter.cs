@@ -10,14 +10,14 @@ internal static class RegularizationEmitter
     /// statistics updated with the unbiased variance as PyTorch does; otherwise the running statistics.
     /// Records x̂ for the backward pass and 1/sqrt(var + eps) in the stats buffer.
     /// </summary>
-    public static void EmitBatchNorm(SourceWriter w, LayerModel l, int statsOffset)
+    public static void EmitBatchNorm(SourceWriter w, LayerModel l, KernelOffsets at)
     {
         int channels = l.Input.Channels, plane = l.Input.Height * l.Input.Width, length = l.Input.Length;
-        int weight = l.ParameterOffset, bias = l.ParameterOffset + channels;
-        int mean = l.StateOffset, variance = l.StateOffset + channels;
+        string weight = at.Parameter(0), bias = at.Parameter(channels);
+        string mean = at.State(0), variance = at.State(channels), stats = at.Stats(0);
         string momentum = Literals.Float(l.Momentum), epsilon = Literals.Float(l.Epsilon);
         w.Line($"/// <summary>{l.Name} forward: {l.Input}, eps {epsilon}, momentum {momentum}. With batch statistics when <paramref name=\"training\"/> (updating the running ones), else the running statistics; x̂ goes to <paramref name=\"normalized\"/> when it is not empty.</summary>");
-        w.Open($"private void {l.Name}_Forward(ReadOnlySpan<float> x, Span<float> normalized, Span<float> y, int n, bool training)");
+        w.Open($"private void {l.Name}_Forward{at.Suffix}(ReadOnlySpan<float> x, Span<float> normalized, Span<float> y, int n, bool training{(at.Shared ? ", int parameterOffset, int stateOffset, int statsOffset" : "")})");
         w.Line("bool record = !normalized.IsEmpty;");
         w.Open($"for (int c = 0; c < {channels}; c++)");
         w.Line("float mean, inverseStd;");
@@ -42,7 +42,7 @@ internal static class RegularizationEmitter
         w.Line($"mean = _state[{mean} + c];");
         w.Line($"inverseStd = 1f / MathF.Sqrt(_state[{variance} + c] + {epsilon});");
         w.Close();
-        w.Line($"_batchNormStats[{statsOffset} + c] = inverseStd;");
+        w.Line($"_batchNormStats[{stats} + c] = inverseStd;");
         w.Line($"float gamma = _parameters[{weight} + c], beta = _parameters[{bias} + c];");
         w.Open("for (int s = 0; s < n; s++)");
         w.Line($"int start = s * {length} + c * {plane};");
@@ -57,7 +57,7 @@ internal static class RegularizationEmitter
         w.Line();
 
         w.Line($"/// <summary>{l.Name} backward: dγ += Σ dy·x̂, dβ += Σ dy; in training dx = γ/σ·(dy − mean(dy) − x̂·mean(dy·x̂)), else dx = γ/σ·dy.</summary>");
-        w.Open($"private void {l.Name}_Backward(ReadOnlySpan<float> dy, ReadOnlySpan<float> normalized, Span<float> dx, int n, bool training)");
+        w.Open($"private void {l.Name}_Backward{at.Suffix}(ReadOnlySpan<float> dy, ReadOnlySpan<float> normalized, Span<float> dx, int n, bool training{(at.Shared ? ", int parameterOffset, int statsOffset" : "")})");
         w.Open($"for (int c = 0; c < {channels}; c++)");
         w.Line("double sumDy = 0, sumDyX = 0;");
         w.Open("for (int s = 0; s < n; s++)");
@@ -67,7 +67,7 @@ internal static class RegularizationEmitter
         w.Line($"_gradients[{weight} + c] += (float)sumDyX;");
         w.Line($"_gradients[{bias} + c] += (float)sumDy;");
         w.Line("if (dx.IsEmpty) continue;");
-        w.Line($"float scale = _parameters[{weight} + c] * _batchNormStats[{statsOffset} + c];");
+        w.Line($"float scale = _parameters[{weight} + c] * _batchNormStats[{stats} + c];");
         w.Line($"int count = n * {plane};");
         w.Line("float meanDy = training ? (float)(sumDy / count) : 0f, meanDyX = training ? (float)(sumDyX / count) : 0f;");
         w.Open("for (int s = 0; s < n; s++)");
@@ -80,12 +80,12 @@ internal static class RegularizationEmitter
     }
 
     /// <summary>Inverted dropout: in training each element survives with probability 1 − p and is scaled by 1/(1 − p).</summary>
-    public static void EmitDropout(SourceWriter w, LayerModel l)
+    public static void EmitDropout(SourceWriter w, LayerModel l, KernelOffsets at)
     {
         int length = l.Input.Length;
         string p = Literals.Float(l.Probability), scale = Literals.Float(1f / (1f - l.Probability));
         w.Line($"/// <summary>{l.Name} forward: {l.Input}, p = {p}; in training draws the mask (0 or {scale}) from the network's seeded generator, else copies.</summary>");
-        w.Open($"private void {l.Name}_Forward(ReadOnlySpan<float> x, Span<float> mask, Span<float> y, int n, bool training)");
+        w.Open($"private void {l.Name}_Forward{at.Suffix}(ReadOnlySpan<float> x, Span<float> mask, Span<float> y, int n, bool training)");
         w.Open("if (!training)");
         w.Line($"x.Slice(0, n * {length}).CopyTo(y);");
         w.Line("return;");
@@ -95,7 +95,7 @@ internal static class RegularizationEmitter
         w.Close();
         w.Line();
         w.Line($"/// <summary>{l.Name} backward: dx = dy·mask in training, else dx = dy.</summary>");
-        w.Open($"private static void {l.Name}_Backward(ReadOnlySpan<float> dy, ReadOnlySpan<float> mask, Span<float> dx, bool training)");
+        w.Open($"private static void {l.Name}_Backward{at.Suffix}(ReadOnlySpan<float> dy, ReadOnlySpan<float> mask, Span<float> dx, bool training)");
         w.Line("if (training) Elementwise.Multiply(dy, mask, dx); else dy.CopyTo(dx);");
         w.Close();
         w.Line();
