@@ -20,10 +20,8 @@ namespace CnnGen.Optimizers;
 /// units in the last place.
 /// </para>
 /// </remarks>
-public sealed class Adam : Optimizer
+public sealed class Adam : AdamFamily
 {
-    private readonly AdamUpdate.Settings _settings;
-
     /// <summary>Creates the optimizer with zeroed state; defaults are torch's.</summary>
     /// <param name="parameterCount">Length of the parameter vector (a network's <c>ParameterCount</c>).</param>
     /// <param name="learningRate">The learning rate (torch's <c>lr</c>).</param>
@@ -37,37 +35,10 @@ public sealed class Adam : Optimizer
     /// <exception cref="ArgumentException">A group reaches past the parameters.</exception>
     public Adam(int parameterCount, float learningRate = 1e-3f, double beta1 = 0.9, double beta2 = 0.999, double epsilon = 1e-8,
         double weightDecay = 0, bool amsGrad = false, IReadOnlyList<ParameterGroup>? parameterGroups = null)
-        : base(parameterCount, learningRate, parameterGroups, amsGrad ? AdamUpdate.NamesWithAmsGrad : AdamUpdate.Names)
+        : base(parameterCount, learningRate, beta1, beta2, epsilon, weightDecay, amsGrad, parameterGroups, decoupledDecay: false)
     {
-        AdamUpdate.Validate(beta1, beta2, epsilon, weightDecay);
-        _settings = new AdamUpdate.Settings(beta1, beta2, epsilon, amsGrad);
-        WeightDecay = weightDecay;
     }
 
     /// <summary><c>"Adam"</c>.</summary>
     public override string Kind => "Adam";
-
-    /// <summary>Decay of the running mean of gradients.</summary>
-    public double Beta1 => _settings.Beta1;
-
-    /// <summary>Decay of the running mean of squared gradients.</summary>
-    public double Beta2 => _settings.Beta2;
-
-    /// <summary>Added to the denominator for numerical stability.</summary>
-    public double Epsilon => _settings.Epsilon;
-
-    /// <summary>L2 weight decay added to the gradient.</summary>
-    public double WeightDecay { get; }
-
-    /// <summary>Whether the AMSGrad variant is used (adds the <c>max_exp_avg_sq</c> buffer).</summary>
-    public bool AmsGrad => _settings.AmsGrad;
-
-    private protected override void Update(Span<float> parameters, ReadOnlySpan<float> gradients, int offset,
-        double learningRate, bool weightDecay, long step)
-    {
-        int length = parameters.Length;
-        AdamUpdate.Step(parameters, gradients, BufferAt(0).AsSpan(offset, length), BufferAt(1).AsSpan(offset, length),
-            AmsGrad ? BufferAt(2).AsSpan(offset, length) : default, _settings, learningRate, step,
-            l2: weightDecay ? WeightDecay : 0, decoupledDecay: 0);
-    }
 }

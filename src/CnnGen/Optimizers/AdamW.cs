@@ -18,10 +18,8 @@ namespace CnnGen.Optimizers;
 /// See <see cref="Adam"/> for how the step count and rounding compare with torch.
 /// </para>
 /// </remarks>
-public sealed class AdamW : Optimizer
+public sealed class AdamW : AdamFamily
 {
-    private readonly AdamUpdate.Settings _settings;
-
     /// <summary>Creates the optimizer with zeroed state; defaults are torch's (weight decay 0.01).</summary>
     /// <param name="parameterCount">Length of the parameter vector (a network's <c>ParameterCount</c>).</param>
     /// <param name="learningRate">The learning rate (torch's <c>lr</c>).</param>
@@ -35,37 +33,10 @@ public sealed class AdamW : Optimizer
     /// <exception cref="ArgumentException">A group reaches past the parameters.</exception>
     public AdamW(int parameterCount, float learningRate = 1e-3f, double beta1 = 0.9, double beta2 = 0.999, double epsilon = 1e-8,
         double weightDecay = 1e-2, bool amsGrad = false, IReadOnlyList<ParameterGroup>? parameterGroups = null)
-        : base(parameterCount, learningRate, parameterGroups, amsGrad ? AdamUpdate.NamesWithAmsGrad : AdamUpdate.Names)
+        : base(parameterCount, learningRate, beta1, beta2, epsilon, weightDecay, amsGrad, parameterGroups, decoupledDecay: true)
     {
-        AdamUpdate.Validate(beta1, beta2, epsilon, weightDecay);
-        _settings = new AdamUpdate.Settings(beta1, beta2, epsilon, amsGrad);
-        WeightDecay = weightDecay;
     }
 
     /// <summary><c>"AdamW"</c>.</summary>
     public override string Kind => "AdamW";
-
-    /// <summary>Decay of the running mean of gradients.</summary>
-    public double Beta1 => _settings.Beta1;
-
-    /// <summary>Decay of the running mean of squared gradients.</summary>
-    public double Beta2 => _settings.Beta2;
-
-    /// <summary>Added to the denominator for numerical stability.</summary>
-    public double Epsilon => _settings.Epsilon;
-
-    /// <summary>Decoupled weight decay.</summary>
-    public double WeightDecay { get; }
-
-    /// <summary>Whether the AMSGrad variant is used (adds the <c>max_exp_avg_sq</c> buffer).</summary>
-    public bool AmsGrad => _settings.AmsGrad;
-
-    private protected override void Update(Span<float> parameters, ReadOnlySpan<float> gradients, int offset,
-        double learningRate, bool weightDecay, long step)
-    {
-        int length = parameters.Length;
-        AdamUpdate.Step(parameters, gradients, BufferAt(0).AsSpan(offset, length), BufferAt(1).AsSpan(offset, length),
-            AmsGrad ? BufferAt(2).AsSpan(offset, length) : default, _settings, learningRate, step,
-            l2: 0, decoupledDecay: weightDecay ? WeightDecay : 0);
-    }
 }
