@@ -50,7 +50,7 @@ public static class LeNetQuick
 
         network.Training = false;
         double latency = Timing.MedianSeconds(() => network.Predict(inputs.AsSpan(0, inputLength), outputs.AsSpan(0, outputLength), 1),
-            warmup: 30_000, runs: 5000); // warm-up long enough for tiered compilation to reach its optimised code
+            warmup: 30_000, runs: 5000);
         double inferenceSeconds = Timing.BestSecondsPerCall(() => network.Predict(inputs, outputs, Batch),
             warmup: 200, repeats: 7, callsPerRepeat: 20);
 
