@@ -123,8 +123,13 @@ internal static class DirectConvolutionBackwardEmitter
                     cycles *= channelVectors / nv;
                     double useful = (double)c * kw * l.Output.Channels / width;
                     double efficiency = useful / cycles;
+                    // Among equal costs, the tile with fewer loads per FMA: (cg·kc + nv) / (cg·kc·nv). With 24
+                    // accumulators, 2 channels × 3 taps × 4 vectors issue 10 loads where 4 × 3 × 2 issue 14, and
+                    // the wider tile reads each broadcast once instead of once per block of output channels.
+                    double loadsPerFma = (cg * kc + nv) / (double)(cg * kc * nv);
                     if (best is null || efficiency > best.Efficiency + 1e-9 ||
-                        (Math.Abs(efficiency - best.Efficiency) <= 1e-9 && cg * kc * nv > best.Accumulators))
+                        (Math.Abs(efficiency - best.Efficiency) <= 1e-9 &&
+                         loadsPerFma < (best.Channels * best.Taps + best.Vectors) / (double)best.Accumulators - 1e-9))
                     {
                         int rowBytes = l.Output.Width * nv * width * 4;
                         int rows = Math.Max(1, Math.Min(l.Output.Height, BlockBytes / rowBytes));
