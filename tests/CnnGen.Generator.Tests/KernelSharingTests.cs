@@ -59,11 +59,14 @@ public sealed class KernelSharingTests
                     "Layer11_BatchNorm2D_ForwardKernel", "Layer14_Dropout_ForwardKernel" },
             Declared(source, "ForwardKernel"));
         Assert.Equal(5, Declared(source, "BackwardKernel").Length);
-        // The helpers of a kernel exist once too: one im2col per convolution signature, and its buffers.
-        Assert.Single(Regex.Matches(source, @"void Layer0_Conv2D_Im2Col\("));
-        Assert.DoesNotContain("Layer3_Conv2D_Im2Col", source);
-        Assert.DoesNotContain("_columns3", source);
-        Assert.DoesNotContain("_columns6", source);
+        // The helpers of a kernel exist once too: one weight-gradient kernel per convolution signature, and its
+        // buffers (the padded copies of X and dY). The convolutions run direct both ways, so none builds an im2col.
+        Assert.Single(Regex.Matches(source, @"void Layer0_Conv2D_WeightGradient256\("));
+        Assert.DoesNotContain("Layer3_Conv2D_WeightGradient", source);
+        Assert.Single(Regex.Matches(source, @"float\[\] _paddedOutputGradient0 "));
+        Assert.DoesNotContain("_padded3", source);
+        Assert.DoesNotContain("_paddedOutputGradient6", source);
+        Assert.DoesNotContain("_Im2Col", source);
     }
 
     [Fact]

@@ -34,6 +34,24 @@ internal sealed record DirectConvolutionPlan(int PaddedHeight, int PaddedWidth, 
 }
 
 /// <summary>
+/// One direct-convolution kernel family (a method per vector width and a scalar one): the forward pass of a layer, or
+/// the input gradient of a stride-1 layer, which is the forward pass of another convolution (<see cref="Shape"/>).
+/// </summary>
+/// <param name="Shape">The convolution computed: its geometry, bias and fused ReLU.</param>
+/// <param name="Title">How the kernels' documentation names what they compute, e.g. "Layer0_Conv2D forward".</param>
+/// <param name="Method">The methods' name without the width suffix (512, 256, Scalar).</param>
+/// <param name="Packed">The field of the packed weights Wᵀ [K × OCP] (and bias).</param>
+/// <param name="Scratch">The field of the [pixels × OCP] scratch.</param>
+/// <param name="Padded">The field of the zero-padded input sample.</param>
+/// <param name="Pack">Emits the packing of Wᵀ from "parameters" into "packed" (the lanes' count OCP as argument).</param>
+/// <param name="ScalarWeights">For the scalar path: the index in "parameters" of output channel "oc"'s weights.</param>
+/// <param name="ScalarTaps">The index, from those, of tap (ky, kx = 0) of input channel "c".</param>
+/// <param name="ScalarTapStep">How the index of a weight moves with kx: 1, or −1 for a flipped kernel.</param>
+internal sealed record DirectKernel(
+    LayerModel Shape, string Title, string Method, string Packed, string Scratch, string Padded,
+    Action<SourceWriter, int> Pack, string ScalarWeights, string ScalarTaps, int ScalarTapStep);
+
+/// <summary>
 /// Convolution forward as a direct, implicit GEMM vectorised over output channels: Yᵀ[P × OC] = colᵀ[P × K]·Wᵀ[K × OC].
 /// The column matrix is never built: for output pixel (oy, ox) and tap (c, ky, kx), colᵀ(p, kk) is
 /// xpad[c][oy·S + ky·D][ox·S + kx·D], so a tile of consecutive pixels of one output row reads its A operand at
@@ -147,21 +165,35 @@ internal static class DirectConvolutionEmitter
         int pixels = l.Output.Height * l.Output.Width, k = DirectConvolutionPlan.Reduction(l);
         w.Line($"/// <summary>{l.Name} forward: {ConvolutionEmitter.Describe(l)}. Direct convolution per sample: Yᵀ[{pixels}×{l.Output.Channels}] = {(l.ReLUInKernel ? "ReLU(" : "")}colᵀ·Wᵀ{(l.Bias ? " + bias" : "")}{(l.ReLUInKernel ? ")" : "")}, colᵀ[{pixels}×{k}] read in place from the {(plan.NeedsPaddedCopy ? "zero-padded " : "")}input, then transposed to NCHW.</summary>");
         w.Open($"private void {l.Name}_Forward{at.Suffix}(ReadOnlySpan<float> x, Span<float> y, int n{at.ParameterParameter})");
+        var kernel = new DirectKernel(l, $"{l.Name} forward", $"{l.Name}_Forward", $"_packed{l.Index}", $"_directScratch{l.Index}", $"_padded{l.Index}",
+            (writer, ocp) => EmitPack(writer, l, ocp, at), $"{at.Parameter(0)} + oc * {k}", $"(c * {l.KernelHeight} + ky) * {l.KernelWidth}", 1);
+        EmitDispatch(w, kernel, plan, at, "x, y, n");
+        w.Close();
+        w.Line();
+        EmitKernels(w, kernel, plan, at);
+    }
+
+    /// <summary>Calls the kernel of the widest accelerated vector width, else the scalar one.</summary>
+    public static void EmitDispatch(SourceWriter w, DirectKernel kernel, DirectConvolutionPlan plan, KernelOffsets at, string arguments)
+    {
         bool first = true;
         foreach (var tile in plan.Tiles)
         {
-            w.Line($"{(first ? "if" : "else if")} ({tile.Vector}.IsHardwareAccelerated) {l.Name}_Forward{tile.Width * 32}(x, y, n{at.ParameterArgument});");
+            w.Line($"{(first ? "if" : "else if")} ({tile.Vector}.IsHardwareAccelerated) {kernel.Method}{tile.Width * 32}({arguments}{at.ParameterArgument});");
             first = false;
         }
-        w.Line($"else {l.Name}_ForwardScalar(x, y, n{at.ParameterArgument});");
-        w.Close();
-        w.Line();
-        foreach (var tile in plan.Tiles) EmitVectorForward(w, l, plan, tile, at);
-        EmitScalarForward(w, l, plan, at);
+        w.Line($"else {kernel.Method}Scalar({arguments}{at.ParameterArgument});");
+    }
+
+    /// <summary>The kernel family: one method per tile of the plan, and the scalar one.</summary>
+    public static void EmitKernels(SourceWriter w, DirectKernel kernel, DirectConvolutionPlan plan, KernelOffsets at)
+    {
+        foreach (var tile in plan.Tiles) EmitVectorForward(w, kernel, plan, tile, at);
+        EmitScalarForward(w, kernel, plan, at);
     }
 
     /// <summary>Copies one sample into the interior of the padded buffer, whose border was zeroed at allocation and is never written.</summary>
-    private static void EmitPaddedCopy(SourceWriter w, LayerModel l, DirectConvolutionPlan plan, string sample)
+    internal static void EmitPaddedCopy(SourceWriter w, LayerModel l, DirectConvolutionPlan plan, string sample)
     {
         int plane = plan.PaddedHeight * plan.PaddedWidth, width = l.Input.Width;
         w.Line($"// the sample into the interior of the padded copy; the border stays zero");
@@ -185,25 +217,24 @@ internal static class DirectConvolutionEmitter
         w.Close();
     }
 
-    private static void EmitVectorForward(SourceWriter w, LayerModel l, DirectConvolutionPlan plan, DirectTile t, KernelOffsets at)
+    private static void EmitVectorForward(SourceWriter w, DirectKernel kernel, DirectConvolutionPlan plan, DirectTile t, KernelOffsets at)
     {
+        var l = kernel.Shape;
         int c = l.Input.Channels, kh = l.KernelHeight, kw = l.KernelWidth, taps = kh * kw, k = c * taps;
         int oc = l.Output.Channels, ocp = t.PackedChannels, oh = l.Output.Height, ow = l.Output.Width, pixels = oh * ow;
         int plane = plan.PaddedHeight * plan.PaddedWidth, wp = plan.PaddedWidth;
         int mr = t.Pixels, nv = t.Vectors, width = t.Width;
         string vector = t.Vector, type = $"{vector}<float>";
         bool unrollRows = taps * (2 + nv + mr * (1 + nv)) <= UnrollBudget;
-        w.Line($"/// <summary>{l.Name} forward with {vector}: tiles of {mr} pixels × {nv}×{width} output channels{(ocp != oc ? $" (padded from {oc} to {ocp})" : "")}, blocks of {t.RowsPerBlock} output row(s) through a [{t.RowsPerBlock * ow}×{ocp}] scratch.</summary>");
-        w.Open($"private void {l.Name}_Forward{width * 32}(ReadOnlySpan<float> x, Span<float> y, int n{at.ParameterParameter})");
+        w.Line($"/// <summary>{kernel.Title} with {vector}: tiles of {mr} pixels × {nv}×{width} output channels{(ocp != oc ? $" (padded from {oc} to {ocp})" : "")}, blocks of {t.RowsPerBlock} output row(s) through a [{t.RowsPerBlock * ow}×{ocp}] scratch.</summary>");
+        w.Open($"private void {kernel.Method}{width * 32}(ReadOnlySpan<float> x, Span<float> y, int n{at.ParameterParameter})");
         w.Line("ref float parameters = ref MemoryMarshal.GetArrayDataReference(_parameters);");
-        w.Line($"ref float packed = ref MemoryMarshal.GetArrayDataReference(_packed{l.Index});");
-        w.Line($"ref float scratch = ref MemoryMarshal.GetArrayDataReference(_directScratch{l.Index});");
-        if (plan.NeedsPaddedCopy) w.Line($"ref float padded = ref MemoryMarshal.GetArrayDataReference(_padded{l.Index});");
+        w.Line($"ref float packed = ref MemoryMarshal.GetArrayDataReference({kernel.Packed});");
+        w.Line($"ref float scratch = ref MemoryMarshal.GetArrayDataReference({kernel.Scratch});");
+        if (plan.NeedsPaddedCopy) w.Line($"ref float padded = ref MemoryMarshal.GetArrayDataReference({kernel.Padded});");
         w.Line("ref float inputs = ref MemoryMarshal.GetReference(x);");
         w.Line("ref float outputs = ref MemoryMarshal.GetReference(y);");
-        w.Line($"// Wᵀ [{k}×{ocp}]: packed[kk·{ocp} + oc] = W[oc·{k} + kk], once per call (the caller may change the parameters between calls); lanes {oc}..{ocp - 1} stay zero.");
-        w.Line("// Row by row of Wᵀ, so the stores are contiguous and the strided loads hit the same few lines of W again and again.");
-        EmitPack(w, l, ocp, at);
+        kernel.Pack(w, ocp);
         w.Open("for (int s = 0; s < n; s++)");
         w.Line($"ref float sample = ref Unsafe.Add(ref inputs, s * {l.Input.Length});");
         w.Line($"ref float output = ref Unsafe.Add(ref outputs, s * {l.Output.Length});");
@@ -295,6 +326,8 @@ internal static class DirectConvolutionEmitter
     private static void EmitPack(SourceWriter w, LayerModel l, int ocp, KernelOffsets at)
     {
         int oc = l.Output.Channels, k = DirectConvolutionPlan.Reduction(l);
+        w.Line($"// Wᵀ [{k}×{ocp}]: packed[kk·{ocp} + oc] = W[oc·{k} + kk], once per call (the caller may change the parameters between calls); lanes {oc}..{ocp - 1} stay zero.");
+        w.Line("// Row by row of Wᵀ, so the stores are contiguous and the strided loads hit the same few lines of W again and again.");
         w.Open("");
         w.Line($"ref float from = ref Unsafe.Add(ref parameters, {at.Parameter(0)});");
         w.Line("ref float to = ref packed;");
@@ -315,14 +348,15 @@ internal static class DirectConvolutionEmitter
     }
 
     /// <summary>Without SIMD: the same direct convolution, one output at a time, from the unpacked weights.</summary>
-    private static void EmitScalarForward(SourceWriter w, LayerModel l, DirectConvolutionPlan plan, KernelOffsets at)
+    private static void EmitScalarForward(SourceWriter w, DirectKernel kernel, DirectConvolutionPlan plan, KernelOffsets at)
     {
-        int c = l.Input.Channels, kh = l.KernelHeight, kw = l.KernelWidth, k = c * kh * kw;
+        var l = kernel.Shape;
+        int c = l.Input.Channels, kh = l.KernelHeight, kw = l.KernelWidth;
         int oh = l.Output.Height, ow = l.Output.Width, plane = plan.PaddedHeight * plan.PaddedWidth, wp = plan.PaddedWidth;
-        w.Line($"/// <summary>{l.Name} forward without SIMD: each output a dot product of the window and the weights.</summary>");
-        w.Open($"private void {l.Name}_ForwardScalar(ReadOnlySpan<float> x, Span<float> y, int n{at.ParameterParameter})");
+        w.Line($"/// <summary>{kernel.Title} without SIMD: each output a dot product of the window and the weights.</summary>");
+        w.Open($"private void {kernel.Method}Scalar(ReadOnlySpan<float> x, Span<float> y, int n{at.ParameterParameter})");
         w.Line("ref float parameters = ref MemoryMarshal.GetArrayDataReference(_parameters);");
-        if (plan.NeedsPaddedCopy) w.Line($"ref float padded = ref MemoryMarshal.GetArrayDataReference(_padded{l.Index});");
+        if (plan.NeedsPaddedCopy) w.Line($"ref float padded = ref MemoryMarshal.GetArrayDataReference({kernel.Padded});");
         w.Line("ref float inputs = ref MemoryMarshal.GetReference(x);");
         w.Line("ref float outputs = ref MemoryMarshal.GetReference(y);");
         w.Open("for (int s = 0; s < n; s++)");
@@ -330,7 +364,7 @@ internal static class DirectConvolutionEmitter
         if (plan.NeedsPaddedCopy) EmitPaddedCopy(w, l, plan, "sample");
         string input = plan.NeedsPaddedCopy ? "padded" : "sample";
         w.Open($"for (int oc = 0; oc < {l.Output.Channels}; oc++)");
-        w.Line($"ref float weights = ref Unsafe.Add(ref parameters, {at.Parameter(0)} + oc * {k});");
+        w.Line($"ref float weights = ref Unsafe.Add(ref parameters, {kernel.ScalarWeights});");
         w.Line($"float bias = {(l.Bias ? $"Unsafe.Add(ref parameters, {at.Parameter(l.WeightLength)} + oc)" : "0f")};");
         w.Open($"for (int oy = 0; oy < {oh}; oy++)");
         w.Open($"for (int ox = 0; ox < {ow}; ox++)");
@@ -338,8 +372,8 @@ internal static class DirectConvolutionEmitter
         w.Open($"for (int c = 0; c < {c}; c++)");
         w.Open($"for (int ky = 0; ky < {kh}; ky++)");
         w.Line($"ref float row = ref Unsafe.Add(ref {input}, c * {plane} + (oy * {l.StrideHeight} + ky * {l.DilationHeight}) * {wp} + ox * {l.StrideWidth});");
-        w.Line($"ref float taps = ref Unsafe.Add(ref weights, (c * {kh} + ky) * {kw});");
-        w.Line($"for (int kx = 0; kx < {kw}; kx++) sum += Unsafe.Add(ref taps, kx) * Unsafe.Add(ref row, kx * {l.DilationWidth});");
+        w.Line($"ref float taps = ref Unsafe.Add(ref weights, {kernel.ScalarTaps});");
+        w.Line($"for (int kx = 0; kx < {kw}; kx++) sum += Unsafe.Add(ref taps, {(kernel.ScalarTapStep == 1 ? "kx" : "-kx")}) * Unsafe.Add(ref row, kx * {l.DilationWidth});");
         w.Close();
         w.Close();
         w.Line($"Unsafe.Add(ref outputs, s * {l.Output.Length} + (oc * {oh} + oy) * {ow} + ox) = {(l.ReLUInKernel ? "MathF.Max(sum, 0f)" : "sum")};");

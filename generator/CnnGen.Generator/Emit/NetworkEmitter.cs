@@ -194,10 +194,18 @@ internal static class NetworkEmitter
             if (direct.NeedsPaddedCopy)
                 w.Line($"private readonly float[] _padded{l.Index} = new float[{l.Input.Channels * direct.PaddedHeight * direct.PaddedWidth}]; // {Users(n, plan, l.Index)} zero-padded input sample [{l.Input.Channels}×{direct.PaddedHeight}×{direct.PaddedWidth}]; its border stays zero");
         }
-        w.Line($"private readonly float[] _columnGradients = new float[{plan.MaxColumns}];");
-        foreach (var l in owners.Where(ConvolutionEmitter.UsesTransposedWeightGradient))
-            w.Line($"private readonly float[] _weightGradientsT{l.Index} = new float[{l.WeightLength}]; // {Users(n, plan, l.Index)} dWᵀ, accumulated over a batch");
-        int transposedOutputGradient = n.Layers.Max(ConvolutionEmitter.TransposedOutputGradientLength);
+        foreach (var l in owners)
+        {
+            if (plan.DirectBackward[l.Index] is not { InputGradient: { } input, Transposed: { } transposed }) continue;
+            w.Line($"private readonly float[] _packedInputGradient{l.Index} = new float[{input.PackedLength(transposed)}]; // {Users(n, plan, l.Index)} flipped Wᵀ of the input gradient, packed per backward call");
+            w.Line($"private readonly float[] _inputGradientScratch{l.Index} = new float[{input.TileLength(transposed)}]; // {Users(n, plan, l.Index)} input-gradient rows as [pixels × channels] before the transpose");
+            if (input.NeedsPaddedCopy)
+                w.Line($"private readonly float[] _paddedOutputGradient{l.Index} = new float[{transposed.Input.Channels * input.PaddedHeight * input.PaddedWidth}]; // {Users(n, plan, l.Index)} zero-padded dY sample [{transposed.Input.Channels}×{input.PaddedHeight}×{input.PaddedWidth}]; its border stays zero");
+        }
+        w.Line($"private readonly float[] _columnGradients = new float[{plan.MaxColumnGradients}];");
+        foreach (var l in owners.Where(l => plan.WeightGradientTLength(l) > 0))
+            w.Line($"private readonly float[] _weightGradientsT{l.Index} = new float[{plan.WeightGradientTLength(l)}]; // {Users(n, plan, l.Index)} dWᵀ, accumulated over a batch");
+        int transposedOutputGradient = n.Layers.Max(plan.OutputGradientTLength);
         if (transposedOutputGradient > 0)
             w.Line($"private readonly float[] _outputGradientT = new float[{transposedOutputGradient}]; // one sample's dYᵀ for the convolutions' weight gradients");
         w.Line($"private readonly float[] _batchNormStats = new float[{plan.BatchNormStats}];");
@@ -561,14 +569,12 @@ internal static class NetworkEmitter
             {
                 case LayerKind.Conv2D:
                     bool columns = plan.Columns[l.Index] > 0;
-                    if (columns)
-                    {
-                        ConvolutionEmitter.EmitIm2Col(w, l);
-                        ConvolutionEmitter.EmitCol2Im(w, l);
-                    }
+                    if (columns) ConvolutionEmitter.EmitIm2Col(w, l);
+                    if (plan.ColumnGradients[l.Index] > 0) ConvolutionEmitter.EmitCol2Im(w, l);
                     if (plan.Direct[l.Index] is { } direct) DirectConvolutionEmitter.EmitForward(w, l, direct, at);
                     else ConvolutionEmitter.EmitForward(w, l, columns, at);
-                    ConvolutionEmitter.EmitBackward(w, l, columns, at);
+                    if (plan.DirectBackward[l.Index] is { } backward) DirectConvolutionBackwardEmitter.EmitBackward(w, l, backward, at);
+                    else ConvolutionEmitter.EmitBackward(w, l, columns, at);
                     break;
                 case LayerKind.Dense:
                     DenseEmitter.EmitForward(w, l, at);

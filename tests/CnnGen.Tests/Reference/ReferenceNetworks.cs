@@ -132,6 +132,14 @@ public partial class RefPoolingNet : IReferenceNetwork { }
 [Dense(3)]
 public partial class RefStridedDilatedGroupsNet : IReferenceNetwork { }
 
+[Network(16, 7, 12, Loss = Loss.MeanSquaredError)]
+[Conv2D(24, 3, Padding = 1, Activation = Activation.Tanh)]
+[Conv2D(20, 3, 5, Padding = 1)]
+[Conv2D(16, 4, PaddingMode = PaddingMode.Same, Bias = false, Activation = Activation.SiLU)]
+[Conv2D(16, 3, Stride = 2, Padding = 1, Activation = Activation.ReLU)]
+[Dense(3)]
+public partial class RefDirectBackwardNet : IReferenceNetwork { }
+
 /// <summary>
 /// The generated API the checks use beyond <see cref="INetwork"/>: the one-sample Predict overload. The generated
 /// classes implement it as they are; declaring it on them makes the compiler check the overload exists.
@@ -159,6 +167,7 @@ internal static class ReferenceNetworks
         [nameof(RefDropoutEvalNet)] = () => new RefDropoutEvalNet(),
         [nameof(RefPoolingNet)] = () => new RefPoolingNet(),
         [nameof(RefStridedDilatedGroupsNet)] = () => new RefStridedDilatedGroupsNet(),
+        [nameof(RefDirectBackwardNet)] = () => new RefDirectBackwardNet(),
     };
 
     /// <summary>Names of all reference networks, sorted.</summary>

@@ -203,6 +203,19 @@ SPECS = [
         nn.Flatten(),
         nn.Linear(180, 3),
     ], seed=113),
+
+    # Convolutions with enough channels for the direct backward pass (no im2col): input gradients as direct
+    # convolutions of the padded dY with the flipped kernel (16 input channels fill a Vector512; 24 only Vector256;
+    # 20 pad their lanes), a rectangular kernel whose rows split into tiles of taps, an even "same" kernel padded
+    # asymmetrically, and a strided convolution whose input gradient stays col2im while its weight gradient is direct.
+    Spec("RefDirectBackwardNet", (16, 7, 12), 3, "MeanSquaredError", TARGETS, False, lambda: [
+        nn.Conv2d(16, 24, 3, padding=1), nn.Tanh(),
+        nn.Conv2d(24, 20, (3, 5), padding=1),
+        nn.Conv2d(20, 16, 4, padding="same", bias=False), nn.SiLU(),
+        nn.Conv2d(16, 16, 3, stride=2, padding=1), nn.ReLU(),
+        nn.Flatten(),
+        nn.Linear(320, 3),
+    ], seed=114),
 ]
 
 

@@ -1,0 +1,379 @@
+using System;
+using System.Collections.Generic;
+using CnnGen.Generator.Model;
+
+namespace CnnGen.Generator.Emit;
+
+/// <summary>
+/// The register tile of the direct weight gradient for one vector width: <see cref="Channels"/> input channels ×
+/// <see cref="Taps"/> consecutive taps of one kernel row × <see cref="Vectors"/> vectors of output channels.
+/// </summary>
+internal sealed record WeightGradientTile(string Vector, int Width, int PackedChannels, int Channels, int Taps, int Vectors, int RowsPerBlock, double Efficiency)
+{
+    public int ChannelBlock => Vectors * Width;
+
+    public int Accumulators => Channels * Taps * Vectors;
+}
+
+/// <summary>
+/// How the backward pass of a convolution whose forward runs direct (<see cref="DirectConvolutionPlan"/>) runs: the
+/// weight gradient always direct, over the forward's padded copy of X (one tile per vector width of the forward),
+/// and the input gradient direct where the layer allows it (<see cref="InputGradient"/> not null), else as Wᵀ·dY and col2im.
+/// </summary>
+internal sealed record DirectBackwardPlan(
+    DirectConvolutionPlan Forward, IReadOnlyList<WeightGradientTile> WeightTiles, string WeightReason,
+    LayerModel? Transposed, DirectConvolutionPlan? InputGradient, string InputGradientReason)
+{
+    public int MaxPackedChannels { get { int m = 0; foreach (var t in WeightTiles) m = Math.Max(m, t.PackedChannels); return m; } }
+
+    /// <summary>Floats of dWᵀ [C·KH·KW × OCP], for the widest padding of the output channels.</summary>
+    public int WeightGradientTLength(LayerModel l) => DirectConvolutionPlan.Reduction(l) * MaxPackedChannels;
+
+    /// <summary>Floats of one sample's dYᵀ [OH·OW × OCP].</summary>
+    public int OutputGradientTLength(LayerModel l) => l.Output.Height * l.Output.Width * MaxPackedChannels;
+}
+
+/// <summary>
+/// Convolution backward without the im2col matrix, for the layers whose forward runs as a direct convolution.
+/// <para>
+/// Weight gradient: dWᵀ[(c, ky, kx) × OC] += Σ_p xpad[c][oy·S + ky·D][ox·S + kx·D] · dYᵀ[p × OC], the broadcast
+/// GEMM of the im2col path with its A operand read in place from the zero-padded copy of X that the forward uses:
+/// a tile of taps (a few input channels × consecutive taps of one kernel row) reads its broadcasts at constant
+/// displacements from one pointer per output row, and dYᵀ (transposed once per sample; it is small) gives the
+/// vectors of output channels. The reduction runs over blocks of output rows whose dYᵀ stays in L1, so each block is
+/// read from L1 by every tile of taps; the accumulators are loaded from and stored to dWᵀ once per block.
+/// </para>
+/// <para>
+/// Input gradient, stride 1 and dilation 1: dX = conv(dY zero-padded by K − 1 − pad, W flipped in space with its
+/// input and output channels swapped). That is the forward direct convolution of another shape (C output channels,
+/// OC input channels), so the forward's kernel generator emits it, vectorised over the input channels, with
+/// broadcasts of dY and a packed flipped Wᵀ; no bias, no activation. It overwrites dX, as col2im did.
+/// </para>
+/// </summary>
+internal static class DirectConvolutionBackwardEmitter
+{
+    /// <summary>The block of dYᵀ a tile's reduction runs over: the output rows whose channel block stays in L1 (48 KiB on current x86 cores; 32 KiB on older ones).</summary>
+    private const int BlockBytes = 32 * 1024;
+
+    public static DirectBackwardPlan? Choose(LayerModel l, DirectConvolutionPlan? forward)
+    {
+        if (forward is null) return null;
+        var tiles = new List<WeightGradientTile>();
+        foreach (var t in forward.Tiles) tiles.Add(ChooseWeightTile(l, t.Vector, t.Width, t.PackedChannels));
+        var w0 = tiles[0];
+        string weightReason = $"dW direct (no im2col): dWᵀ += xpad·dYᵀ with {w0.Vector} tiles of {w0.Channels} channel(s) × {w0.Taps} tap(s) × {w0.ChannelBlock} output channels " +
+                              $"({w0.Efficiency:P0} of peak by the tile model), X read in place from the forward's {(forward.NeedsPaddedCopy ? "padded copy" : "input")}, " +
+                              $"reduction over blocks of {w0.RowsPerBlock} output row(s) whose dYᵀ stays in L1";
+
+        int padBottom = (l.Output.Height - 1) * l.StrideHeight + (l.KernelHeight - 1) * l.DilationHeight + 1 - l.Input.Height - l.PadTop;
+        int padRight = (l.Output.Width - 1) * l.StrideWidth + (l.KernelWidth - 1) * l.DilationWidth + 1 - l.Input.Width - l.PadLeft;
+        string fallback = "dX as Wᵀ·dY and col2im: ";
+        if (l.StrideHeight != 1 || l.StrideWidth != 1 || l.DilationHeight != 1 || l.DilationWidth != 1)
+            return new DirectBackwardPlan(forward, tiles, weightReason, null, null, fallback + "strided or dilated, its transposed convolution is not a plain direct convolution");
+        if (l.PadTop > l.KernelHeight - 1 || l.PadLeft > l.KernelWidth - 1 || padBottom > l.KernelHeight - 1 || padRight > l.KernelWidth - 1)
+            return new DirectBackwardPlan(forward, tiles, weightReason, null, null, fallback + "padding wider than the kernel, some outputs see only padding");
+        var transposed = l with
+        {
+            Input = new TensorShape(l.Output.Channels, l.Output.Height, l.Output.Width, false),
+            Output = new TensorShape(l.Input.Channels, l.Input.Height, l.Input.Width, false),
+            PadTop = l.KernelHeight - 1 - l.PadTop,
+            PadLeft = l.KernelWidth - 1 - l.PadLeft,
+            Bias = false,
+            Activation = ActivationKind.None,
+        };
+        if (l.Input.Channels < 8)
+            return new DirectBackwardPlan(forward, tiles, weightReason, null, null, fallback + $"{l.Input.Channels} input channels do not fill a Vector256");
+        var inputPlan = DirectConvolutionEmitter.Choose(transposed, out string why);
+        if (inputPlan is null)
+            return new DirectBackwardPlan(forward, tiles, weightReason, null, null, fallback + $"as a direct convolution ({why.Replace("im2col + GEMM: ", "")})");
+        var t0 = inputPlan.Tiles[0];
+        string inputReason = $"dX direct: the convolution of dY padded by {transposed.PadTop}/{transposed.PadLeft} with the flipped, transposed kernel, " +
+                             $"{l.Input.Channels} input channels in {t0.Vector} tiles of {t0.Pixels} pixels × {t0.ChannelBlock} channels ({t0.Efficiency:P0} of peak by the tile model)";
+        return new DirectBackwardPlan(forward, tiles, weightReason, transposed, inputPlan, inputReason);
+    }
+
+    /// <summary>
+    /// The tile of cg input channels × kc taps of a kernel row × nv vectors of output channels. Per step of the
+    /// reduction (an output pixel) it issues cg·kc·nv FMAs, nv loads of dYᵀ and cg·kc broadcasts of X; as in the
+    /// forward's model a core does about one full-width FMA and two loads a cycle, and at least 8 accumulators keep
+    /// the FMA latency covered. Remainder channels and taps get exact smaller tiles; their cost counts.
+    /// Accumulators, dYᵀ vectors and a broadcast must fit the register file (32 with AVX-512, 16 with AVX2).
+    /// </summary>
+    private static WeightGradientTile ChooseWeightTile(LayerModel l, string vector, int width, int packed)
+    {
+        int registers = width == 16 ? 32 : 16;
+        int channelVectors = packed / width, c = l.Input.Channels, kw = l.KernelWidth;
+        WeightGradientTile? best = null;
+        for (int nv = 1; nv <= 4; nv++)
+        {
+            if (channelVectors % nv != 0) continue;
+            for (int cg = 1; cg <= Math.Min(4, c); cg++)
+            {
+                for (int kc = 1; kc <= kw; kc++)
+                {
+                    if (cg * kc * nv + nv + 1 > registers) continue;
+                    double cycles = 0;
+                    foreach (var (channels, channelTiles) in new[] { (cg, c / cg), (c % cg, 1) })
+                        foreach (var (taps, tapTiles) in new[] { (kc, kw / kc), (kw % kc, 1) })
+                        {
+                            if (channels == 0 || taps == 0) continue;
+                            int fmas = channels * taps * nv;
+                            cycles += channelTiles * tapTiles * Math.Max(Math.Max(fmas, (channels * taps + nv) / 2.0), 8);
+                        }
+                    cycles *= channelVectors / nv;
+                    double useful = (double)c * kw * l.Output.Channels / width;
+                    double efficiency = useful / cycles;
+                    // Among equal costs, the tile with fewer loads per FMA: (cg·kc + nv) / (cg·kc·nv). With 24
+                    // accumulators, 2 channels × 3 taps × 4 vectors issue 10 loads where 4 × 3 × 2 issue 14, and
+                    // the wider tile reads each broadcast once instead of once per block of output channels.
+                    double loadsPerFma = (cg * kc + nv) / (double)(cg * kc * nv);
+                    if (best is null || efficiency > best.Efficiency + 1e-9 ||
+                        (Math.Abs(efficiency - best.Efficiency) <= 1e-9 &&
+                         loadsPerFma < (best.Channels * best.Taps + best.Vectors) / (double)best.Accumulators - 1e-9))
+                    {
+                        int rowBytes = l.Output.Width * nv * width * 4;
+                        int rows = Math.Max(1, Math.Min(l.Output.Height, BlockBytes / rowBytes));
+                        best = new WeightGradientTile(vector, width, packed, cg, kc, nv, rows, efficiency);
+                    }
+                }
+            }
+        }
+        return best!;
+    }
+
+    /// <summary>The backward method, its weight-gradient kernels and, where dX runs direct, its input-gradient kernels.</summary>
+    public static void EmitBackward(SourceWriter w, LayerModel l, DirectBackwardPlan plan, KernelOffsets at)
+    {
+        int pixels = l.Output.Height * l.Output.Width, outLength = l.Output.Length, inLength = l.Input.Length;
+        w.Line($"// backward: {plan.WeightReason}");
+        w.Line($"// backward: {plan.InputGradientReason}");
+        w.Line($"/// <summary>{l.Name} backward: dWᵀ += xpad·dYᵀ{(l.Bias ? ", db += Σ dY" : "")}, and when dx is not empty dX = {(plan.InputGradient is null ? "col2im(Wᵀ·dY)" : "conv(dYpad, flipped Wᵀ)")} (overwritten).</summary>");
+        w.Open($"private void {l.Name}_Backward{at.Suffix}(ReadOnlySpan<float> x, ReadOnlySpan<float> dy, Span<float> dx, int n{at.ParameterParameter})");
+        bool first = true;
+        foreach (var tile in plan.WeightTiles)
+        {
+            w.Line($"{(first ? "if" : "else if")} ({tile.Vector}.IsHardwareAccelerated) {l.Name}_WeightGradient{tile.Width * 32}(x, dy, n{at.ParameterArgument});");
+            first = false;
+        }
+        w.Line($"else {l.Name}_WeightGradientScalar(x, dy, n{at.ParameterArgument});");
+        if (l.Bias)
+        {
+            w.Line("ref float gradients = ref MemoryMarshal.GetArrayDataReference(_gradients);");
+            w.Open("for (int s = 0; s < n; s++)");
+            w.Open($"for (int c = 0; c < {l.Output.Channels}; c++)");
+            w.Line($"Unsafe.Add(ref gradients, {at.Parameter(l.WeightLength)} + c) += Elementwise.Sum(dy.Slice(s * {outLength} + c * {pixels}, {pixels}));");
+            w.Close();
+            w.Close();
+        }
+        w.Line("if (dx.IsEmpty) return;");
+        DirectKernel? inputKernel = null;
+        if (plan.InputGradient is { } inputPlan && plan.Transposed is { } transposed)
+        {
+            int taps = l.KernelHeight * l.KernelWidth, c = l.Input.Channels;
+            inputKernel = new DirectKernel(transposed, $"{l.Name} input gradient", $"{l.Name}_InputGradient",
+                $"_packedInputGradient{l.Index}", $"_inputGradientScratch{l.Index}", $"_paddedOutputGradient{l.Index}",
+                (writer, cp) => EmitFlippedPack(writer, l, cp, at),
+                $"{at.Parameter(0)} + oc * {taps}", $"c * {c * taps} + ({l.KernelHeight - 1} - ky) * {l.KernelWidth} + {l.KernelWidth - 1}", -1);
+            DirectConvolutionEmitter.EmitDispatch(w, inputKernel, inputPlan, at, "dy, dx, n");
+        }
+        else
+        {
+            int kg = DirectConvolutionPlan.Reduction(l);
+            w.Line("ref float parameters = ref MemoryMarshal.GetArrayDataReference(_parameters);");
+            w.Line("ref float outputGradient = ref MemoryMarshal.GetReference(dy);");
+            w.Line("ref float columnGradients = ref MemoryMarshal.GetArrayDataReference(_columnGradients);");
+            w.Open("for (int s = 0; s < n; s++)");
+            GemmEmitter.Emit(w, new BroadcastGemm(
+                M: kg.ToString(), N: pixels, K: l.Output.Channels.ToString(),
+                A: "parameters", AOffset: at.Parameter(0), ARowStride: "1", AColumnStride: kg.ToString(),
+                B: "outputGradient", BOffset: $"s * {outLength}", LdB: pixels,
+                C: "columnGradients", COffset: "0", LdC: pixels, Init: GemmInit.Zero) { CoverLatency = true },
+                $"dcol = Wᵀ·dY: [{kg}×{l.Output.Channels}]·[{l.Output.Channels}×{pixels}]");
+            w.Line($"{l.Name}_Col2Im(_columnGradients, dx.Slice(s * {inLength}, {inLength}));");
+            w.Close();
+        }
+        w.Close();
+        w.Line();
+        foreach (var tile in plan.WeightTiles) EmitWeightGradient(w, l, plan.Forward, tile, at);
+        EmitScalarWeightGradient(w, l, plan.Forward, at);
+        if (inputKernel is not null) DirectConvolutionEmitter.EmitKernels(w, inputKernel, plan.InputGradient!, at);
+    }
+
+    /// <summary>
+    /// Packs the input gradient's weights: the kernel flipped in space with its channels swapped, as the forward
+    /// packs Wᵀ, so packed[((oc·KH + ky)·KW + kx)·CP + c] = W[oc][c][KH − 1 − ky][KW − 1 − kx].
+    /// </summary>
+    private static void EmitFlippedPack(SourceWriter w, LayerModel l, int cp, KernelOffsets at)
+    {
+        int taps = l.KernelHeight * l.KernelWidth, c = l.Input.Channels;
+        w.Line($"// flipped Wᵀ [{l.Output.Channels * taps}×{cp}]: packed[(oc·{taps} + t)·{cp} + c] = W[(oc·{c} + c)·{taps} + {taps - 1} − t], once per call; lanes {c}..{cp - 1} stay zero.");
+        w.Open($"for (int oc = 0; oc < {l.Output.Channels}; oc++)");
+        w.Open($"for (int t = 0; t < {taps}; t++)");
+        w.Line($"ref float from = ref Unsafe.Add(ref parameters, {at.Parameter(0)} + oc * {c * taps} + {taps - 1} - t);");
+        w.Line($"ref float to = ref Unsafe.Add(ref packed, (oc * {taps} + t) * {cp});");
+        w.Line($"for (nuint c = 0; c < {c}; c++) Unsafe.Add(ref to, c) = Unsafe.Add(ref from, c * {taps});");
+        w.Close();
+        w.Close();
+    }
+
+    /// <summary>Transposes one sample's dY [OC × P] into dYᵀ [P × OCP], eight pixels of a channel at a time so the reads stay sequential.</summary>
+    private static void EmitOutputGradientTranspose(SourceWriter w, LayerModel l, int ocp)
+    {
+        int pixels = l.Output.Height * l.Output.Width, oc = l.Output.Channels;
+        w.Line($"// dYᵀ [{pixels}×{ocp}] of this sample{(ocp != oc ? $"; lanes {oc}..{ocp - 1} are never written and stay zero" : "")}");
+        w.Open("");
+        w.Line($"ref float from = ref Unsafe.Add(ref outputGradients, s * {l.Output.Length});");
+        w.Line("int p = 0;");
+        w.Open($"for (; p + 8 <= {pixels}; p += 8)");
+        w.Open($"for (int c = 0; c < {oc}; c++)");
+        w.Line($"ref float source = ref Unsafe.Add(ref from, c * {pixels} + p);");
+        w.Line($"ref float target = ref Unsafe.Add(ref outputGradientT, p * {ocp} + c);");
+        for (int q = 0; q < 8; q++) w.Line($"Unsafe.Add(ref target, {q * ocp}) = Unsafe.Add(ref source, {q});");
+        w.Close();
+        w.Close();
+        if (pixels % 8 != 0)
+        {
+            w.Open($"for (; p < {pixels}; p++)");
+            w.Line($"for (int c = 0; c < {oc}; c++) Unsafe.Add(ref outputGradientT, p * {ocp} + c) = Unsafe.Add(ref from, c * {pixels} + p);");
+            w.Close();
+        }
+        w.Close();
+    }
+
+    private static void EmitWeightGradient(SourceWriter w, LayerModel l, DirectConvolutionPlan forward, WeightGradientTile t, KernelOffsets at)
+    {
+        int c = l.Input.Channels, kh = l.KernelHeight, kw = l.KernelWidth, taps = kh * kw, k = c * taps;
+        int oc = l.Output.Channels, ocp = t.PackedChannels, oh = l.Output.Height, ow = l.Output.Width;
+        int plane = forward.PaddedHeight * forward.PaddedWidth, wp = forward.PaddedWidth;
+        string vector = t.Vector;
+        w.Line($"/// <summary>{l.Name} weight gradient with {vector}: dWᵀ [{k}×{ocp}] += xpad·dYᵀ in tiles of {t.Channels} channel(s) × {t.Taps} tap(s) × {t.Vectors}×{t.Width} output channels, the reduction over blocks of {t.RowsPerBlock} output row(s); then dW += dWᵀ transposed.</summary>");
+        w.Open($"private void {l.Name}_WeightGradient{t.Width * 32}(ReadOnlySpan<float> x, ReadOnlySpan<float> dy, int n{at.ParameterParameter})");
+        w.Line("ref float gradients = ref MemoryMarshal.GetArrayDataReference(_gradients);");
+        if (forward.NeedsPaddedCopy) w.Line($"ref float padded = ref MemoryMarshal.GetArrayDataReference(_padded{l.Index});");
+        w.Line("ref float inputs = ref MemoryMarshal.GetReference(x);");
+        w.Line("ref float outputGradients = ref MemoryMarshal.GetReference(dy);");
+        w.Line("ref float outputGradientT = ref MemoryMarshal.GetArrayDataReference(_outputGradientT);");
+        w.Line($"ref float weightGradientsT = ref MemoryMarshal.GetArrayDataReference(_weightGradientsT{l.Index});");
+        w.Line($"_weightGradientsT{l.Index}.AsSpan(0, {k * ocp}).Clear();");
+        w.Open("for (int s = 0; s < n; s++)");
+        w.Line($"ref float sample = ref Unsafe.Add(ref inputs, s * {l.Input.Length});");
+        if (forward.NeedsPaddedCopy) DirectConvolutionEmitter.EmitPaddedCopy(w, l, forward, "sample");
+        string input = forward.NeedsPaddedCopy ? "padded" : "sample";
+        EmitOutputGradientTranspose(w, l, ocp);
+        w.Open($"for (int oy0 = 0; oy0 < {oh}; oy0 += {t.RowsPerBlock})");
+        w.Line($"int rows = Math.Min({t.RowsPerBlock}, {oh} - oy0);");
+        bool channelLoop = ocp > t.ChannelBlock;
+        if (channelLoop) w.Open($"for (int ob = 0; ob < {ocp}; ob += {t.ChannelBlock})");
+        string ob = channelLoop ? " + ob" : "";
+        w.Line($"ref float g = ref Unsafe.Add(ref outputGradientT, oy0 * {ow * ocp}{ob});");
+        w.Line($"ref float xBlock = ref Unsafe.Add(ref {input}, oy0 * {l.StrideHeight * wp});");
+        w.Line($"ref float dw = ref {(channelLoop ? "Unsafe.Add(ref weightGradientsT, ob)" : "weightGradientsT")};");
+        int fullChannels = c - c % t.Channels, fullTaps = kw - kw % t.Taps;
+        // Channel tiles, then the remainder channels; within each, kernel rows, then taps of a row in tiles.
+        foreach (var (channels, channelLoopHeader, channelStart) in new[]
+                 {
+                     (t.Channels, fullChannels > 0 ? $"for (int c = 0; c < {fullChannels}; c += {t.Channels})" : null, "c"),
+                     (c % t.Channels, c % t.Channels > 0 ? "" : null, fullChannels.ToString()),
+                 })
+        {
+            if (channelLoopHeader is null) continue;
+            w.Open(channelLoopHeader);
+            if (channelLoopHeader.Length == 0) w.Line($"const int c = {channelStart}; // the last {channels} channel(s)");
+            w.Open($"for (int ky = 0; ky < {kh}; ky++)");
+            if (fullTaps > 0)
+            {
+                if (fullTaps > t.Taps) w.Open($"for (int kx0 = 0; kx0 < {fullTaps}; kx0 += {t.Taps})");
+                else w.Open("").Line("const int kx0 = 0;");
+                EmitTile(channels, t.Taps);
+                w.Close();
+            }
+            if (kw % t.Taps != 0)
+            {
+                w.Open("");
+                w.Line($"const int kx0 = {fullTaps}; // the row's last {kw % t.Taps} tap(s)");
+                EmitTile(channels, kw % t.Taps);
+                w.Close();
+            }
+            w.Close();
+            w.Close();
+        }
+        if (channelLoop) w.Close();
+        w.Close();
+        w.Close();
+        w.Line($"// dW[oc·{k} + kk] += dWᵀ[kk·{ocp} + oc]: the batch's weight gradient, transposed back once per call");
+        w.Open($"for (int o = 0; o < {oc}; o++)");
+        w.Line($"ref float target = ref Unsafe.Add(ref gradients, {at.Parameter(0)} + o * {k});");
+        w.Line($"for (int kk = 0; kk < {k}; kk++) Unsafe.Add(ref target, kk) += Unsafe.Add(ref weightGradientsT, kk * {ocp} + o);");
+        w.Close();
+        w.Close();
+        w.Line();
+
+        void EmitTile(int channels, int tapCount)
+        {
+            string type = $"{vector}<float>";
+            int width = t.Width, nv = t.Vectors;
+            w.Line($"ref float dwTile = ref Unsafe.Add(ref dw, ((c * {kh} + ky) * {kw} + kx0) * {ocp});");
+            for (int ci = 0; ci < channels; ci++)
+                for (int ti = 0; ti < tapCount; ti++)
+                    for (int v = 0; v < nv; v++)
+                        w.Line($"{type} s{ci}{ti}{v} = {vector}.LoadUnsafe(ref dwTile, {(ci * taps + ti) * ocp + v * width});");
+            w.Line($"ref float xTile = ref Unsafe.Add(ref xBlock, c * {plane} + ky * {l.DilationHeight * wp} + kx0 * {l.DilationWidth});");
+            w.Open("for (int r = 0; r < rows; r++)");
+            w.Line($"ref float xRow = ref Unsafe.Add(ref xTile, r * {l.StrideHeight * wp});");
+            w.Line($"ref float gRow = ref Unsafe.Add(ref g, r * {ow * ocp});");
+            w.Open($"for (nuint ox = 0; ox < {ow}; ox++)");
+            w.Line($"nuint go = ox * {ocp};");
+            w.Line(l.StrideWidth == 1 ? "nint xo = (nint)ox;" : $"nint xo = (nint)ox * {l.StrideWidth};");
+            for (int v = 0; v < nv; v++) w.Line($"{type} b{v} = {vector}.LoadUnsafe(ref gRow, go + {v * width});");
+            for (int ci = 0; ci < channels; ci++)
+                for (int ti = 0; ti < tapCount; ti++)
+                {
+                    int offset = ci * plane + ti * l.DilationWidth;
+                    w.Line($"{type} a{ci}{ti} = {vector}.Create(Unsafe.Add(ref xRow, {(offset == 0 ? "xo" : $"xo + {offset}")}));");
+                    for (int v = 0; v < nv; v++) w.Line($"s{ci}{ti}{v} = {vector}.FusedMultiplyAdd(a{ci}{ti}, b{v}, s{ci}{ti}{v});");
+                }
+            w.Close();
+            w.Close();
+            for (int ci = 0; ci < channels; ci++)
+                for (int ti = 0; ti < tapCount; ti++)
+                    for (int v = 0; v < nv; v++)
+                        w.Line($"s{ci}{ti}{v}.StoreUnsafe(ref dwTile, {(ci * taps + ti) * ocp + v * width});");
+        }
+    }
+
+    /// <summary>Without SIMD: each weight's gradient a dot product of dY and the shifted input, read from the padded copy.</summary>
+    private static void EmitScalarWeightGradient(SourceWriter w, LayerModel l, DirectConvolutionPlan forward, KernelOffsets at)
+    {
+        int c = l.Input.Channels, kh = l.KernelHeight, kw = l.KernelWidth, k = c * kh * kw;
+        int oh = l.Output.Height, ow = l.Output.Width, pixels = oh * ow;
+        int plane = forward.PaddedHeight * forward.PaddedWidth, wp = forward.PaddedWidth;
+        w.Line($"/// <summary>{l.Name} weight gradient without SIMD: dW[oc][c][ky][kx] += Σ dY[oc]·xpad[c] shifted by the tap.</summary>");
+        w.Open($"private void {l.Name}_WeightGradientScalar(ReadOnlySpan<float> x, ReadOnlySpan<float> dy, int n{at.ParameterParameter})");
+        w.Line("ref float gradients = ref MemoryMarshal.GetArrayDataReference(_gradients);");
+        if (forward.NeedsPaddedCopy) w.Line($"ref float padded = ref MemoryMarshal.GetArrayDataReference(_padded{l.Index});");
+        w.Line("ref float inputs = ref MemoryMarshal.GetReference(x);");
+        w.Line("ref float outputGradients = ref MemoryMarshal.GetReference(dy);");
+        w.Open("for (int s = 0; s < n; s++)");
+        w.Line($"ref float sample = ref Unsafe.Add(ref inputs, s * {l.Input.Length});");
+        if (forward.NeedsPaddedCopy) DirectConvolutionEmitter.EmitPaddedCopy(w, l, forward, "sample");
+        string input = forward.NeedsPaddedCopy ? "padded" : "sample";
+        w.Open($"for (int oc = 0; oc < {l.Output.Channels}; oc++)");
+        w.Line($"ref float g = ref Unsafe.Add(ref outputGradients, s * {l.Output.Length} + oc * {pixels});");
+        w.Open($"for (int c = 0; c < {c}; c++)");
+        w.Open($"for (int ky = 0; ky < {kh}; ky++)");
+        w.Open($"for (int kx = 0; kx < {kw}; kx++)");
+        w.Line($"ref float xTap = ref Unsafe.Add(ref {input}, c * {plane} + ky * {l.DilationHeight * wp} + kx * {l.DilationWidth});");
+        w.Line("float sum = 0f;");
+        w.Open($"for (int oy = 0; oy < {oh}; oy++)");
+        w.Line($"for (int ox = 0; ox < {ow}; ox++) sum += Unsafe.Add(ref g, oy * {ow} + ox) * Unsafe.Add(ref xTap, oy * {l.StrideHeight * wp} + ox * {l.StrideWidth});");
+        w.Close();
+        w.Line($"Unsafe.Add(ref gradients, {at.Parameter(0)} + oc * {k} + (c * {kh} + ky) * {kw} + kx) += sum;");
+        w.Close();
+        w.Close();
+        w.Close();
+        w.Close();
+        w.Close();
+        w.Close();
+        w.Line();
+    }
+}
