@@ -1,0 +1,48 @@
+using System;
+using CnnGen.Internal;
+using Xunit;
+
+namespace CnnGen.Runtime.Tests.Internal;
+
+/// <summary>
+/// The block transpose the generated convolutions store their tiles with, against the definition: every size around
+/// the 8- and 16-wide blocks (overlapping last blocks, leftover columns), strides wider than the extents, and nothing
+/// written outside the destination's rows.
+/// </summary>
+public class TransposeTests
+{
+    [Theory]
+    [InlineData(1, 1)]
+    [InlineData(5, 3)]
+    [InlineData(8, 8)]
+    [InlineData(16, 16)]
+    [InlineData(17, 16)]
+    [InlineData(56, 64)]
+    [InlineData(100, 16)]
+    [InlineData(23, 20)]
+    [InlineData(31, 24)]
+    [InlineData(16, 6)]
+    [InlineData(7, 40)]
+    [InlineData(40, 7)]
+    public void Matches_the_definition_and_writes_nothing_else(int rows, int columns)
+    {
+        int sourceStride = columns + 5, destinationStride = rows + 3;
+        var random = new DeterministicRandom(rows * 100 + columns);
+        var source = new float[rows * sourceStride];
+        random.FillSymmetric(source, 1f);
+        var destination = new float[columns * destinationStride];
+        Array.Fill(destination, float.NaN);
+
+        Transpose.Block(ref source[0], sourceStride, rows, ref destination[0], destinationStride, columns);
+
+        for (int j = 0; j < columns; j++)
+        {
+            for (int i = 0; i < destinationStride; i++)
+            {
+                float actual = destination[j * destinationStride + i];
+                if (i < rows) Assert.Equal(source[i * sourceStride + j], actual);
+                else Assert.True(float.IsNaN(actual), $"({j}, {i}) lies outside the rows but was written: {actual}");
+            }
+        }
+    }
+}
