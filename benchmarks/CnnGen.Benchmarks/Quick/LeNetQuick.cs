@@ -24,6 +24,7 @@ public static class LeNetQuick
         }
         Measure(subject);
         TrainerQuick.Measure(threads: 2);
+        PredictorQuick.Measure(threads: 2);
         return 0;
     }
 
