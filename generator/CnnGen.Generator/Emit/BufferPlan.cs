@@ -17,6 +17,7 @@ internal sealed class BufferPlan
     public int[] Indices { get; }         // max-pool argmax (in the int workspace); -1 otherwise
     public int[] Columns { get; }         // im2col buffer length for a convolution that needs one, else 0
     public DirectConvolutionPlan?[] Direct { get; } // the direct-convolution forward of a Conv2D that uses it, else null
+    public PixelConvolutionPlan?[] Pixel { get; } // the pixel-vectorised direct forward of a Conv2D with few output channels, else null
     public string[] Strategy { get; }     // a Conv2D's forward strategy and why it was chosen, else ""
     public int FloatsPerSample { get; }
     public int IndicesPerSample { get; }
@@ -35,6 +36,7 @@ internal sealed class BufferPlan
         Indices = new int[count];
         Columns = new int[count];
         Direct = new DirectConvolutionPlan?[count];
+        Pixel = new PixelConvolutionPlan?[count];
         Strategy = new string[count];
         BatchNormStatsOffset = new int[count];
         Owner = new int[count];
@@ -47,6 +49,7 @@ internal sealed class BufferPlan
             maxLength = Math.Max(maxLength, length);
             PreActivation[i] = -1; Auxiliary[i] = -1; Indices[i] = -1;
             Direct[i] = DirectConvolutionEmitter.Choose(layer, out string strategy);
+            if (Direct[i] is null) Pixel[i] = PixelConvolutionEmitter.Choose(layer, ref strategy);
             Strategy[i] = strategy;
             if (layer.HasSeparateActivation) { PreActivation[i] = floats; floats += length; }
             Output[i] = floats; floats += length;
