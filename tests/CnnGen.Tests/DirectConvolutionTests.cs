@@ -167,10 +167,11 @@ public class DirectConvolutionChoiceTests
     }
 
     [Fact]
-    public void Few_channels_and_groups_keep_im2col()
+    public void Few_channels_and_groups_do_not_run_channel_tiles()
     {
-        // LeNet-5's first convolution has 6 output channels; its second, 16, runs direct.
-        Assert.False(Has(typeof(Networks.LeNet5), "Layer0_Conv2D_Forward256"));
+        // LeNet-5's first convolution has 6 output channels: it packs no weights for channel tiles (it runs over
+        // pixels, see PixelConvolutionTests); its second, 16, runs direct.
+        Assert.Null(typeof(Networks.LeNet5).GetField("_packed0", System.Reflection.BindingFlags.NonPublic | System.Reflection.BindingFlags.Instance));
         Assert.True(Has(typeof(Networks.LeNet5), "Layer2_Conv2D_Forward512"));
         Assert.False(Has(typeof(Networks.GroupedConvNet), "Layer0_Conv2D_Forward256"));
     }

@@ -19,6 +19,7 @@ internal sealed class BufferPlan
     public int[] ColumnGradients { get; } // column-gradient length for a convolution whose input gradient runs col2im, else 0
     public DirectConvolutionPlan?[] Direct { get; } // the direct-convolution forward of a Conv2D that uses it, else null
     public DirectBackwardPlan?[] DirectBackward { get; } // the backward without im2col of a Conv2D whose forward runs direct, else null
+    public PixelConvolutionPlan?[] Pixel { get; } // the pixel-vectorised direct forward of a Conv2D with few output channels, else null
     public string[] Strategy { get; }     // a Conv2D's forward strategy and why it was chosen, else ""
     public int FloatsPerSample { get; }
     public int IndicesPerSample { get; }
@@ -39,6 +40,7 @@ internal sealed class BufferPlan
         ColumnGradients = new int[count];
         Direct = new DirectConvolutionPlan?[count];
         DirectBackward = new DirectBackwardPlan?[count];
+        Pixel = new PixelConvolutionPlan?[count];
         Strategy = new string[count];
         BatchNormStatsOffset = new int[count];
         Owner = new int[count];
@@ -52,6 +54,7 @@ internal sealed class BufferPlan
             PreActivation[i] = -1; Auxiliary[i] = -1; Indices[i] = -1;
             Direct[i] = DirectConvolutionEmitter.Choose(layer, out string strategy);
             DirectBackward[i] = DirectConvolutionBackwardEmitter.Choose(layer, Direct[i]);
+            if (Direct[i] is null) Pixel[i] = PixelConvolutionEmitter.Choose(layer, ref strategy);
             Strategy[i] = strategy;
             if (layer.HasSeparateActivation) { PreActivation[i] = floats; floats += length; }
             Output[i] = floats; floats += length;

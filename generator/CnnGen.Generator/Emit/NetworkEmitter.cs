@@ -188,6 +188,7 @@ internal static class NetworkEmitter
             w.Line($"private readonly float[] _columns{l.Index} = new float[{plan.Columns[l.Index]}]; // {Users(n, plan, l.Index)} im2col; its padded positions stay zero");
         foreach (var l in owners)
         {
+            if (plan.Pixel[l.Index] is { } pixel) PixelConvolutionEmitter.EmitFields(w, l, pixel, Users(n, plan, l.Index));
             if (plan.Direct[l.Index] is not { } direct) continue;
             w.Line($"private readonly float[] _packed{l.Index} = new float[{direct.PackedLength(l)}]; // {Users(n, plan, l.Index)} Wᵀ and bias, packed per forward call");
             w.Line($"private readonly float[] _directScratch{l.Index} = new float[{direct.TileLength(l)}]; // {Users(n, plan, l.Index)} output rows as [pixels × channels] before the transpose");
@@ -572,6 +573,7 @@ internal static class NetworkEmitter
                     if (columns) ConvolutionEmitter.EmitIm2Col(w, l);
                     if (plan.ColumnGradients[l.Index] > 0) ConvolutionEmitter.EmitCol2Im(w, l);
                     if (plan.Direct[l.Index] is { } direct) DirectConvolutionEmitter.EmitForward(w, l, direct, at);
+                    else if (plan.Pixel[l.Index] is { } pixel) PixelConvolutionEmitter.EmitForward(w, l, pixel, at);
                     else ConvolutionEmitter.EmitForward(w, l, columns, at);
                     if (plan.DirectBackward[l.Index] is { } backward) DirectConvolutionBackwardEmitter.EmitBackward(w, l, backward, at);
                     else ConvolutionEmitter.EmitBackward(w, l, columns, at);
