@@ -21,6 +21,7 @@ internal sealed class BufferPlan
     public DirectBackwardPlan?[] DirectBackward { get; } // the backward without im2col of a Conv2D whose forward runs direct, else null
     public PixelConvolutionPlan?[] Pixel { get; } // the pixel-vectorised direct forward of a Conv2D with few output channels, else null
     public string[] Strategy { get; }     // a Conv2D's forward strategy and why it was chosen, else ""
+    public LayerModel?[] FusedPool { get; } // the max pooling a direct Conv2D's inference runs in its epilogue, else null
     public int FloatsPerSample { get; }
     public int IndicesPerSample { get; }
     public int MaxLength { get; }         // the longest activation of one sample (inference and gradient ping-pong)
@@ -73,6 +74,19 @@ internal sealed class BufferPlan
                 if (DirectBackward[i]?.InputGradient is null) ColumnGradients[i] = columnLength;
                 maxColumns = Math.Max(maxColumns, ColumnGradients[i]);
             }
+        }
+        FusedPool = new LayerModel?[count];
+        for (int i = 0; i + 1 < count; i++)
+        {
+            // Inference fuses a 2×2 stride-2 max pooling into the direct convolution before it: pooling whole channel
+            // vectors of the rows still in L1 costs 3 vector maxima per pooled pixel, against a separate pass over
+            // the convolution's output with shuffles to pair columns (LeNet's second pool: 0.8 µs of 12). The
+            // kernels are the layer's own (not shared), so the pooled variant serves exactly this layer.
+            var (layer, next) = (network.Layers[i], network.Layers[i + 1]);
+            if (Direct[i] is not null && !layer.HasSeparateActivation && !IsShared(i) &&
+                next.Kind == LayerKind.MaxPool2D && next.KernelHeight == 2 && next.KernelWidth == 2 &&
+                next.StrideHeight == 2 && next.StrideWidth == 2 && next.PadTop == 0 && next.PadLeft == 0)
+                FusedPool[i] = next;
         }
         FloatsPerSample = floats;
         IndicesPerSample = ints;

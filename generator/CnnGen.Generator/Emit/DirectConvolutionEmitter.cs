@@ -47,9 +47,13 @@ internal sealed record DirectConvolutionPlan(int PaddedHeight, int PaddedWidth, 
 /// <param name="ScalarWeights">For the scalar path: the index in "parameters" of output channel "oc"'s weights.</param>
 /// <param name="ScalarTaps">The index, from those, of tap (ky, kx = 0) of input channel "c".</param>
 /// <param name="ScalarTapStep">How the index of a weight moves with kx: 1, or −1 for a flipped kernel.</param>
+/// <param name="Pool">
+/// The 2×2 stride-2 max pooling that follows the convolution, when inference fuses it into the kernels' epilogue: the
+/// vector kernels then take a <c>pool</c> argument, and with it write the pooled output instead of the convolution's.
+/// </param>
 internal sealed record DirectKernel(
     LayerModel Shape, string Title, string Method, string Packed, string Scratch, string Padded,
-    Action<SourceWriter, int> Pack, string ScalarWeights, string ScalarTaps, int ScalarTapStep);
+    Action<SourceWriter, int> Pack, string ScalarWeights, string ScalarTaps, int ScalarTapStep, LayerModel? Pool = null);
 
 /// <summary>
 /// Convolution forward as a direct, implicit GEMM vectorised over output channels: Yᵀ[P × OC] = colᵀ[P × K]·Wᵀ[K × OC].
@@ -153,6 +157,8 @@ internal static class DirectConvolutionEmitter
                 {
                     int rowBytes = ow * packed * 4;
                     int rows = Math.Max(1, Math.Min(l.Output.Height, BlockBytes / rowBytes));
+                    // Whole pairs of rows, so that a fused 2×2 max pooling finds both rows of a window in one block.
+                    if (l.Output.Height >= 2) rows = Math.Max(2, rows - rows % 2);
                     best = new DirectTile(vector, width, packed, mr, nv, rows, efficiency);
                 }
             }
@@ -160,26 +166,44 @@ internal static class DirectConvolutionEmitter
         return best!;
     }
 
-    public static void EmitForward(SourceWriter w, LayerModel l, DirectConvolutionPlan plan, KernelOffsets at)
+    /// <summary>
+    /// The forward pass, and with <paramref name="pool"/> (a 2×2 stride-2 max pooling after the layer, in a network
+    /// that runs the layer's kernels for this layer alone) a <c>_ForwardPooled</c> for inference that writes the
+    /// pooled output from the kernels' epilogue: the convolution's output never leaves L1.
+    /// </summary>
+    public static void EmitForward(SourceWriter w, LayerModel l, DirectConvolutionPlan plan, KernelOffsets at, LayerModel? pool = null)
     {
         int pixels = l.Output.Height * l.Output.Width, k = DirectConvolutionPlan.Reduction(l);
         w.Line($"/// <summary>{l.Name} forward: {ConvolutionEmitter.Describe(l)}. Direct convolution per sample: Yᵀ[{pixels}×{l.Output.Channels}] = {(l.ReLUInKernel ? "ReLU(" : "")}colᵀ·Wᵀ{(l.Bias ? " + bias" : "")}{(l.ReLUInKernel ? ")" : "")}, colᵀ[{pixels}×{k}] read in place from the {(plan.NeedsPaddedCopy ? "zero-padded " : "")}input, then transposed to NCHW.</summary>");
         w.Open($"private void {l.Name}_Forward{at.Suffix}(ReadOnlySpan<float> x, Span<float> y, int n{at.ParameterParameter})");
         var kernel = new DirectKernel(l, $"{l.Name} forward", $"{l.Name}_Forward", $"_packed{l.Index}", $"_directScratch{l.Index}", $"_padded{l.Index}",
-            (writer, ocp) => EmitPack(writer, l, ocp, at), $"{at.Parameter(0)} + oc * {k}", $"(c * {l.KernelHeight} + ky) * {l.KernelWidth}", 1);
-        EmitDispatch(w, kernel, plan, at, "x, y, n");
+            (writer, ocp) => EmitPack(writer, l, ocp, at), $"{at.Parameter(0)} + oc * {k}", $"(c * {l.KernelHeight} + ky) * {l.KernelWidth}", 1, pool);
+        EmitDispatch(w, kernel, plan, at, "x, y, n", pool is null ? "" : ", false");
         w.Close();
         w.Line();
+        if (pool is not null)
+        {
+            w.Line($"/// <summary>{l.Name} forward and {pool.Name} in one pass, for inference: each block of output rows is pooled while in L1 and only the pooled {pool.Output} is stored. Without vectors, the two layers one after the other through <paramref name=\"unpooled\"/>.</summary>");
+            w.Open($"private void {l.Name}_ForwardPooled(ReadOnlySpan<float> x, Span<float> unpooled, Span<float> y, int n)");
+            foreach (var tile in plan.Tiles)
+                w.Line($"{(tile == plan.Tiles[0] ? "if" : "else if")} ({tile.Vector}.IsHardwareAccelerated) {kernel.Method}{tile.Width * 32}(x, y, n, true);");
+            w.Open("else");
+            w.Line($"{l.Name}_ForwardScalar(x, unpooled, n);");
+            w.Line($"{pool.Name}_Forward(unpooled, y, n, default);");
+            w.Close();
+            w.Close();
+            w.Line();
+        }
         EmitKernels(w, kernel, plan, at);
     }
 
     /// <summary>Calls the kernel of the widest accelerated vector width, else the scalar one.</summary>
-    public static void EmitDispatch(SourceWriter w, DirectKernel kernel, DirectConvolutionPlan plan, KernelOffsets at, string arguments)
+    public static void EmitDispatch(SourceWriter w, DirectKernel kernel, DirectConvolutionPlan plan, KernelOffsets at, string arguments, string vectorArguments = "")
     {
         bool first = true;
         foreach (var tile in plan.Tiles)
         {
-            w.Line($"{(first ? "if" : "else if")} ({tile.Vector}.IsHardwareAccelerated) {kernel.Method}{tile.Width * 32}({arguments}{at.ParameterArgument});");
+            w.Line($"{(first ? "if" : "else if")} ({tile.Vector}.IsHardwareAccelerated) {kernel.Method}{tile.Width * 32}({arguments}{at.ParameterArgument}{vectorArguments});");
             first = false;
         }
         w.Line($"else {kernel.Method}Scalar({arguments}{at.ParameterArgument});");
@@ -227,7 +251,8 @@ internal static class DirectConvolutionEmitter
         string vector = t.Vector, type = $"{vector}<float>";
         bool unrollRows = taps * (2 + nv + mr * (1 + nv)) <= UnrollBudget;
         w.Line($"/// <summary>{kernel.Title} with {vector}: tiles of {mr} pixels × {nv}×{width} output channels{(ocp != oc ? $" (padded from {oc} to {ocp})" : "")}, blocks of {t.RowsPerBlock} output row(s) through a [{t.RowsPerBlock * ow}×{ocp}] scratch.</summary>");
-        w.Open($"private void {kernel.Method}{width * 32}(ReadOnlySpan<float> x, Span<float> y, int n{at.ParameterParameter})");
+        var pool = kernel.Pool;
+        w.Open($"private void {kernel.Method}{width * 32}(ReadOnlySpan<float> x, Span<float> y, int n{at.ParameterParameter}{(pool is null ? "" : ", bool pool")})");
         w.Line("ref float parameters = ref MemoryMarshal.GetArrayDataReference(_parameters);");
         w.Line($"ref float packed = ref MemoryMarshal.GetArrayDataReference({kernel.Packed});");
         w.Line($"ref float scratch = ref MemoryMarshal.GetArrayDataReference({kernel.Scratch});");
@@ -237,7 +262,8 @@ internal static class DirectConvolutionEmitter
         kernel.Pack(w, ocp);
         w.Open("for (int s = 0; s < n; s++)");
         w.Line($"ref float sample = ref Unsafe.Add(ref inputs, s * {l.Input.Length});");
-        w.Line($"ref float output = ref Unsafe.Add(ref outputs, s * {l.Output.Length});");
+        w.Line(pool is null ? $"ref float output = ref Unsafe.Add(ref outputs, s * {l.Output.Length});"
+                            : $"ref float output = ref Unsafe.Add(ref outputs, s * (pool ? {pool.Output.Length} : {l.Output.Length}));");
         if (plan.NeedsPaddedCopy) EmitPaddedCopy(w, l, plan, "sample");
         string input = plan.NeedsPaddedCopy ? "padded" : "sample";
         w.Open($"for (int oy0 = 0; oy0 < {oh}; oy0 += {t.RowsPerBlock})");
@@ -288,7 +314,14 @@ internal static class DirectConvolutionEmitter
         w.Close();
         w.Close();
         w.Line($"// the block's [{ocp}-channel pixels] into NCHW rows, by 16×16 or 8×8 register transposes");
-        w.Line($"global::CnnGen.Internal.Transpose.Block(ref scratch, {ocp}, rows * {ow}, ref Unsafe.Add(ref output, oy0 * {ow}), {pixels}, {oc});");
+        string transpose = $"global::CnnGen.Internal.Transpose.Block(ref scratch, {ocp}, rows * {ow}, ref Unsafe.Add(ref output, oy0 * {ow}), {pixels}, {oc});";
+        if (pool is null) w.Line(transpose);
+        else
+        {
+            w.Line($"// or, with {pool.Name} fused, its rows pooled 2×2 in place (whole channel vectors) and only the pooled pixels transposed");
+            w.Line($"if (pool) global::CnnGen.Internal.Transpose.Pooled2x2Block(ref scratch, {ocp}, rows, {ow}, ref Unsafe.Add(ref output, oy0 / 2 * {pool.Output.Width}), {pool.Output.Height * pool.Output.Width}, {oc});");
+            w.Line($"else {transpose}");
+        }
         w.Close();
         w.Close();
         w.Close();

@@ -44,7 +44,7 @@ internal static class NetworkEmitter
         EmitProperties(w, network, plan);
         EmitPredict(w, network, plan);
         EmitComputeGradients(w, network);
-        EmitInference(w, network);
+        EmitInference(w, network, plan);
         EmitRecordedForward(w, network, plan);
         EmitRecordedBackward(w, network, plan);
         LossEmitter.Emit(w, network);
@@ -182,6 +182,9 @@ internal static class NetworkEmitter
         w.Line($"// One sample's activations, ping-ponged by the inference path ({plan.MaxLength} floats each).");
         w.Line($"private readonly float[] _inferenceA = new float[{plan.MaxLength}];");
         w.Line($"private readonly float[] _inferenceB = new float[{plan.MaxLength}];");
+        int unpooled = 0;
+        for (int i = 0; i < n.Layers.Count; i++) if (plan.FusedPool[i] is not null) unpooled = Math.Max(unpooled, n.Layers[i].Output.Length);
+        if (unpooled > 0) w.Line($"private readonly float[] _inferenceUnpooled = new float[{unpooled}]; // a fused convolution's output before pooling, on the path without vectors");
         // Per-layer buffers belong to a signature's first layer and serve every layer of that signature (BufferPlan.Signature).
         var owners = n.Layers.Where(l => plan.OwnsKernels(l.Index)).ToList();
         foreach (var l in owners.Where(l => plan.Columns[l.Index] > 0))
@@ -389,7 +392,7 @@ internal static class NetworkEmitter
         _ => $"Elementwise.{kind}Backward({z}, {dy}, {dz});",
     };
 
-    private static void EmitInference(SourceWriter w, NetworkModel n)
+    private static void EmitInference(SourceWriter w, NetworkModel n, BufferPlan plan)
     {
         w.Line("/// <summary>Inference on one sample, layer by layer through two ping-pong buffers; the last layer writes the output.</summary>");
         w.Open("private void Infer(ReadOnlySpan<float> input, Span<float> output)");
@@ -400,6 +403,18 @@ internal static class NetworkEmitter
             var l = n.Layers[i];
             string target = i == n.Layers.Count - 1 ? "output" : $"{(useA ? "_inferenceA" : "_inferenceB")}.AsSpan(0, {l.Output.Length})";
             w.Line($"// {l.Name}: {Summary(l)} → {l.Output}");
+            if (plan.FusedPool[i] is { } pool)
+            {
+                // The pooled output takes the convolution's buffer (the pair counts as one layer); the path without
+                // vectors runs the two layers through a third buffer.
+                string pooled = i + 1 == n.Layers.Count - 1 ? "output" : $"{(useA ? "_inferenceA" : "_inferenceB")}.AsSpan(0, {pool.Output.Length})";
+                w.Line($"// {pool.Name}: {Summary(pool)} → {pool.Output}, fused into the convolution's epilogue");
+                w.Line($"{l.Name}_ForwardPooled({current}, _inferenceUnpooled.AsSpan(0, {l.Output.Length}), {pooled}, 1);");
+                current = pooled;
+                useA = !useA;
+                i++;
+                continue;
+            }
             switch (l.Kind)
             {
                 case LayerKind.Conv2D:
@@ -572,7 +587,7 @@ internal static class NetworkEmitter
                     bool columns = plan.Columns[l.Index] > 0;
                     if (columns) ConvolutionEmitter.EmitIm2Col(w, l);
                     if (plan.ColumnGradients[l.Index] > 0) ConvolutionEmitter.EmitCol2Im(w, l);
-                    if (plan.Direct[l.Index] is { } direct) DirectConvolutionEmitter.EmitForward(w, l, direct, at);
+                    if (plan.Direct[l.Index] is { } direct) DirectConvolutionEmitter.EmitForward(w, l, direct, at, plan.FusedPool[l.Index]);
                     else if (plan.Pixel[l.Index] is { } pixel) PixelConvolutionEmitter.EmitForward(w, l, pixel, at);
                     else ConvolutionEmitter.EmitForward(w, l, columns, at);
                     if (plan.DirectBackward[l.Index] is { } backward) DirectConvolutionBackwardEmitter.EmitBackward(w, l, backward, at);

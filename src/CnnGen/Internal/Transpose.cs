@@ -59,6 +59,62 @@ public static class Transpose
         }
     }
 
+    /// <summary>
+    /// A block of <paramref name="rows"/> × <paramref name="width"/> pixels, each a vector of
+    /// <paramref name="sourceStride"/> channels, max-pooled 2×2 with stride 2 (PyTorch's floor: an odd last row or
+    /// column is dropped) in place, then transposed like <see cref="Block"/> into <paramref name="columns"/> channel
+    /// planes of <paramref name="destinationStride"/> floats, the pooled row r at r · width / 2. This is the epilogue
+    /// of a direct convolution followed by max pooling in inference: the pool takes whole channel vectors (no
+    /// shuffles) while they are in L1, and the transpose moves a quarter of the floats. The maximum propagates NaN,
+    /// as the standalone pooling layer's.
+    /// </summary>
+    public static void Pooled2x2Block(ref float source, int sourceStride, int rows, int width, ref float destination, int destinationStride, int columns)
+    {
+        int pooledRows = rows / 2, pooledWidth = width / 2;
+        for (int py = 0; py < pooledRows; py++)
+        {
+            for (int px = 0; px < pooledWidth; px++)
+            {
+                // The pooled pixel's index is below every pixel still to be read, so it can be written in place.
+                ref float topLeft = ref Unsafe.Add(ref source, (2 * py * width + 2 * px) * sourceStride);
+                ref float bottomLeft = ref Unsafe.Add(ref topLeft, width * sourceStride);
+                ref float to = ref Unsafe.Add(ref source, (py * pooledWidth + px) * sourceStride);
+                int c = 0;
+                if (Vector512.IsHardwareAccelerated)
+                {
+                    for (; c + 16 <= columns; c += 16)
+                    {
+                        nuint i = (nuint)c, j = (nuint)(c + sourceStride);
+                        Vector512.Max(Vector512.Max(Vector512.LoadUnsafe(ref topLeft, i), Vector512.LoadUnsafe(ref topLeft, j)),
+                                      Vector512.Max(Vector512.LoadUnsafe(ref bottomLeft, i), Vector512.LoadUnsafe(ref bottomLeft, j))).StoreUnsafe(ref to, i);
+                    }
+                }
+                if (Vector256.IsHardwareAccelerated)
+                {
+                    for (; c + 8 <= columns; c += 8)
+                    {
+                        nuint i = (nuint)c, j = (nuint)(c + sourceStride);
+                        Vector256.Max(Vector256.Max(Vector256.LoadUnsafe(ref topLeft, i), Vector256.LoadUnsafe(ref topLeft, j)),
+                                      Vector256.Max(Vector256.LoadUnsafe(ref bottomLeft, i), Vector256.LoadUnsafe(ref bottomLeft, j))).StoreUnsafe(ref to, i);
+                    }
+                }
+                for (; c < columns; c++)
+                {
+                    // PyTorch's loop: a later value wins if it is greater or NaN.
+                    float best = Unsafe.Add(ref topLeft, c);
+                    float v = Unsafe.Add(ref topLeft, c + sourceStride);
+                    if (v > best || float.IsNaN(v)) best = v;
+                    v = Unsafe.Add(ref bottomLeft, c);
+                    if (v > best || float.IsNaN(v)) best = v;
+                    v = Unsafe.Add(ref bottomLeft, c + sourceStride);
+                    if (v > best || float.IsNaN(v)) best = v;
+                    Unsafe.Add(ref to, c) = best;
+                }
+            }
+        }
+        Block(ref source, sourceStride, pooledRows * pooledWidth, ref destination, destinationStride, columns);
+    }
+
     // 16×16 in four shuffle stages (64 shuffles for 256 floats): unpack pairs of rows, gather 4-row columns within
     // each 128-bit lane, then move 128-bit lanes across row groups twice.
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
