@@ -349,23 +349,8 @@ internal static class DirectConvolutionEmitter
     {
         int oc = l.Output.Channels, k = DirectConvolutionPlan.Reduction(l);
         w.Line($"// Wᵀ [{k}×{ocp}]: packed[kk·{ocp} + oc] = W[oc·{k} + kk], once per call (the caller may change the parameters between calls); lanes {oc}..{ocp - 1} stay zero.");
-        w.Line("// Row by row of Wᵀ, so the stores are contiguous and the strided loads hit the same few lines of W again and again.");
-        w.Open("");
-        w.Line($"ref float from = ref Unsafe.Add(ref parameters, {at.Parameter(0)});");
-        w.Line("ref float to = ref packed;");
-        w.Open($"for (int kk = 0; kk < {k}; kk++)");
-        if (oc <= 32)
-        {
-            for (int o = 0; o < oc; o++) w.Line($"Unsafe.Add(ref to, {o}) = Unsafe.Add(ref from, {o * k});");
-        }
-        else
-        {
-            w.Line($"for (nuint o = 0; o < {oc}; o++) Unsafe.Add(ref to, o) = Unsafe.Add(ref from, o * {k});");
-        }
-        w.Line("from = ref Unsafe.Add(ref from, 1);");
-        w.Line($"to = ref Unsafe.Add(ref to, {ocp});");
-        w.Close();
-        w.Close();
+        w.Line("// by the register block transpose (16×16 or 8×8 blocks): 2400 strided scalar copies took 2 µs, the blocks 0.4");
+        w.Line($"global::CnnGen.Internal.Transpose.Block(ref Unsafe.Add(ref parameters, {at.Parameter(0)}), {k}, {oc}, ref packed, {ocp}, {k});");
         if (l.Bias) w.Line($"for (int oc = 0; oc < {oc}; oc++) Unsafe.Add(ref packed, {k * ocp} + oc) = Unsafe.Add(ref parameters, {at.Parameter(l.WeightLength)} + oc);");
     }
 
