@@ -23,6 +23,7 @@ public static class LeNetQuick
             return 0;
         }
         Measure(subject);
+        TrainerQuick.Measure(threads: 1); // the same Trainer on one thread: the scaling figure compares like with like
         TrainerQuick.Measure(threads: 2);
         PredictorQuick.Measure(threads: 2);
         return 0;
