@@ -1,5 +1,6 @@
 using System;
 using System.Collections.Generic;
+using System.Linq;
 using CnnGen.Generator.Model;
 
 namespace CnnGen.Generator.Emit;
@@ -149,13 +150,7 @@ internal static class DirectConvolutionBackwardEmitter
         w.Line($"// backward: {plan.InputGradientReason}");
         w.Line($"/// <summary>{l.Name} backward: dWᵀ += xpad·dYᵀ{(l.Bias ? ", db += Σ dY" : "")}, and when dx is not empty dX = {(plan.InputGradient is null ? "col2im(Wᵀ·dY)" : "conv(dYpad, flipped Wᵀ)")} (overwritten).</summary>");
         w.Open($"private void {l.Name}_Backward{at.Suffix}(ReadOnlySpan<float> x, ReadOnlySpan<float> dy, Span<float> dx, int n{at.ParameterParameter})");
-        bool first = true;
-        foreach (var tile in plan.WeightTiles)
-        {
-            w.Line($"{(first ? "if" : "else if")} ({tile.Vector}.IsHardwareAccelerated) {l.Name}_WeightGradient{tile.Width * 32}(x, dy, n{at.ParameterArgument});");
-            first = false;
-        }
-        w.Line($"else {l.Name}_WeightGradientScalar(x, dy, n{at.ParameterArgument});");
+        KernelDispatch.Emit(w, plan.WeightTiles.Select(t => (t.Vector, t.Width)), $"{l.Name}_WeightGradient", $"x, dy, n{at.ParameterArgument}");
         if (l.Bias)
         {
             w.Line("ref float gradients = ref MemoryMarshal.GetArrayDataReference(_gradients);");

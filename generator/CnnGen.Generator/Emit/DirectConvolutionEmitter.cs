@@ -1,5 +1,6 @@
 using System;
 using System.Collections.Generic;
+using System.Linq;
 using CnnGen.Generator.Model;
 
 namespace CnnGen.Generator.Emit;
@@ -198,16 +199,8 @@ internal static class DirectConvolutionEmitter
     }
 
     /// <summary>Calls the kernel of the widest accelerated vector width, else the scalar one.</summary>
-    public static void EmitDispatch(SourceWriter w, DirectKernel kernel, DirectConvolutionPlan plan, KernelOffsets at, string arguments, string vectorArguments = "")
-    {
-        bool first = true;
-        foreach (var tile in plan.Tiles)
-        {
-            w.Line($"{(first ? "if" : "else if")} ({tile.Vector}.IsHardwareAccelerated) {kernel.Method}{tile.Width * 32}({arguments}{at.ParameterArgument}{vectorArguments});");
-            first = false;
-        }
-        w.Line($"else {kernel.Method}Scalar({arguments}{at.ParameterArgument});");
-    }
+    public static void EmitDispatch(SourceWriter w, DirectKernel kernel, DirectConvolutionPlan plan, KernelOffsets at, string arguments, string vectorArguments = "") =>
+        KernelDispatch.Emit(w, plan.Tiles.Select(t => (t.Vector, t.Width)), kernel.Method, arguments + at.ParameterArgument, vectorArguments);
 
     /// <summary>The kernel family: one method per tile of the plan, and the scalar one.</summary>
     public static void EmitKernels(SourceWriter w, DirectKernel kernel, DirectConvolutionPlan plan, KernelOffsets at)
@@ -216,30 +209,9 @@ internal static class DirectConvolutionEmitter
         EmitScalarForward(w, kernel, plan, at);
     }
 
-    /// <summary>Copies one sample into the interior of the padded buffer, whose border was zeroed at allocation and is never written.</summary>
-    internal static void EmitPaddedCopy(SourceWriter w, LayerModel l, DirectConvolutionPlan plan, string sample)
-    {
-        int plane = plan.PaddedHeight * plan.PaddedWidth, width = l.Input.Width;
-        w.Line($"// the sample into the interior of the padded copy; the border stays zero");
-        w.Open($"for (int c = 0; c < {l.Input.Channels}; c++)");
-        w.Open($"for (int iy = 0; iy < {l.Input.Height}; iy++)");
-        w.Line($"ref float from = ref Unsafe.Add(ref {sample}, (c * {l.Input.Height} + iy) * {width});");
-        w.Line($"ref float to = ref Unsafe.Add(ref padded, c * {plane} + (iy + {l.PadTop}) * {plan.PaddedWidth} + {l.PadLeft});");
-        if (width >= 8)
-        {
-            w.Open("if (Vector256.IsHardwareAccelerated)");
-            w.Line($"for (nuint j = 0; j < {width - 8}; j += 8) Vector256.LoadUnsafe(ref from, j).StoreUnsafe(ref to, j);");
-            w.Line($"Vector256.LoadUnsafe(ref from, {width - 8}).StoreUnsafe(ref to, {width - 8}); // the last vector, overlapping");
-            w.Close();
-            w.Line($"else for (int j = 0; j < {width}; j++) Unsafe.Add(ref to, j) = Unsafe.Add(ref from, j);");
-        }
-        else
-        {
-            w.Line($"for (int j = 0; j < {width}; j++) Unsafe.Add(ref to, j) = Unsafe.Add(ref from, j);");
-        }
-        w.Close();
-        w.Close();
-    }
+    /// <summary>The padded copy of one sample (see <see cref="KernelDispatch.EmitPaddedCopy"/>) with this plan's geometry.</summary>
+    internal static void EmitPaddedCopy(SourceWriter w, LayerModel l, DirectConvolutionPlan plan, string sample) =>
+        KernelDispatch.EmitPaddedCopy(w, l, plan.PaddedHeight, plan.PaddedWidth, sample);
 
     private static void EmitVectorForward(SourceWriter w, DirectKernel kernel, DirectConvolutionPlan plan, DirectTile t, KernelOffsets at)
     {

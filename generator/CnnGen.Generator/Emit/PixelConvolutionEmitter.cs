@@ -1,5 +1,6 @@
 using System;
 using System.Collections.Generic;
+using System.Linq;
 using CnnGen.Generator.Model;
 
 namespace CnnGen.Generator.Emit;
@@ -154,42 +155,11 @@ internal static class PixelConvolutionEmitter
     {
         w.Line($"/// <summary>{l.Name} forward: {ConvolutionEmitter.Describe(l)}. Direct convolution vectorised over the output pixels of each row, read from the {(plan.NeedsPaddedCopy ? "zero-padded copy of the " : "")}input{(l.ReLUInKernel ? ", ReLU at the store" : "")}.</summary>");
         w.Open($"private void {l.Name}_Forward{at.Suffix}(ReadOnlySpan<float> x, Span<float> y, int n{at.ParameterParameter})");
-        bool first = true;
-        foreach (var tile in plan.Tiles)
-        {
-            w.Line($"{(first ? "if" : "else if")} ({tile.Vector}.IsHardwareAccelerated) {l.Name}_Forward{tile.Width * 32}(x, y, n{at.ParameterArgument});");
-            first = false;
-        }
-        w.Line($"else {l.Name}_ForwardScalar(x, y, n{at.ParameterArgument});");
+        KernelDispatch.Emit(w, plan.Tiles.Select(t => (t.Vector, t.Width)), $"{l.Name}_Forward", $"x, y, n{at.ParameterArgument}");
         w.Close();
         w.Line();
         foreach (var tile in plan.Tiles) EmitVectorForward(w, l, plan, tile, at);
         EmitScalarForward(w, l, plan, at);
-    }
-
-    /// <summary>Copies one sample into the interior of the padded buffer, whose border was zeroed at allocation and is never written.</summary>
-    private static void EmitPaddedCopy(SourceWriter w, LayerModel l, PixelConvolutionPlan plan)
-    {
-        int plane = plan.PaddedHeight * plan.PaddedWidth, width = l.Input.Width;
-        w.Line("// the sample into the interior of the padded copy; the border stays zero");
-        w.Open($"for (int c = 0; c < {l.Input.Channels}; c++)");
-        w.Open($"for (int iy = 0; iy < {l.Input.Height}; iy++)");
-        w.Line($"ref float from = ref Unsafe.Add(ref sample, (c * {l.Input.Height} + iy) * {width});");
-        w.Line($"ref float to = ref Unsafe.Add(ref padded, c * {plane} + (iy + {l.PadTop}) * {plan.PaddedWidth} + {l.PadLeft});");
-        if (width >= 8)
-        {
-            w.Open("if (Vector256.IsHardwareAccelerated)");
-            for (int j = 0; j + 8 <= width; j += 8) w.Line($"Vector256.LoadUnsafe(ref from, {j}).StoreUnsafe(ref to, {j});");
-            if (width % 8 != 0) w.Line($"Vector256.LoadUnsafe(ref from, {width - 8}).StoreUnsafe(ref to, {width - 8}); // the last vector, overlapping");
-            w.Close();
-            w.Line($"else for (int j = 0; j < {width}; j++) Unsafe.Add(ref to, j) = Unsafe.Add(ref from, j);");
-        }
-        else
-        {
-            w.Line($"for (int j = 0; j < {width}; j++) Unsafe.Add(ref to, j) = Unsafe.Add(ref from, j);");
-        }
-        w.Close();
-        w.Close();
     }
 
     private static void EmitVectorForward(SourceWriter w, LayerModel l, PixelConvolutionPlan plan, PixelTile t, KernelOffsets at)
@@ -216,7 +186,7 @@ internal static class PixelConvolutionEmitter
         w.Open("for (int s = 0; s < n; s++)");
         w.Line($"ref float sample = ref Unsafe.Add(ref inputs, s * {l.Input.Length});");
         w.Line($"ref float output = ref Unsafe.Add(ref outputs, s * {l.Output.Length});");
-        if (plan.NeedsPaddedCopy) EmitPaddedCopy(w, l, plan);
+        if (plan.NeedsPaddedCopy) KernelDispatch.EmitPaddedCopy(w, l, plan.PaddedHeight, plan.PaddedWidth, "sample");
         string input = plan.NeedsPaddedCopy ? "padded" : "sample";
 
         // Loops over the tiles; the last of each overlaps the one before it, so every tile is whole.
@@ -357,7 +327,7 @@ internal static class PixelConvolutionEmitter
         w.Line("ref float outputs = ref MemoryMarshal.GetReference(y);");
         w.Open("for (int s = 0; s < n; s++)");
         w.Line($"ref float sample = ref Unsafe.Add(ref inputs, s * {l.Input.Length});");
-        if (plan.NeedsPaddedCopy) EmitPaddedCopy(w, l, plan);
+        if (plan.NeedsPaddedCopy) KernelDispatch.EmitPaddedCopy(w, l, plan.PaddedHeight, plan.PaddedWidth, "sample");
         string input = plan.NeedsPaddedCopy ? "padded" : "sample";
         w.Open($"for (int oc = 0; oc < {l.Output.Channels}; oc++)");
         w.Line($"ref float weights = ref Unsafe.Add(ref parameters, {at.Parameter(0)} + oc * {k});");

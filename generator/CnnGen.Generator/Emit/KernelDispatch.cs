@@ -1,0 +1,51 @@
+using System.Collections.Generic;
+
+namespace CnnGen.Generator.Emit;
+
+/// <summary>Pieces every direct-convolution kernel family shares: the choice of vector width, the padded input copy.</summary>
+internal static class KernelDispatch
+{
+    /// <summary>
+    /// Calls <paramref name="method"/> suffixed with the widest accelerated vector width among <paramref name="widths"/>
+    /// (widest first: 512, 256), else its Scalar variant; <paramref name="vectorArguments"/> go to the vector kernels only.
+    /// </summary>
+    public static void Emit(SourceWriter w, IEnumerable<(string Vector, int Width)> widths, string method, string arguments, string vectorArguments = "")
+    {
+        bool first = true;
+        foreach (var (vector, width) in widths)
+        {
+            w.Line($"{(first ? "if" : "else if")} ({vector}.IsHardwareAccelerated) {method}{width * 32}({arguments}{vectorArguments});");
+            first = false;
+        }
+        w.Line($"else {method}Scalar({arguments});");
+    }
+
+    /// <summary>
+    /// Copies one sample (<paramref name="sample"/>, NCHW) into the interior of the zero-padded buffer "padded" of
+    /// <paramref name="paddedHeight"/> × <paramref name="paddedWidth"/> planes, whose border was zeroed at allocation
+    /// and is never written.
+    /// </summary>
+    public static void EmitPaddedCopy(SourceWriter w, Model.LayerModel l, int paddedHeight, int paddedWidth, string sample)
+    {
+        int plane = paddedHeight * paddedWidth, width = l.Input.Width;
+        w.Line("// the sample into the interior of the padded copy; the border stays zero");
+        w.Open($"for (int c = 0; c < {l.Input.Channels}; c++)");
+        w.Open($"for (int iy = 0; iy < {l.Input.Height}; iy++)");
+        w.Line($"ref float from = ref Unsafe.Add(ref {sample}, (c * {l.Input.Height} + iy) * {width});");
+        w.Line($"ref float to = ref Unsafe.Add(ref padded, c * {plane} + (iy + {l.PadTop}) * {paddedWidth} + {l.PadLeft});");
+        if (width >= 8)
+        {
+            w.Open("if (Vector256.IsHardwareAccelerated)");
+            w.Line($"for (nuint j = 0; j < {width - 8}; j += 8) Vector256.LoadUnsafe(ref from, j).StoreUnsafe(ref to, j);");
+            w.Line($"Vector256.LoadUnsafe(ref from, {width - 8}).StoreUnsafe(ref to, {width - 8}); // the last vector, overlapping");
+            w.Close();
+            w.Line($"else for (int j = 0; j < {width}; j++) Unsafe.Add(ref to, j) = Unsafe.Add(ref from, j);");
+        }
+        else
+        {
+            w.Line($"for (int j = 0; j < {width}; j++) Unsafe.Add(ref to, j) = Unsafe.Add(ref from, j);");
+        }
+        w.Close();
+        w.Close();
+    }
+}
