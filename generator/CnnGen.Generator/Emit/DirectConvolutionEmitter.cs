@@ -327,21 +327,25 @@ internal static class DirectConvolutionEmitter
     }
 
     /// <summary>Without SIMD: the same direct convolution, one output at a time, from the unpacked weights.</summary>
-    private static void EmitScalarForward(SourceWriter w, DirectKernel kernel, DirectConvolutionPlan plan, KernelOffsets at)
+    private static void EmitScalarForward(SourceWriter w, DirectKernel kernel, DirectConvolutionPlan plan, KernelOffsets at) =>
+        EmitScalarForward(w, kernel, plan.PaddedHeight, plan.PaddedWidth, plan.NeedsPaddedCopy, at);
+
+    /// <summary>The kernel family's path without SIMD, shared with the pixel-vectorised convolution (its own geometry).</summary>
+    internal static void EmitScalarForward(SourceWriter w, DirectKernel kernel, int paddedHeight, int paddedWidth, bool needsPaddedCopy, KernelOffsets at)
     {
         var l = kernel.Shape;
         int c = l.Input.Channels, kh = l.KernelHeight, kw = l.KernelWidth;
-        int oh = l.Output.Height, ow = l.Output.Width, plane = plan.PaddedHeight * plan.PaddedWidth, wp = plan.PaddedWidth;
+        int oh = l.Output.Height, ow = l.Output.Width, plane = paddedHeight * paddedWidth, wp = paddedWidth;
         w.Line($"/// <summary>{kernel.Title} without SIMD: each output a dot product of the window and the weights.</summary>");
         w.Open($"private void {kernel.Method}Scalar(ReadOnlySpan<float> x, Span<float> y, int n{at.ParameterParameter})");
         w.Line("ref float parameters = ref MemoryMarshal.GetArrayDataReference(_parameters);");
-        if (plan.NeedsPaddedCopy) w.Line($"ref float padded = ref MemoryMarshal.GetArrayDataReference({kernel.Padded});");
+        if (needsPaddedCopy) w.Line($"ref float padded = ref MemoryMarshal.GetArrayDataReference({kernel.Padded});");
         w.Line("ref float inputs = ref MemoryMarshal.GetReference(x);");
         w.Line("ref float outputs = ref MemoryMarshal.GetReference(y);");
         w.Open("for (int s = 0; s < n; s++)");
         w.Line($"ref float sample = ref Unsafe.Add(ref inputs, s * {l.Input.Length});");
-        if (plan.NeedsPaddedCopy) EmitPaddedCopy(w, l, plan, "sample");
-        string input = plan.NeedsPaddedCopy ? "padded" : "sample";
+        if (needsPaddedCopy) KernelDispatch.EmitPaddedCopy(w, l, paddedHeight, paddedWidth, "sample");
+        string input = needsPaddedCopy ? "padded" : "sample";
         w.Open($"for (int oc = 0; oc < {l.Output.Channels}; oc++)");
         w.Line($"ref float weights = ref Unsafe.Add(ref parameters, {kernel.ScalarWeights});");
         w.Line($"float bias = {(l.Bias ? $"Unsafe.Add(ref parameters, {at.Parameter(l.WeightLength)} + oc)" : "0f")};");

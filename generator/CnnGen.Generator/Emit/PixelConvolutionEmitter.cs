@@ -317,37 +317,10 @@ internal static class PixelConvolutionEmitter
     /// <summary>Without SIMD: the same direct convolution, one output at a time.</summary>
     private static void EmitScalarForward(SourceWriter w, LayerModel l, PixelConvolutionPlan plan, KernelOffsets at)
     {
-        int c = l.Input.Channels, kh = l.KernelHeight, kw = l.KernelWidth, k = c * kh * kw;
-        int oh = l.Output.Height, ow = l.Output.Width, plane = plan.PaddedHeight * plan.PaddedWidth, wp = plan.PaddedWidth;
-        w.Line($"/// <summary>{l.Name} forward without SIMD: each output a dot product of the window and the weights.</summary>");
-        w.Open($"private void {l.Name}_ForwardScalar(ReadOnlySpan<float> x, Span<float> y, int n{at.ParameterParameter})");
-        w.Line("ref float parameters = ref MemoryMarshal.GetArrayDataReference(_parameters);");
-        if (plan.NeedsPaddedCopy) w.Line($"ref float padded = ref MemoryMarshal.GetArrayDataReference(_padded{l.Index});");
-        w.Line("ref float inputs = ref MemoryMarshal.GetReference(x);");
-        w.Line("ref float outputs = ref MemoryMarshal.GetReference(y);");
-        w.Open("for (int s = 0; s < n; s++)");
-        w.Line($"ref float sample = ref Unsafe.Add(ref inputs, s * {l.Input.Length});");
-        if (plan.NeedsPaddedCopy) KernelDispatch.EmitPaddedCopy(w, l, plan.PaddedHeight, plan.PaddedWidth, "sample");
-        string input = plan.NeedsPaddedCopy ? "padded" : "sample";
-        w.Open($"for (int oc = 0; oc < {l.Output.Channels}; oc++)");
-        w.Line($"ref float weights = ref Unsafe.Add(ref parameters, {at.Parameter(0)} + oc * {k});");
-        w.Line($"float bias = {(l.Bias ? $"Unsafe.Add(ref parameters, {at.Parameter(l.WeightLength)} + oc)" : "0f")};");
-        w.Open($"for (int oy = 0; oy < {oh}; oy++)");
-        w.Open($"for (int ox = 0; ox < {ow}; ox++)");
-        w.Line("float sum = bias;");
-        w.Open($"for (int c = 0; c < {c}; c++)");
-        w.Open($"for (int ky = 0; ky < {kh}; ky++)");
-        w.Line($"ref float row = ref Unsafe.Add(ref {input}, c * {plane} + (oy * {l.StrideHeight} + ky * {l.DilationHeight}) * {wp} + ox);");
-        w.Line($"ref float taps = ref Unsafe.Add(ref weights, (c * {kh} + ky) * {kw});");
-        w.Line($"for (int kx = 0; kx < {kw}; kx++) sum += Unsafe.Add(ref taps, kx) * Unsafe.Add(ref row, kx * {l.DilationWidth});");
-        w.Close();
-        w.Close();
-        w.Line($"Unsafe.Add(ref outputs, s * {l.Output.Length} + (oc * {oh} + oy) * {ow} + ox) = {(l.ReLUInKernel ? "MathF.Max(sum, 0f)" : "sum")};");
-        w.Close();
-        w.Close();
-        w.Close();
-        w.Close();
-        w.Close();
-        w.Line();
+        // The direct convolution's scalar path, on this plan's padded copy and the PyTorch weight layout.
+        int k = l.Input.Channels * l.KernelHeight * l.KernelWidth;
+        var kernel = new DirectKernel(l, $"{l.Name} forward", $"{l.Name}_Forward", Packed: "", Scratch: "", $"_padded{l.Index}",
+            Pack: (_, _) => { }, $"{at.Parameter(0)} + oc * {k}", $"(c * {l.KernelHeight} + ky) * {l.KernelWidth}", ScalarTapStep: 1);
+        DirectConvolutionEmitter.EmitScalarForward(w, kernel, plan.PaddedHeight, plan.PaddedWidth, plan.NeedsPaddedCopy, at);
     }
 }
