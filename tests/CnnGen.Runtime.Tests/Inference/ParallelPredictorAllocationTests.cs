@@ -20,12 +20,12 @@ public sealed class ParallelPredictorAllocationTests
     {
         const int batchSize = 64, smallBatch = 5;
         var random = new DeterministicRandom(1);
-        var inputs = new float[batchSize * InferenceLeNet5.InputLength];
+        var inputs = new float[batchSize * TrainerLeNet5.InputLength];
         random.FillSymmetric(inputs, 1f);
-        var outputs = new float[batchSize * InferenceLeNet5.OutputLength];
-        var smallInputs = inputs.AsMemory(0, smallBatch * InferenceLeNet5.InputLength);
-        var smallOutputs = outputs.AsMemory(0, smallBatch * InferenceLeNet5.OutputLength);
-        using var predictor = new ParallelPredictor<InferenceLeNet5>(new InferenceLeNet5(1), seed => new InferenceLeNet5(seed), threads);
+        var outputs = new float[batchSize * TrainerLeNet5.OutputLength];
+        var smallInputs = inputs.AsMemory(0, smallBatch * TrainerLeNet5.InputLength);
+        var smallOutputs = outputs.AsMemory(0, smallBatch * TrainerLeNet5.OutputLength);
+        using var predictor = new ParallelPredictor<TrainerLeNet5>(new TrainerLeNet5(1), seed => new TrainerLeNet5(seed), threads);
         // Warm up past tiered compilation (methods are recompiled after 30 calls and a 100 ms lull, which allocates).
         var warmUp = Stopwatch.StartNew();
         for (int call = 0; call < 40 || warmUp.ElapsedMilliseconds < 1500; call++)
@@ -54,12 +54,12 @@ public sealed class ParallelPredictorAllocationTests
     [Fact]
     public void Measuring_allocations_this_way_does_see_a_call_that_allocates()
     {
-        using var predictor = new ParallelPredictor<InferenceLeNet5>(new InferenceLeNet5(1), seed => new InferenceLeNet5(seed), 2);
-        var inputs = new float[8 * InferenceLeNet5.InputLength];
-        predictor.Predict(inputs, new float[8 * InferenceLeNet5.OutputLength], 8);
+        using var predictor = new ParallelPredictor<TrainerLeNet5>(new TrainerLeNet5(1), seed => new TrainerLeNet5(seed), 2);
+        var inputs = new float[8 * TrainerLeNet5.InputLength];
+        predictor.Predict(inputs, new float[8 * TrainerLeNet5.OutputLength], 8);
 
         long process = GC.GetTotalAllocatedBytes(precise: true);
-        var outputs = new float[8 * InferenceLeNet5.OutputLength]; // an allocating call: a new output array each time
+        var outputs = new float[8 * TrainerLeNet5.OutputLength]; // an allocating call: a new output array each time
         predictor.Predict(inputs, outputs, 8);
         Assert.True(GC.GetTotalAllocatedBytes(precise: true) - process >= outputs.Length * sizeof(float));
     }

@@ -1,6 +1,7 @@
 using System;
 using System.Runtime.InteropServices;
 using CnnGen.Inference;
+using CnnGen.Runtime.Tests.Training;
 
 namespace CnnGen.Runtime.Tests.Inference;
 
@@ -18,12 +19,12 @@ public sealed class ParallelPredictorTests
     [InlineData(3, 64)]
     public void LeNet_logits_are_bit_identical_to_the_masters_sequential_predict(int threads, int batchSize)
     {
-        var master = new InferenceLeNet5(7);
-        float[] inputs = RandomInputs(batchSize * InferenceLeNet5.InputLength, seed: batchSize);
+        var master = new TrainerLeNet5(7);
+        float[] inputs = RandomInputs(batchSize * TrainerLeNet5.InputLength, seed: batchSize);
         float[] expected = SequentialPredict(master, inputs, batchSize);
 
-        using var predictor = new ParallelPredictor<InferenceLeNet5>(master, seed => new InferenceLeNet5(100 + seed), threads);
-        var outputs = new float[batchSize * InferenceLeNet5.OutputLength];
+        using var predictor = new ParallelPredictor<TrainerLeNet5>(master, seed => new TrainerLeNet5(100 + seed), threads);
+        var outputs = new float[batchSize * TrainerLeNet5.OutputLength];
         predictor.Predict(inputs, outputs, batchSize);
         AssertBitIdentical(expected, outputs);
 
@@ -39,17 +40,17 @@ public sealed class ParallelPredictorTests
     [InlineData(3)]
     public void Batch_norm_uses_the_masters_running_statistics_and_dropout_stays_off(int threads)
     {
-        var master = new InferenceNormNet(3);
+        var master = new NormDropoutNet(3);
         var random = new DeterministicRandom(5);
         // Running statistics far from the initial mean 0 and variance 1, so a replica that kept its own would differ.
         Span<float> state = master.State;
         for (int i = 0; i < state.Length; i++) state[i] = i < state.Length / 2 ? random.NextSymmetric(0.5f) : 0.5f + random.NextFloat();
         master.Training = true; // the predictor must predict in inference mode whatever the master's mode
         const int batchSize = 37;
-        float[] inputs = RandomInputs(batchSize * InferenceNormNet.InputLength, seed: 6);
+        float[] inputs = RandomInputs(batchSize * NormDropoutNet.InputLength, seed: 6);
 
-        using var predictor = new ParallelPredictor<InferenceNormNet>(master, seed => new InferenceNormNet(seed), threads);
-        var outputs = new float[batchSize * InferenceNormNet.OutputLength];
+        using var predictor = new ParallelPredictor<NormDropoutNet>(master, seed => new NormDropoutNet(seed), threads);
+        var outputs = new float[batchSize * NormDropoutNet.OutputLength];
         predictor.Predict(inputs, outputs, batchSize);
 
         Assert.True(master.Training); // read, never changed
@@ -61,11 +62,11 @@ public sealed class ParallelPredictorTests
     [InlineData(2)]
     public void Each_call_sees_the_masters_weights_and_statistics_as_they_are_then(int threads)
     {
-        var master = new InferenceNormNet(3);
+        var master = new NormDropoutNet(3);
         const int batchSize = 16;
-        float[] inputs = RandomInputs(batchSize * InferenceNormNet.InputLength, seed: 8);
-        using var predictor = new ParallelPredictor<InferenceNormNet>(master, seed => new InferenceNormNet(seed), threads);
-        var before = new float[batchSize * InferenceNormNet.OutputLength];
+        float[] inputs = RandomInputs(batchSize * NormDropoutNet.InputLength, seed: 8);
+        using var predictor = new ParallelPredictor<NormDropoutNet>(master, seed => new NormDropoutNet(seed), threads);
+        var before = new float[batchSize * NormDropoutNet.OutputLength];
         predictor.Predict(inputs, before, batchSize);
 
         Span<float> parameters = master.Parameters;
@@ -85,10 +86,10 @@ public sealed class ParallelPredictorTests
     [Fact]
     public void The_master_is_not_changed()
     {
-        var master = new InferenceNormNet(3);
+        var master = new NormDropoutNet(3);
         float[] parameters = master.Parameters.ToArray(), state = master.State.ToArray();
-        using var predictor = new ParallelPredictor<InferenceNormNet>(master, seed => new InferenceNormNet(seed), 2);
-        predictor.Predict(RandomInputs(9 * InferenceNormNet.InputLength, seed: 1), new float[9 * InferenceNormNet.OutputLength], 9);
+        using var predictor = new ParallelPredictor<NormDropoutNet>(master, seed => new NormDropoutNet(seed), 2);
+        predictor.Predict(RandomInputs(9 * NormDropoutNet.InputLength, seed: 1), new float[9 * NormDropoutNet.OutputLength], 9);
 
         AssertBitIdentical(parameters, master.Parameters.ToArray());
         AssertBitIdentical(state, master.State.ToArray());
@@ -100,7 +101,7 @@ public sealed class ParallelPredictorTests
     [Fact]
     public void Wrong_lengths_and_batch_sizes_throw_naming_the_expected_size()
     {
-        using var predictor = new ParallelPredictor<InferenceLeNet5>(new InferenceLeNet5(), seed => new InferenceLeNet5(seed), 2);
+        using var predictor = new ParallelPredictor<TrainerLeNet5>(new TrainerLeNet5(), seed => new TrainerLeNet5(seed), 2);
         var inputs = new float[5 * 784];
         var outputs = new float[5 * 10];
 
@@ -123,8 +124,8 @@ public sealed class ParallelPredictorTests
     [Fact]
     public void Its_messages_match_the_generated_predicts()
     {
-        var network = new InferenceLeNet5();
-        using var predictor = new ParallelPredictor<InferenceLeNet5>(network, seed => new InferenceLeNet5(seed), 1);
+        var network = new TrainerLeNet5();
+        using var predictor = new ParallelPredictor<TrainerLeNet5>(network, seed => new TrainerLeNet5(seed), 1);
         var generated = Assert.Throws<ArgumentException>(() => network.Predict(new float[784], new float[20], 2));
         var ours = Assert.Throws<ArgumentException>(() => predictor.Predict(new float[784], new float[20], 2));
         Assert.Equal(generated.Message, ours.Message);
@@ -134,36 +135,36 @@ public sealed class ParallelPredictorTests
     [Fact]
     public void Bad_constructor_arguments_throw()
     {
-        var master = new InferenceLeNet5();
-        Assert.Throws<ArgumentNullException>(() => new ParallelPredictor<InferenceLeNet5>(null!, seed => new InferenceLeNet5(seed), 2));
-        Assert.Throws<ArgumentNullException>(() => new ParallelPredictor<InferenceLeNet5>(master, null!, 2));
-        var threads = Assert.Throws<ArgumentOutOfRangeException>(() => new ParallelPredictor<InferenceLeNet5>(master, seed => new InferenceLeNet5(seed), 0));
+        var master = new TrainerLeNet5();
+        Assert.Throws<ArgumentNullException>(() => new ParallelPredictor<TrainerLeNet5>(null!, seed => new TrainerLeNet5(seed), 2));
+        Assert.Throws<ArgumentNullException>(() => new ParallelPredictor<TrainerLeNet5>(master, null!, 2));
+        var threads = Assert.Throws<ArgumentOutOfRangeException>(() => new ParallelPredictor<TrainerLeNet5>(master, seed => new TrainerLeNet5(seed), 0));
         Assert.Equal("threads", threads.ParamName);
 
-        var returnsNull = Assert.Throws<ArgumentException>(() => new ParallelPredictor<InferenceLeNet5>(master, _ => null!, 2));
+        var returnsNull = Assert.Throws<ArgumentException>(() => new ParallelPredictor<TrainerLeNet5>(master, _ => null!, 2));
         Assert.Equal("createReplica", returnsNull.ParamName);
-        var returnsMaster = Assert.Throws<ArgumentException>(() => new ParallelPredictor<InferenceLeNet5>(master, _ => master, 1));
+        var returnsMaster = Assert.Throws<ArgumentException>(() => new ParallelPredictor<TrainerLeNet5>(master, _ => master, 1));
         Assert.Contains("new instance", returnsMaster.Message);
-        var shared = new InferenceLeNet5();
-        var returnsSame = Assert.Throws<ArgumentException>(() => new ParallelPredictor<InferenceLeNet5>(master, _ => shared, 2));
+        var shared = new TrainerLeNet5();
+        var returnsSame = Assert.Throws<ArgumentException>(() => new ParallelPredictor<TrainerLeNet5>(master, _ => shared, 2));
         Assert.Contains("new instance", returnsSame.Message);
-        var otherSize = Assert.Throws<ArgumentException>(() => new ParallelPredictor<INetwork>(master, _ => new InferenceLinear(), 2));
-        Assert.Contains($"{InferenceLinear.ParameterCount} parameters", otherSize.Message);
-        Assert.Contains($"{InferenceLeNet5.ParameterCount}", otherSize.Message);
+        var otherSize = Assert.Throws<ArgumentException>(() => new ParallelPredictor<INetwork>(master, _ => new TinyClassifier(), 2));
+        Assert.Contains($"{TinyClassifier.ParameterCount} parameters", otherSize.Message);
+        Assert.Contains($"{TrainerLeNet5.ParameterCount}", otherSize.Message);
     }
 
     [Fact]
     public void The_default_thread_count_is_every_core()
     {
-        using var predictor = new ParallelPredictor<InferenceLeNet5>(new InferenceLeNet5(), seed => new InferenceLeNet5(seed));
+        using var predictor = new ParallelPredictor<TrainerLeNet5>(new TrainerLeNet5(), seed => new TrainerLeNet5(seed));
         Assert.Equal(Environment.ProcessorCount, predictor.ThreadCount);
     }
 
     [Fact]
     public void A_disposed_predictor_refuses_calls_and_leaves_the_network_usable()
     {
-        var master = new InferenceLeNet5(2);
-        var predictor = new ParallelPredictor<InferenceLeNet5>(master, seed => new InferenceLeNet5(seed), 3);
+        var master = new TrainerLeNet5(2);
+        var predictor = new ParallelPredictor<TrainerLeNet5>(master, seed => new TrainerLeNet5(seed), 3);
         float[] inputs = RandomInputs(4 * 784, seed: 3);
         var outputs = new float[40];
         predictor.Predict(inputs, outputs, 4);
