@@ -265,7 +265,10 @@ public class PixelConvolutionChoiceTests
     {
         Assert.True(Has(typeof(Networks.LeNet5), "Layer0_Conv2D_Forward512"));
         Assert.True(Has(typeof(Networks.LeNet5), "Layer0_Conv2D_Forward256"));
-        Assert.True(Has(typeof(Networks.LeNet5), "Layer0_Conv2D_Im2Col")); // the backward pass still needs it
+        // Its weight gradient is vectorised over pixels too: no im2col copy is left in either pass.
+        Assert.True(Has(typeof(Networks.LeNet5), "Layer0_Conv2D_WeightGradient512"));
+        Assert.True(Has(typeof(Networks.LeNet5), "Layer0_Conv2D_WeightGradient256"));
+        Assert.False(Has(typeof(Networks.LeNet5), "Layer0_Conv2D_Im2Col"));
     }
 }
 

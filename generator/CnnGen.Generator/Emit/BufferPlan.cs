@@ -20,6 +20,7 @@ internal sealed class BufferPlan
     public DirectConvolutionPlan?[] Direct { get; } // the direct-convolution forward of a Conv2D that uses it, else null
     public DirectBackwardPlan?[] DirectBackward { get; } // the backward without im2col of a Conv2D whose forward runs direct, else null
     public PixelConvolutionPlan?[] Pixel { get; } // the pixel-vectorised direct forward of a Conv2D with few output channels, else null
+    public IReadOnlyList<PixelWeightTile>?[] PixelWeightGradient { get; } // with a pixel forward, the weight gradient's tiles (empty: scalar only)
     public string[] Strategy { get; }     // a Conv2D's forward strategy and why it was chosen, else ""
     public LayerModel?[] FusedPool { get; } // the max pooling a direct Conv2D's inference runs in its epilogue, else null
     public int FloatsPerSample { get; }
@@ -42,6 +43,7 @@ internal sealed class BufferPlan
         Direct = new DirectConvolutionPlan?[count];
         DirectBackward = new DirectBackwardPlan?[count];
         Pixel = new PixelConvolutionPlan?[count];
+        PixelWeightGradient = new IReadOnlyList<PixelWeightTile>?[count];
         Strategy = new string[count];
         BatchNormStatsOffset = new int[count];
         Owner = new int[count];
@@ -56,6 +58,7 @@ internal sealed class BufferPlan
             Direct[i] = DirectConvolutionEmitter.Choose(layer, out string strategy);
             DirectBackward[i] = DirectConvolutionBackwardEmitter.Choose(layer, Direct[i]);
             if (Direct[i] is null) Pixel[i] = PixelConvolutionEmitter.Choose(layer, ref strategy);
+            if (Pixel[i] is not null) PixelWeightGradient[i] = PixelWeightGradientEmitter.Choose(layer);
             Strategy[i] = strategy;
             if (layer.HasSeparateActivation) { PreActivation[i] = floats; floats += length; }
             Output[i] = floats; floats += length;
@@ -70,7 +73,8 @@ internal sealed class BufferPlan
                 // A direct forward comes with a direct weight gradient: neither reads the im2col matrix, and a
                 // direct input gradient writes no column gradients (ResNet's 3×3 64-channel layer saves 2 × 7 MB).
                 int columnLength = layer.Input.Channels * layer.KernelHeight * layer.KernelWidth * layer.Output.Height * layer.Output.Width;
-                if (Direct[i] is null) Columns[i] = columnLength;
+                // A pixel forward comes with a pixel weight gradient: neither reads the im2col matrix either.
+                if (Direct[i] is null && Pixel[i] is null) Columns[i] = columnLength;
                 if (DirectBackward[i]?.InputGradient is null) ColumnGradients[i] = columnLength;
                 maxColumns = Math.Max(maxColumns, ColumnGradients[i]);
             }

@@ -232,22 +232,27 @@ internal static class ConvolutionEmitter
         ? $"dW as a broadcast GEMM over output channels, dWᵀ[{l.WeightLength / l.Output.Channels}×{l.Output.Channels}] += col·dYᵀ: {l.Output.Channels} output channels fill vectors, and the column matrix is read once instead of once per 4 output channels"
         : $"dW as dot products dW += dY·colᵀ: {(l.Groups > 1 ? $"{l.Groups} groups" : $"{l.Output.Channels} output channels do not fill a Vector512")}, so the pixels ({l.Output.Height * l.Output.Width}) are the vector dimension";
 
-    public static void EmitBackward(SourceWriter w, LayerModel l, bool columns, KernelOffsets at)
+    /// <summary>
+    /// The backward pass through im2col; with <paramref name="pixelWeightGradient"/> the weight gradient comes from
+    /// the pixel-vectorised kernel instead (no im2col), and only dX = col2im(Wᵀ·dY) is left here.
+    /// </summary>
+    public static void EmitBackward(SourceWriter w, LayerModel l, bool columns, KernelOffsets at, bool pixelWeightGradient = false)
     {
         int groups = l.Groups, ocg = l.Output.Channels / groups, icg = l.Input.Channels / groups;
         int kg = icg * l.KernelHeight * l.KernelWidth, pixels = l.Output.Height * l.Output.Width;
         int inLength = l.Input.Length, outLength = l.Output.Length, oc = l.Output.Channels;
         string g = groups > 1 ? "g" : "0";
-        bool transposed = UsesTransposedWeightGradient(l);
-        string dw = transposed ? $"dWᵀ += {(columns ? "col" : "X")}·dYᵀ" : $"dW += dY·{(columns ? "col" : "X")}ᵀ";
-        w.Line($"// backward: {BackwardStrategy(l)}");
-        w.Line($"/// <summary>{l.Name} backward: {dw}{(l.Bias ? ", db += Σ dY" : "")}, and when dx is not empty dX = {(columns ? "col2im(Wᵀ·dY)" : "Wᵀ·dY")}.</summary>");
+        bool transposed = !pixelWeightGradient && UsesTransposedWeightGradient(l);
+        bool col2im = columns || pixelWeightGradient; // dX through col2im; im2col itself only where dW reads it
+        string dw = pixelWeightGradient ? "dW += Σ dY·xpad" : transposed ? $"dWᵀ += {(columns ? "col" : "X")}·dYᵀ" : $"dW += dY·{(columns ? "col" : "X")}ᵀ";
+        w.Line($"// backward: {(pixelWeightGradient ? "dW vectorised over output pixels like the forward pass, no im2col; dX = col2im(Wᵀ·dY)" : BackwardStrategy(l))}");
+        w.Line($"/// <summary>{l.Name} backward: {dw}{(l.Bias ? ", db += Σ dY" : "")}, and when dx is not empty dX = {(col2im ? "col2im(Wᵀ·dY)" : "Wᵀ·dY")}.</summary>");
         w.Open($"private void {l.Name}_Backward{at.Suffix}(ReadOnlySpan<float> x, ReadOnlySpan<float> dy, Span<float> dx, int n{at.ParameterParameter})");
         w.Line("ref float parameters = ref MemoryMarshal.GetArrayDataReference(_parameters);");
         w.Line("ref float gradients = ref MemoryMarshal.GetArrayDataReference(_gradients);");
-        w.Line(columns ? $"ref float columns = ref MemoryMarshal.GetArrayDataReference(_columns{l.Index});" : "ref float input = ref MemoryMarshal.GetReference(x);");
+        if (!pixelWeightGradient) w.Line(columns ? $"ref float columns = ref MemoryMarshal.GetArrayDataReference(_columns{l.Index});" : "ref float input = ref MemoryMarshal.GetReference(x);");
         w.Line("ref float outputGradient = ref MemoryMarshal.GetReference(dy);");
-        if (columns) w.Line("ref float columnGradients = ref MemoryMarshal.GetArrayDataReference(_columnGradients);");
+        if (col2im) w.Line("ref float columnGradients = ref MemoryMarshal.GetArrayDataReference(_columnGradients);");
         else w.Line("ref float inputGradient = ref MemoryMarshal.GetReference(dx);");
         if (transposed)
         {
@@ -256,6 +261,7 @@ internal static class ConvolutionEmitter
             w.Line($"Array.Clear(_weightGradientsT{l.Index});");
         }
         w.Line("bool wantInputGradient = !dx.IsEmpty;");
+        if (pixelWeightGradient) w.Line($"{l.Name}_WeightGradient(x, dy, n{at.ParameterArgument});");
         w.Open("for (int s = 0; s < n; s++)");
         if (columns) w.Line($"{l.Name}_Im2Col(x.Slice(s * {inLength}, {inLength}), _columns{l.Index});");
         if (transposed)
@@ -282,7 +288,7 @@ internal static class ConvolutionEmitter
                 C: "weightGradientsT", COffset: "0", LdC: oc, Init: GemmInit.Accumulate) { CoverLatency = true, BlockReduction = true },
                 $"{dw}: [{kg}×{pixels}]·[{pixels}×{oc}]");
         }
-        else
+        else if (!pixelWeightGradient)
         {
             if (groups > 1) w.Open($"for (int g = 0; g < {groups}; g++)");
             GemmEmitter.Emit(w, new DotGemm(
@@ -305,11 +311,11 @@ internal static class ConvolutionEmitter
             M: kg.ToString(), N: pixels, K: ocg.ToString(),
             A: "parameters", AOffset: $"{at.Parameter(0)} + {g} * {ocg * kg}", ARowStride: "1", AColumnStride: kg.ToString(),
             B: "outputGradient", BOffset: $"s * {outLength} + {g} * {ocg * pixels}", LdB: pixels,
-            C: columns ? "columnGradients" : "inputGradient", COffset: columns ? $"{g} * {kg * pixels}" : $"s * {inLength} + {g} * {kg * pixels}", LdC: pixels,
+            C: col2im ? "columnGradients" : "inputGradient", COffset: col2im ? $"{g} * {kg * pixels}" : $"s * {inLength} + {g} * {kg * pixels}", LdC: pixels,
             Init: GemmInit.Zero) { CoverLatency = true },
-            $"d{(columns ? "col" : "X")} = Wᵀ·dY: [{kg}×{ocg}]·[{ocg}×{pixels}]");
+            $"d{(col2im ? "col" : "X")} = Wᵀ·dY: [{kg}×{ocg}]·[{ocg}×{pixels}]");
         if (groups > 1) w.Close();
-        if (columns) w.Line($"{l.Name}_Col2Im(_columnGradients, dx.Slice(s * {inLength}, {inLength}));");
+        if (col2im) w.Line($"{l.Name}_Col2Im(_columnGradients, dx.Slice(s * {inLength}, {inLength}));");
         w.Close();
         w.Close();
         if (transposed)

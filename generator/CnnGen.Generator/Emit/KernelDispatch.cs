@@ -17,7 +17,7 @@ internal static class KernelDispatch
             w.Line($"{(first ? "if" : "else if")} ({vector}.IsHardwareAccelerated) {method}{width * 32}({arguments}{vectorArguments});");
             first = false;
         }
-        w.Line($"else {method}Scalar({arguments});");
+        w.Line($"{(first ? "" : "else ")}{method}Scalar({arguments});");
     }
 
     /// <summary>

@@ -192,6 +192,7 @@ internal static class NetworkEmitter
         foreach (var l in owners)
         {
             if (plan.Pixel[l.Index] is { } pixel) PixelConvolutionEmitter.EmitFields(w, l, pixel, Users(n, plan, l.Index));
+            if (plan.PixelWeightGradient[l.Index] is { } pixelTiles) PixelWeightGradientEmitter.EmitFields(w, l, pixelTiles, Users(n, plan, l.Index));
             if (plan.Direct[l.Index] is not { } direct) continue;
             w.Line($"private readonly float[] _packed{l.Index} = new float[{direct.PackedLength(l)}]; // {Users(n, plan, l.Index)} Wᵀ and bias, packed per forward call");
             w.Line($"private readonly float[] _directScratch{l.Index} = new float[{direct.TileLength(l)}]; // {Users(n, plan, l.Index)} output rows as [pixels × channels] before the transpose");
@@ -591,7 +592,8 @@ internal static class NetworkEmitter
                     else if (plan.Pixel[l.Index] is { } pixel) PixelConvolutionEmitter.EmitForward(w, l, pixel, at);
                     else ConvolutionEmitter.EmitForward(w, l, columns, at);
                     if (plan.DirectBackward[l.Index] is { } backward) DirectConvolutionBackwardEmitter.EmitBackward(w, l, backward, at);
-                    else ConvolutionEmitter.EmitBackward(w, l, columns, at);
+                    else ConvolutionEmitter.EmitBackward(w, l, columns, at, plan.Pixel[l.Index] is not null);
+                    if (plan.Pixel[l.Index] is { } pixelPlan) PixelWeightGradientEmitter.Emit(w, l, pixelPlan, plan.PixelWeightGradient[l.Index]!, at);
                     break;
                 case LayerKind.Dense:
                     DenseEmitter.EmitForward(w, l, at);
