@@ -193,7 +193,7 @@ internal static class ConvolutionEmitter
         string g = groups > 1 ? "g" : "0";
         w.Line($"/// <summary>{l.Name} forward: {Describe(l)}. Per sample and group: Y[{ocg}×{pixels}] = W[{ocg}×{kg}]·{(columns ? "col" : "X")}[{kg}×{pixels}]{(l.Bias ? " + bias" : "")}.</summary>");
         w.Open($"private void {l.Name}_Forward{at.Suffix}(ReadOnlySpan<float> x, Span<float> y, int n{at.ParameterParameter})");
-        w.Line("ref float parameters = ref MemoryMarshal.GetArrayDataReference(_parameters);");
+        w.Line("ref float parameters = ref MemoryMarshal.GetReference(_parameters);");
         w.Line(columns ? $"ref float columns = ref MemoryMarshal.GetArrayDataReference(_columns{l.Index});" : "ref float input = ref MemoryMarshal.GetReference(x);");
         w.Line("ref float output = ref MemoryMarshal.GetReference(y);");
         w.Open("for (int s = 0; s < n; s++)");
@@ -248,7 +248,7 @@ internal static class ConvolutionEmitter
         w.Line($"// backward: {(pixelWeightGradient ? "dW vectorised over output pixels like the forward pass, no im2col; dX = col2im(Wᵀ·dY)" : BackwardStrategy(l))}");
         w.Line($"/// <summary>{l.Name} backward: {dw}{(l.Bias ? ", db += Σ dY" : "")}, and when dx is not empty dX = {(col2im ? "col2im(Wᵀ·dY)" : "Wᵀ·dY")}.</summary>");
         w.Open($"private void {l.Name}_Backward{at.Suffix}(ReadOnlySpan<float> x, ReadOnlySpan<float> dy, Span<float> dx, int n{at.ParameterParameter})");
-        w.Line("ref float parameters = ref MemoryMarshal.GetArrayDataReference(_parameters);");
+        w.Line("ref float parameters = ref MemoryMarshal.GetReference(_parameters);");
         w.Line("ref float gradients = ref MemoryMarshal.GetArrayDataReference(_gradients);");
         if (!pixelWeightGradient) w.Line(columns ? $"ref float columns = ref MemoryMarshal.GetArrayDataReference(_columns{l.Index});" : "ref float input = ref MemoryMarshal.GetReference(x);");
         w.Line("ref float outputGradient = ref MemoryMarshal.GetReference(dy);");

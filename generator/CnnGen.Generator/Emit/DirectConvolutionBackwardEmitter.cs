@@ -174,7 +174,7 @@ internal static class DirectConvolutionBackwardEmitter
         else
         {
             int kg = DirectConvolutionPlan.Reduction(l);
-            w.Line("ref float parameters = ref MemoryMarshal.GetArrayDataReference(_parameters);");
+            w.Line("ref float parameters = ref MemoryMarshal.GetReference(_parameters);");
             w.Line("ref float outputGradient = ref MemoryMarshal.GetReference(dy);");
             w.Line("ref float columnGradients = ref MemoryMarshal.GetArrayDataReference(_columnGradients);");
             w.Open("for (int s = 0; s < n; s++)");

@@ -225,7 +225,7 @@ internal static class DirectConvolutionEmitter
         w.Line($"/// <summary>{kernel.Title} with {vector}: tiles of {mr} pixels × {nv}×{width} output channels{(ocp != oc ? $" (padded from {oc} to {ocp})" : "")}, blocks of {t.RowsPerBlock} output row(s) through a [{t.RowsPerBlock * ow}×{ocp}] scratch.</summary>");
         var pool = kernel.Pool;
         w.Open($"private void {kernel.Method}{width * 32}(ReadOnlySpan<float> x, Span<float> y, int n{at.ParameterParameter}{(pool is null ? "" : ", bool pool")})");
-        w.Line("ref float parameters = ref MemoryMarshal.GetArrayDataReference(_parameters);");
+        w.Line("ref float parameters = ref MemoryMarshal.GetReference(_parameters);");
         w.Line($"ref float packed = ref MemoryMarshal.GetArrayDataReference({kernel.Packed});");
         w.Line($"ref float scratch = ref MemoryMarshal.GetArrayDataReference({kernel.Scratch});");
         if (plan.NeedsPaddedCopy) w.Line($"ref float padded = ref MemoryMarshal.GetArrayDataReference({kernel.Padded});");
@@ -338,7 +338,7 @@ internal static class DirectConvolutionEmitter
         int oh = l.Output.Height, ow = l.Output.Width, plane = paddedHeight * paddedWidth, wp = paddedWidth;
         w.Line($"/// <summary>{kernel.Title} without SIMD: each output a dot product of the window and the weights.</summary>");
         w.Open($"private void {kernel.Method}Scalar(ReadOnlySpan<float> x, Span<float> y, int n{at.ParameterParameter})");
-        w.Line("ref float parameters = ref MemoryMarshal.GetArrayDataReference(_parameters);");
+        w.Line("ref float parameters = ref MemoryMarshal.GetReference(_parameters);");
         if (needsPaddedCopy) w.Line($"ref float padded = ref MemoryMarshal.GetArrayDataReference({kernel.Padded});");
         w.Line("ref float inputs = ref MemoryMarshal.GetReference(x);");
         w.Line("ref float outputs = ref MemoryMarshal.GetReference(y);");

@@ -176,7 +176,15 @@ internal static class NetworkEmitter
 
     private static void EmitFields(SourceWriter w, NetworkModel n, BufferPlan plan)
     {
-        w.Line("private readonly float[] _parameters = new float[ParameterCount];");
+        // The parameters live in a pinned array (it never moves) whose start is chosen so that the largest dense
+        // layer's weights begin on a 64-byte boundary: at batch 1 a dense layer streams its weights from L2 once,
+        // and vector loads that straddle cache lines halved that stream (LeNet-5 took 13.1 µs with the weights at
+        // the wrong offset, 11.4 µs with them aligned, depending only on where the GC had put the array).
+        int aligned = 0, largest = 0;
+        foreach (var l in n.Layers) if (l.Kind == LayerKind.Dense && l.WeightLength > largest) { largest = l.WeightLength; aligned = l.ParameterOffset; }
+        w.Line($"private readonly float[] _parameterStorage = global::CnnGen.Internal.GeneratedSupport.AllocateAligned(ParameterCount, alignedIndex: {aligned});");
+        w.Line($"private int _parameterStart => global::CnnGen.Internal.GeneratedSupport.AlignedStart(_parameterStorage, alignedIndex: {aligned});");
+        w.Line("private Span<float> _parameters => _parameterStorage.AsSpan(_parameterStart, ParameterCount);");
         w.Line("private readonly float[] _gradients = new float[ParameterCount];");
         w.Line("private readonly float[] _state = new float[StateLength];");
         w.Line($"// One sample's activations, ping-ponged by the inference path ({plan.MaxLength} floats each).");
@@ -243,13 +251,13 @@ internal static class NetworkEmitter
                     int fanIn = l.Kind == LayerKind.Dense ? l.Input.Length : l.Input.Channels / l.Groups * l.KernelHeight * l.KernelWidth;
                     string bound = Literals.Float((float)(1.0 / Math.Sqrt(fanIn)));
                     w.Line($"// {l.Name}: fan_in {fanIn}, bound {bound}");
-                    w.Line($"random.FillSymmetric(_parameters.AsSpan({l.ParameterOffset}, {l.WeightLength}), {bound});");
-                    if (l.Bias) w.Line($"random.FillSymmetric(_parameters.AsSpan({l.ParameterOffset + l.WeightLength}, {l.BiasLength}), {bound});");
+                    w.Line($"random.FillSymmetric(_parameters.Slice({l.ParameterOffset}, {l.WeightLength}), {bound});");
+                    if (l.Bias) w.Line($"random.FillSymmetric(_parameters.Slice({l.ParameterOffset + l.WeightLength}, {l.BiasLength}), {bound});");
                     break;
                 }
                 case LayerKind.BatchNorm2D:
                     w.Line($"// {l.Name}: weight 1, bias 0, running variance 1");
-                    w.Line($"_parameters.AsSpan({l.ParameterOffset}, {l.Input.Channels}).Fill(1f);");
+                    w.Line($"_parameters.Slice({l.ParameterOffset}, {l.Input.Channels}).Fill(1f);");
                     w.Line($"_state.AsSpan({l.StateOffset + l.Input.Channels}, {l.Input.Channels}).Fill(1f);");
                     break;
             }

@@ -179,7 +179,7 @@ internal static class PixelConvolutionEmitter
 
         w.Line($"/// <summary>{l.Name} forward with {vector}: tiles of {t.Describe(ow)}; {(unroll == "kernel" ? "all taps of a channel" : unroll == "row" ? "a kernel row's taps" : "one tap")} unrolled.</summary>");
         w.Open($"private void {l.Name}_Forward{width * 32}(ReadOnlySpan<float> x, Span<float> y, int n{at.ParameterParameter})");
-        w.Line("ref float parameters = ref MemoryMarshal.GetArrayDataReference(_parameters);");
+        w.Line("ref float parameters = ref MemoryMarshal.GetReference(_parameters);");
         if (plan.NeedsPaddedCopy) w.Line($"ref float padded = ref MemoryMarshal.GetArrayDataReference(_padded{l.Index});");
         w.Line("ref float inputs = ref MemoryMarshal.GetReference(x);");
         w.Line("ref float outputs = ref MemoryMarshal.GetReference(y);");

@@ -2,6 +2,7 @@ using System;
 using System.ComponentModel;
 using System.Diagnostics.CodeAnalysis;
 using System.Runtime.CompilerServices;
+using System.Runtime.InteropServices;
 using System.Runtime.Intrinsics;
 using System.Runtime.Intrinsics.X86;
 
@@ -31,6 +32,26 @@ public static class GeneratedSupport
     [DoesNotReturn]
     public static void ThrowLabelsNeedCrossEntropy(string loss) =>
         throw new NotSupportedException($"Integer labels need Loss.SoftmaxCrossEntropy; this network's loss is {loss}: pass float targets instead.");
+
+    /// <summary>
+    /// A pinned array (on the pinned object heap: it never moves) with 15 floats of slack, so that
+    /// <see cref="AlignedStart"/> can start a run of <paramref name="length"/> floats at an index where element
+    /// <paramref name="alignedIndex"/> of the run lies on a 64-byte boundary (a cache line, an AVX-512 vector).
+    /// </summary>
+    public static float[] AllocateAligned(int length, int alignedIndex)
+    {
+        ArgumentOutOfRangeException.ThrowIfNegative(length);
+        ArgumentOutOfRangeException.ThrowIfNegative(alignedIndex);
+        return GC.AllocateArray<float>(length + 15, pinned: true);
+    }
+
+    /// <summary>The start, in [0, 15], of the run in an array from <see cref="AllocateAligned"/> whose element <paramref name="alignedIndex"/> is 64-byte aligned.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static unsafe int AlignedStart(float[] array, int alignedIndex)
+    {
+        nuint address = (nuint)Unsafe.AsPointer(ref MemoryMarshal.GetArrayDataReference(array)) + 4 * (nuint)(uint)alignedIndex;
+        return (int)((64 - address % 64) % 64 / 4);
+    }
 
     /// <summary>The error function, to about 1e-7 absolute (computed in double).</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
