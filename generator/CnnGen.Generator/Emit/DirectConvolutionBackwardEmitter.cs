@@ -337,21 +337,25 @@ internal static class DirectConvolutionBackwardEmitter
     }
 
     /// <summary>Without SIMD: each weight's gradient a dot product of dY and the shifted input, read from the padded copy.</summary>
-    private static void EmitScalarWeightGradient(SourceWriter w, LayerModel l, DirectConvolutionPlan forward, KernelOffsets at)
+    private static void EmitScalarWeightGradient(SourceWriter w, LayerModel l, DirectConvolutionPlan forward, KernelOffsets at) =>
+        EmitScalarWeightGradient(w, l, forward.PaddedHeight, forward.PaddedWidth, forward.NeedsPaddedCopy, at);
+
+    /// <summary>The same on any padded geometry: the pixel-vectorised convolution's scalar weight gradient too.</summary>
+    internal static void EmitScalarWeightGradient(SourceWriter w, LayerModel l, int paddedHeight, int paddedWidth, bool needsPaddedCopy, KernelOffsets at)
     {
         int c = l.Input.Channels, kh = l.KernelHeight, kw = l.KernelWidth, k = c * kh * kw;
         int oh = l.Output.Height, ow = l.Output.Width, pixels = oh * ow;
-        int plane = forward.PaddedHeight * forward.PaddedWidth, wp = forward.PaddedWidth;
+        int plane = paddedHeight * paddedWidth, wp = paddedWidth;
         w.Line($"/// <summary>{l.Name} weight gradient without SIMD: dW[oc][c][ky][kx] += Σ dY[oc]·xpad[c] shifted by the tap.</summary>");
         w.Open($"private void {l.Name}_WeightGradientScalar(ReadOnlySpan<float> x, ReadOnlySpan<float> dy, int n{at.ParameterParameter})");
         w.Line("ref float gradients = ref MemoryMarshal.GetArrayDataReference(_gradients);");
-        if (forward.NeedsPaddedCopy) w.Line($"ref float padded = ref MemoryMarshal.GetArrayDataReference(_padded{l.Index});");
+        if (needsPaddedCopy) w.Line($"ref float padded = ref MemoryMarshal.GetArrayDataReference(_padded{l.Index});");
         w.Line("ref float inputs = ref MemoryMarshal.GetReference(x);");
         w.Line("ref float outputGradients = ref MemoryMarshal.GetReference(dy);");
         w.Open("for (int s = 0; s < n; s++)");
         w.Line($"ref float sample = ref Unsafe.Add(ref inputs, s * {l.Input.Length});");
-        if (forward.NeedsPaddedCopy) DirectConvolutionEmitter.EmitPaddedCopy(w, l, forward, "sample");
-        string input = forward.NeedsPaddedCopy ? "padded" : "sample";
+        if (needsPaddedCopy) KernelDispatch.EmitPaddedCopy(w, l, paddedHeight, paddedWidth, "sample");
+        string input = needsPaddedCopy ? "padded" : "sample";
         w.Open($"for (int oc = 0; oc < {l.Output.Channels}; oc++)");
         w.Line($"ref float g = ref Unsafe.Add(ref outputGradients, s * {l.Output.Length} + oc * {pixels});");
         w.Open($"for (int c = 0; c < {c}; c++)");

@@ -145,37 +145,6 @@ internal static class PixelWeightGradientEmitter
         w.Line();
     }
 
-    private static void EmitScalar(SourceWriter w, LayerModel l, PixelConvolutionPlan plan, KernelOffsets at)
-    {
-        int c = l.Input.Channels, kh = l.KernelHeight, kw = l.KernelWidth, k = c * kh * kw;
-        int oh = l.Output.Height, ow = l.Output.Width, pixels = oh * ow, plane = plan.PaddedHeight * plan.PaddedWidth, wp = plan.PaddedWidth;
-        string input = plan.NeedsPaddedCopy ? "padded" : "sample";
-        w.Line($"/// <summary>{l.Name} weight gradient without SIMD: each weight's sum over the batch's output pixels.</summary>");
-        w.Open($"private void {l.Name}_WeightGradientScalar(ReadOnlySpan<float> x, ReadOnlySpan<float> dy, int n{at.ParameterParameter})");
-        w.Line("ref float gradients = ref MemoryMarshal.GetArrayDataReference(_gradients);");
-        if (plan.NeedsPaddedCopy) w.Line($"ref float padded = ref MemoryMarshal.GetArrayDataReference(_padded{l.Index});");
-        w.Line("ref float inputs = ref MemoryMarshal.GetReference(x);");
-        w.Line("ref float outputGradients = ref MemoryMarshal.GetReference(dy);");
-        w.Open("for (int s = 0; s < n; s++)");
-        w.Line($"ref float sample = ref Unsafe.Add(ref inputs, s * {l.Input.Length});");
-        if (plan.NeedsPaddedCopy) KernelDispatch.EmitPaddedCopy(w, l, plan.PaddedHeight, plan.PaddedWidth, "sample");
-        w.Open($"for (int oc = 0; oc < {l.Output.Channels}; oc++)");
-        w.Line($"ref float gradient = ref Unsafe.Add(ref outputGradients, s * {l.Output.Length} + oc * {pixels});");
-        w.Open($"for (int c = 0; c < {c}; c++)");
-        w.Open($"for (int ky = 0; ky < {kh}; ky++)");
-        w.Open($"for (int kx = 0; kx < {kw}; kx++)");
-        w.Line("float sum = 0f;");
-        w.Open($"for (int oy = 0; oy < {oh}; oy++)");
-        w.Line($"ref float row = ref Unsafe.Add(ref {input}, c * {plane} + (oy * {l.StrideHeight} + ky * {l.DilationHeight}) * {wp} + kx * {l.DilationWidth});");
-        w.Line($"for (int ox = 0; ox < {ow}; ox++) sum += Unsafe.Add(ref gradient, oy * {ow} + ox) * Unsafe.Add(ref row, ox);");
-        w.Close();
-        w.Line($"Unsafe.Add(ref gradients, {at.Parameter(0)} + oc * {k} + (c * {kh} + ky) * {kw} + kx) += sum;");
-        w.Close();
-        w.Close();
-        w.Close();
-        w.Close();
-        w.Close();
-        w.Close();
-        w.Line();
-    }
+    private static void EmitScalar(SourceWriter w, LayerModel l, PixelConvolutionPlan plan, KernelOffsets at) =>
+        DirectConvolutionBackwardEmitter.EmitScalarWeightGradient(w, l, plan.PaddedHeight, plan.PaddedWidth, plan.NeedsPaddedCopy, at);
 }
