@@ -150,7 +150,7 @@ internal static class DirectConvolutionBackwardEmitter
         w.Line($"// backward: {plan.InputGradientReason}");
         w.Line($"/// <summary>{l.Name} backward: dWᵀ += xpad·dYᵀ{(l.Bias ? ", db += Σ dY" : "")}, and when dx is not empty dX = {(plan.InputGradient is null ? "col2im(Wᵀ·dY)" : "conv(dYpad, flipped Wᵀ)")} (overwritten).</summary>");
         w.Open($"private void {l.Name}_Backward{at.Suffix}(ReadOnlySpan<float> x, ReadOnlySpan<float> dy, Span<float> dx, int n{at.ParameterParameter})");
-        KernelDispatch.Emit(w, plan.WeightTiles.Select(t => (t.Vector, t.Width)), $"{l.Name}_WeightGradient", $"x, dy, n{at.ParameterArgument}");
+        ConvolutionKernelParts.EmitDispatch(w, plan.WeightTiles.Select(t => (t.Vector, t.Width)), $"{l.Name}_WeightGradient", $"x, dy, n{at.ParameterArgument}");
         if (l.Bias)
         {
             w.Line("ref float gradients = ref MemoryMarshal.GetArrayDataReference(_gradients);");
@@ -252,7 +252,7 @@ internal static class DirectConvolutionBackwardEmitter
         w.Line($"_weightGradientsT{l.Index}.AsSpan(0, {k * ocp}).Clear();");
         w.Open("for (int s = 0; s < n; s++)");
         w.Line($"ref float sample = ref Unsafe.Add(ref inputs, s * {l.Input.Length});");
-        if (forward.NeedsPaddedCopy) DirectConvolutionEmitter.EmitPaddedCopy(w, l, forward, "sample");
+        ConvolutionKernelParts.EmitPaddedCopy(w, l, forward, "sample");
         string input = forward.NeedsPaddedCopy ? "padded" : "sample";
         EmitOutputGradientTranspose(w, l, ocp);
         w.Open($"for (int oy0 = 0; oy0 < {oh}; oy0 += {t.RowsPerBlock})");
@@ -337,25 +337,22 @@ internal static class DirectConvolutionBackwardEmitter
     }
 
     /// <summary>Without SIMD: each weight's gradient a dot product of dY and the shifted input, read from the padded copy.</summary>
-    private static void EmitScalarWeightGradient(SourceWriter w, LayerModel l, DirectConvolutionPlan forward, KernelOffsets at) =>
-        EmitScalarWeightGradient(w, l, forward.PaddedHeight, forward.PaddedWidth, forward.NeedsPaddedCopy, at);
-
-    /// <summary>The same on any padded geometry: the pixel-vectorised convolution's scalar weight gradient too.</summary>
-    internal static void EmitScalarWeightGradient(SourceWriter w, LayerModel l, int paddedHeight, int paddedWidth, bool needsPaddedCopy, KernelOffsets at)
+    /// <summary>(The pixel-vectorised convolution's scalar weight gradient too, on its own geometry.)</summary>
+    internal static void EmitScalarWeightGradient(SourceWriter w, LayerModel l, IPaddedInput geometry, KernelOffsets at)
     {
         int c = l.Input.Channels, kh = l.KernelHeight, kw = l.KernelWidth, k = c * kh * kw;
         int oh = l.Output.Height, ow = l.Output.Width, pixels = oh * ow;
-        int plane = paddedHeight * paddedWidth, wp = paddedWidth;
+        int plane = geometry.PaddedHeight * geometry.PaddedWidth, wp = geometry.PaddedWidth;
         w.Line($"/// <summary>{l.Name} weight gradient without SIMD: dW[oc][c][ky][kx] += Σ dY[oc]·xpad[c] shifted by the tap.</summary>");
         w.Open($"private void {l.Name}_WeightGradientScalar(ReadOnlySpan<float> x, ReadOnlySpan<float> dy, int n{at.ParameterParameter})");
         w.Line("ref float gradients = ref MemoryMarshal.GetArrayDataReference(_gradients);");
-        if (needsPaddedCopy) w.Line($"ref float padded = ref MemoryMarshal.GetArrayDataReference(_padded{l.Index});");
+        if (geometry.NeedsPaddedCopy) w.Line($"ref float padded = ref MemoryMarshal.GetArrayDataReference(_padded{l.Index});");
         w.Line("ref float inputs = ref MemoryMarshal.GetReference(x);");
         w.Line("ref float outputGradients = ref MemoryMarshal.GetReference(dy);");
         w.Open("for (int s = 0; s < n; s++)");
         w.Line($"ref float sample = ref Unsafe.Add(ref inputs, s * {l.Input.Length});");
-        if (needsPaddedCopy) KernelDispatch.EmitPaddedCopy(w, l, paddedHeight, paddedWidth, "sample");
-        string input = needsPaddedCopy ? "padded" : "sample";
+        ConvolutionKernelParts.EmitPaddedCopy(w, l, geometry, "sample");
+        string input = geometry.NeedsPaddedCopy ? "padded" : "sample";
         w.Open($"for (int oc = 0; oc < {l.Output.Channels}; oc++)");
         w.Line($"ref float g = ref Unsafe.Add(ref outputGradients, s * {l.Output.Length} + oc * {pixels});");
         w.Open($"for (int c = 0; c < {c}; c++)");

@@ -16,7 +16,7 @@ internal sealed record DirectTile(string Vector, int Width, int PackedChannels, 
 /// How a convolution's forward pass runs as a direct (implicit-GEMM) convolution: the padded input geometry and a
 /// tile per accelerated vector width, the widest first. Null tiles list means the layer keeps im2col + GEMM.
 /// </summary>
-internal sealed record DirectConvolutionPlan(int PaddedHeight, int PaddedWidth, bool NeedsPaddedCopy, IReadOnlyList<DirectTile> Tiles, string Reason)
+internal sealed record DirectConvolutionPlan(int PaddedHeight, int PaddedWidth, bool NeedsPaddedCopy, IReadOnlyList<DirectTile> Tiles, string Reason) : IPaddedInput
 {
     /// <summary>Floats of packed weights Wᵀ [K × OCP] followed by the packed bias [OCP], for the widest padding.</summary>
     public int PackedLength(LayerModel l) => (Reduction(l) + 1) * MaxPackedChannels;
@@ -200,7 +200,7 @@ internal static class DirectConvolutionEmitter
 
     /// <summary>Calls the kernel of the widest accelerated vector width, else the scalar one.</summary>
     public static void EmitDispatch(SourceWriter w, DirectKernel kernel, DirectConvolutionPlan plan, KernelOffsets at, string arguments, string vectorArguments = "") =>
-        KernelDispatch.Emit(w, plan.Tiles.Select(t => (t.Vector, t.Width)), kernel.Method, arguments + at.ParameterArgument, vectorArguments);
+        ConvolutionKernelParts.EmitDispatch(w, plan.Tiles.Select(t => (t.Vector, t.Width)), kernel.Method, arguments + at.ParameterArgument, vectorArguments);
 
     /// <summary>The kernel family: one method per tile of the plan, and the scalar one.</summary>
     public static void EmitKernels(SourceWriter w, DirectKernel kernel, DirectConvolutionPlan plan, KernelOffsets at)
@@ -208,10 +208,6 @@ internal static class DirectConvolutionEmitter
         foreach (var tile in plan.Tiles) EmitVectorForward(w, kernel, plan, tile, at);
         EmitScalarForward(w, kernel, plan, at);
     }
-
-    /// <summary>The padded copy of one sample (see <see cref="KernelDispatch.EmitPaddedCopy"/>) with this plan's geometry.</summary>
-    internal static void EmitPaddedCopy(SourceWriter w, LayerModel l, DirectConvolutionPlan plan, string sample) =>
-        KernelDispatch.EmitPaddedCopy(w, l, plan.PaddedHeight, plan.PaddedWidth, sample);
 
     private static void EmitVectorForward(SourceWriter w, DirectKernel kernel, DirectConvolutionPlan plan, DirectTile t, KernelOffsets at)
     {
@@ -236,7 +232,7 @@ internal static class DirectConvolutionEmitter
         w.Line($"ref float sample = ref Unsafe.Add(ref inputs, s * {l.Input.Length});");
         w.Line(pool is null ? $"ref float output = ref Unsafe.Add(ref outputs, s * {l.Output.Length});"
                             : $"ref float output = ref Unsafe.Add(ref outputs, s * (pool ? {pool.Output.Length} : {l.Output.Length}));");
-        if (plan.NeedsPaddedCopy) EmitPaddedCopy(w, l, plan, "sample");
+        ConvolutionKernelParts.EmitPaddedCopy(w, l, plan, "sample");
         string input = plan.NeedsPaddedCopy ? "padded" : "sample";
         w.Open($"for (int oy0 = 0; oy0 < {oh}; oy0 += {t.RowsPerBlock})");
         w.Line($"int rows = Math.Min({t.RowsPerBlock}, {oh} - oy0);");
@@ -327,25 +323,22 @@ internal static class DirectConvolutionEmitter
     }
 
     /// <summary>Without SIMD: the same direct convolution, one output at a time, from the unpacked weights.</summary>
-    private static void EmitScalarForward(SourceWriter w, DirectKernel kernel, DirectConvolutionPlan plan, KernelOffsets at) =>
-        EmitScalarForward(w, kernel, plan.PaddedHeight, plan.PaddedWidth, plan.NeedsPaddedCopy, at);
-
     /// <summary>The kernel family's path without SIMD, shared with the pixel-vectorised convolution (its own geometry).</summary>
-    internal static void EmitScalarForward(SourceWriter w, DirectKernel kernel, int paddedHeight, int paddedWidth, bool needsPaddedCopy, KernelOffsets at)
+    internal static void EmitScalarForward(SourceWriter w, DirectKernel kernel, IPaddedInput geometry, KernelOffsets at)
     {
         var l = kernel.Shape;
         int c = l.Input.Channels, kh = l.KernelHeight, kw = l.KernelWidth;
-        int oh = l.Output.Height, ow = l.Output.Width, plane = paddedHeight * paddedWidth, wp = paddedWidth;
+        int oh = l.Output.Height, ow = l.Output.Width, plane = geometry.PaddedHeight * geometry.PaddedWidth, wp = geometry.PaddedWidth;
         w.Line($"/// <summary>{kernel.Title} without SIMD: each output a dot product of the window and the weights.</summary>");
         w.Open($"private void {kernel.Method}Scalar(ReadOnlySpan<float> x, Span<float> y, int n{at.ParameterParameter})");
         w.Line("ref float parameters = ref MemoryMarshal.GetReference(_parameters);");
-        if (needsPaddedCopy) w.Line($"ref float padded = ref MemoryMarshal.GetArrayDataReference({kernel.Padded});");
+        if (geometry.NeedsPaddedCopy) w.Line($"ref float padded = ref MemoryMarshal.GetArrayDataReference({kernel.Padded});");
         w.Line("ref float inputs = ref MemoryMarshal.GetReference(x);");
         w.Line("ref float outputs = ref MemoryMarshal.GetReference(y);");
         w.Open("for (int s = 0; s < n; s++)");
         w.Line($"ref float sample = ref Unsafe.Add(ref inputs, s * {l.Input.Length});");
-        if (needsPaddedCopy) KernelDispatch.EmitPaddedCopy(w, l, paddedHeight, paddedWidth, "sample");
-        string input = needsPaddedCopy ? "padded" : "sample";
+        ConvolutionKernelParts.EmitPaddedCopy(w, l, geometry, "sample");
+        string input = geometry.NeedsPaddedCopy ? "padded" : "sample";
         w.Open($"for (int oc = 0; oc < {l.Output.Channels}; oc++)");
         w.Line($"ref float weights = ref Unsafe.Add(ref parameters, {kernel.ScalarWeights});");
         w.Line($"float bias = {(l.Bias ? $"Unsafe.Add(ref parameters, {at.Parameter(l.WeightLength)} + oc)" : "0f")};");

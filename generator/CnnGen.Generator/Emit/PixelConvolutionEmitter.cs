@@ -24,7 +24,7 @@ internal sealed record PixelTile(string Vector, int Width, int Rows, int Vectors
 /// How a convolution with too few output channels to fill a vector runs forward as a direct convolution vectorised
 /// over output pixels: the padded input geometry and a tile per accelerated vector width, the widest first.
 /// </summary>
-internal sealed record PixelConvolutionPlan(int PaddedHeight, int PaddedWidth, bool NeedsPaddedCopy, IReadOnlyList<PixelTile> Tiles);
+internal sealed record PixelConvolutionPlan(int PaddedHeight, int PaddedWidth, bool NeedsPaddedCopy, IReadOnlyList<PixelTile> Tiles) : IPaddedInput;
 
 /// <summary>
 /// Convolution forward as a direct convolution vectorised over the output pixels of a row, for layers whose output
@@ -155,7 +155,7 @@ internal static class PixelConvolutionEmitter
     {
         w.Line($"/// <summary>{l.Name} forward: {ConvolutionEmitter.Describe(l)}. Direct convolution vectorised over the output pixels of each row, read from the {(plan.NeedsPaddedCopy ? "zero-padded copy of the " : "")}input{(l.ReLUInKernel ? ", ReLU at the store" : "")}.</summary>");
         w.Open($"private void {l.Name}_Forward{at.Suffix}(ReadOnlySpan<float> x, Span<float> y, int n{at.ParameterParameter})");
-        KernelDispatch.Emit(w, plan.Tiles.Select(t => (t.Vector, t.Width)), $"{l.Name}_Forward", $"x, y, n{at.ParameterArgument}");
+        ConvolutionKernelParts.EmitDispatch(w, plan.Tiles.Select(t => (t.Vector, t.Width)), $"{l.Name}_Forward", $"x, y, n{at.ParameterArgument}");
         w.Close();
         w.Line();
         foreach (var tile in plan.Tiles) EmitVectorForward(w, l, plan, tile, at);
@@ -186,7 +186,7 @@ internal static class PixelConvolutionEmitter
         w.Open("for (int s = 0; s < n; s++)");
         w.Line($"ref float sample = ref Unsafe.Add(ref inputs, s * {l.Input.Length});");
         w.Line($"ref float output = ref Unsafe.Add(ref outputs, s * {l.Output.Length});");
-        if (plan.NeedsPaddedCopy) KernelDispatch.EmitPaddedCopy(w, l, plan.PaddedHeight, plan.PaddedWidth, "sample");
+        ConvolutionKernelParts.EmitPaddedCopy(w, l, plan, "sample");
         string input = plan.NeedsPaddedCopy ? "padded" : "sample";
 
         // Loops over the tiles; the last of each overlaps the one before it, so every tile is whole.
@@ -321,6 +321,6 @@ internal static class PixelConvolutionEmitter
         int k = l.Input.Channels * l.KernelHeight * l.KernelWidth;
         var kernel = new DirectKernel(l, $"{l.Name} forward", $"{l.Name}_Forward", Packed: "", Scratch: "", $"_padded{l.Index}",
             Pack: (_, _) => { }, $"{at.Parameter(0)} + oc * {k}", $"(c * {l.KernelHeight} + ky) * {l.KernelWidth}", ScalarTapStep: 1);
-        DirectConvolutionEmitter.EmitScalarForward(w, kernel, plan.PaddedHeight, plan.PaddedWidth, plan.NeedsPaddedCopy, at);
+        DirectConvolutionEmitter.EmitScalarForward(w, kernel, plan, at);
     }
 }

@@ -65,7 +65,7 @@ internal static class PixelWeightGradientEmitter
     {
         w.Line($"/// <summary>{l.Name} weight gradient: dW += Σ dY·xpad over the batch, vectorised over output pixels, without im2col.</summary>");
         w.Open($"private void {l.Name}_WeightGradient(ReadOnlySpan<float> x, ReadOnlySpan<float> dy, int n{at.ParameterParameter})");
-        KernelDispatch.Emit(w, tiles.Select(t => (t.Vector, t.Width)), $"{l.Name}_WeightGradient", $"x, dy, n{at.ParameterArgument}");
+        ConvolutionKernelParts.EmitDispatch(w, tiles.Select(t => (t.Vector, t.Width)), $"{l.Name}_WeightGradient", $"x, dy, n{at.ParameterArgument}");
         w.Close();
         w.Line();
         foreach (var tile in tiles) EmitVector(w, l, plan, tile, at);
@@ -103,7 +103,7 @@ internal static class PixelWeightGradientEmitter
         w.Open("for (int s = 0; s < n; s++)");
         w.Line($"ref float sample = ref Unsafe.Add(ref inputs, s * {l.Input.Length});");
         w.Line($"ref float gradient = ref Unsafe.Add(ref outputGradients, s * {l.Output.Length});");
-        if (plan.NeedsPaddedCopy) KernelDispatch.EmitPaddedCopy(w, l, plan.PaddedHeight, plan.PaddedWidth, "sample");
+        ConvolutionKernelParts.EmitPaddedCopy(w, l, plan, "sample");
         w.Open($"for (int o = 0; o < {oc}; o += {t.Channels})");
         w.Open($"for (int t0 = 0; t0 < {k}; t0 += {t.Taps})");
         for (int q = 0; q < t.Channels; q++)
@@ -146,5 +146,5 @@ internal static class PixelWeightGradientEmitter
     }
 
     private static void EmitScalar(SourceWriter w, LayerModel l, PixelConvolutionPlan plan, KernelOffsets at) =>
-        DirectConvolutionBackwardEmitter.EmitScalarWeightGradient(w, l, plan.PaddedHeight, plan.PaddedWidth, plan.NeedsPaddedCopy, at);
+        DirectConvolutionBackwardEmitter.EmitScalarWeightGradient(w, l, plan, at);
 }

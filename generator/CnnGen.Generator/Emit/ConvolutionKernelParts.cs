@@ -2,14 +2,23 @@ using System.Collections.Generic;
 
 namespace CnnGen.Generator.Emit;
 
+/// <summary>The zero-padded input geometry of a direct convolution's kernels (channel- or pixel-vectorised).</summary>
+internal interface IPaddedInput
+{
+    int PaddedHeight { get; }
+    int PaddedWidth { get; }
+    /// <summary>Whether the kernels copy each sample into a zero-padded buffer, or read the input in place.</summary>
+    bool NeedsPaddedCopy { get; }
+}
+
 /// <summary>Pieces every direct-convolution kernel family shares: the choice of vector width, the padded input copy.</summary>
-internal static class KernelDispatch
+internal static class ConvolutionKernelParts
 {
     /// <summary>
     /// Calls <paramref name="method"/> suffixed with the widest accelerated vector width among <paramref name="widths"/>
     /// (widest first: 512, 256), else its Scalar variant; <paramref name="vectorArguments"/> go to the vector kernels only.
     /// </summary>
-    public static void Emit(SourceWriter w, IEnumerable<(string Vector, int Width)> widths, string method, string arguments, string vectorArguments = "")
+    public static void EmitDispatch(SourceWriter w, IEnumerable<(string Vector, int Width)> widths, string method, string arguments, string vectorArguments = "")
     {
         bool first = true;
         foreach (var (vector, width) in widths)
@@ -21,13 +30,13 @@ internal static class KernelDispatch
     }
 
     /// <summary>
-    /// Copies one sample (<paramref name="sample"/>, NCHW) into the interior of the zero-padded buffer "padded" of
-    /// <paramref name="paddedHeight"/> × <paramref name="paddedWidth"/> planes, whose border was zeroed at allocation
-    /// and is never written.
+    /// Copies one sample (<paramref name="sample"/>, NCHW) into the interior of the zero-padded buffer "padded",
+    /// whose border was zeroed at allocation and is never written; nothing where the kernels read the input in place.
     /// </summary>
-    public static void EmitPaddedCopy(SourceWriter w, Model.LayerModel l, int paddedHeight, int paddedWidth, string sample)
+    public static void EmitPaddedCopy(SourceWriter w, Model.LayerModel l, IPaddedInput geometry, string sample)
     {
-        int plane = paddedHeight * paddedWidth, width = l.Input.Width;
+        if (!geometry.NeedsPaddedCopy) return;
+        int paddedWidth = geometry.PaddedWidth, plane = geometry.PaddedHeight * paddedWidth, width = l.Input.Width;
         w.Line("// the sample into the interior of the padded copy; the border stays zero");
         w.Open($"for (int c = 0; c < {l.Input.Channels}; c++)");
         w.Open($"for (int iy = 0; iy < {l.Input.Height}; iy++)");
