@@ -526,6 +526,10 @@ internal static class NetworkEmitter
                 string z = Span("_activations", plan.PreActivation[i], l.Output.Length);
                 w.Line(ActivationBackwardCall(l.Activation, z, y, dy, dy, l.Alpha));
             }
+            else if (l.ReLUInKernel && FoldsReLU(n, i + 1))
+            {
+                w.Line($"// ReLU backward: folded into {n.Layers[i + 1].Name}'s backward");
+            }
             else if (l.ReLUInKernel)
             {
                 w.Line($"Elementwise.ReLUBackward({y}, {dy}, {dy}); // y > 0 exactly where z > 0");
@@ -537,7 +541,8 @@ internal static class NetworkEmitter
                     w.Line($"{l.Name}_Backward({x}, {dy}, {dx}, n);");
                     break;
                 case LayerKind.MaxPool2D:
-                    w.Line($"{l.Name}_Backward({dy}, {Span("_indices", plan.Indices[i], l.Output.Length)}, {dx}, n);");
+                    string pooled = FoldsReLU(n, i) ? y : "default";
+                    w.Line($"{l.Name}_Backward({dy}, {Span("_indices", plan.Indices[i], l.Output.Length)}, {pooled}, {dx}, n);");
                     break;
                 case LayerKind.AvgPool2D:
                 case LayerKind.GlobalAvgPool2D:
@@ -559,6 +564,13 @@ internal static class NetworkEmitter
         w.Close();
         w.Line();
     }
+
+    /// <summary>
+    /// Whether max-pooling layer <paramref name="pool"/> folds the backward of the ReLU that the layer before it
+    /// computes in its kernel: it masks the gradients it routes by its own recorded output (see PoolingEmitter).
+    /// </summary>
+    private static bool FoldsReLU(NetworkModel n, int pool) =>
+        pool > 0 && pool < n.Layers.Count && n.Layers[pool].Kind == LayerKind.MaxPool2D && n.Layers[pool - 1].ReLUInKernel && !n.Layers[pool - 1].HasSeparateActivation;
 
     /// <summary>The layers that run the kernels of <paramref name="owner"/>, by name.</summary>
     private static string Users(NetworkModel n, BufferPlan plan, int owner) =>
@@ -648,7 +660,7 @@ internal static class NetworkEmitter
                 break;
             case LayerKind.MaxPool2D:
                 Method("Forward", $"static void {l.Name}_Forward(ReadOnlySpan<float> x, Span<float> y, int n, Span<int> indices)", "x, y, n, indices");
-                Method("Backward", $"static void {l.Name}_Backward(ReadOnlySpan<float> dy, ReadOnlySpan<int> indices, Span<float> dx, int n)", "dy, indices, dx, n");
+                Method("Backward", $"static void {l.Name}_Backward(ReadOnlySpan<float> dy, ReadOnlySpan<int> indices, ReadOnlySpan<float> pooled, Span<float> dx, int n)", "dy, indices, pooled, dx, n");
                 break;
             case LayerKind.AvgPool2D:
             case LayerKind.GlobalAvgPool2D:
