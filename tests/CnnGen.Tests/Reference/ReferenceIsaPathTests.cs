@@ -81,6 +81,8 @@ public partial class ReferenceIsaPathTests(ITestOutputHelper output)
             Assert.Contains(lines, l => l.StartsWith($"gradcheck {network}: ok,", StringComparison.Ordinal));
         foreach (string network in DirectBackward.DirectBackwardTests.All)
             Assert.Contains(lines, l => l.StartsWith($"direct backward {network}: ok,", StringComparison.Ordinal));
+        foreach (string network in PixelInputGradient.PixelInputGradientTests.All)
+            Assert.Contains(lines, l => l.StartsWith($"pixel input gradient {network}: ok,", StringComparison.Ordinal));
         foreach (string network in FusedPool.FusedPoolTests.All)
             Assert.Contains(lines, l => l.StartsWith($"fused pool {network}: ok,", StringComparison.Ordinal));
         Assert.Equal("all passed", lines[^1]);
