@@ -21,6 +21,7 @@ internal sealed class BufferPlan
     public DirectBackwardPlan?[] DirectBackward { get; } // the backward without im2col of a Conv2D whose forward runs direct, else null
     public PixelConvolutionPlan?[] Pixel { get; } // the pixel-vectorised direct forward of a Conv2D with few output channels, else null
     public IReadOnlyList<PixelWeightTile>?[] PixelWeightGradient { get; } // with a pixel forward, the weight gradient's tiles (empty: scalar only)
+    public PixelInputGradientPlan?[] PixelInputGradient { get; } // the pixel-vectorised input gradient of a Conv2D with few input channels, else null
     public string[] Strategy { get; }     // a Conv2D's forward strategy and why it was chosen, else ""
     public LayerModel?[] FusedPool { get; } // the max pooling a direct Conv2D's inference runs in its epilogue, else null
     public int FloatsPerSample { get; }
@@ -44,6 +45,7 @@ internal sealed class BufferPlan
         DirectBackward = new DirectBackwardPlan?[count];
         Pixel = new PixelConvolutionPlan?[count];
         PixelWeightGradient = new IReadOnlyList<PixelWeightTile>?[count];
+        PixelInputGradient = new PixelInputGradientPlan?[count];
         Strategy = new string[count];
         BatchNormStatsOffset = new int[count];
         Owner = new int[count];
@@ -59,6 +61,7 @@ internal sealed class BufferPlan
             DirectBackward[i] = DirectConvolutionBackwardEmitter.Choose(layer, Direct[i]);
             if (Direct[i] is null) Pixel[i] = PixelConvolutionEmitter.Choose(layer, ref strategy);
             if (Pixel[i] is not null) PixelWeightGradient[i] = PixelWeightGradientEmitter.Choose(layer);
+            PixelInputGradient[i] = Direct[i] is null ? DirectConvolutionBackwardEmitter.ChoosePixelInputGradient(layer, out _) : DirectBackward[i]?.PixelInputGradient;
             Strategy[i] = strategy;
             if (layer.HasSeparateActivation) { PreActivation[i] = floats; floats += length; }
             Output[i] = floats; floats += length;
@@ -75,7 +78,8 @@ internal sealed class BufferPlan
                 int columnLength = layer.Input.Channels * layer.KernelHeight * layer.KernelWidth * layer.Output.Height * layer.Output.Width;
                 // A pixel forward comes with a pixel weight gradient: neither reads the im2col matrix either.
                 if (Direct[i] is null && Pixel[i] is null) Columns[i] = columnLength;
-                if (DirectBackward[i]?.InputGradient is null) ColumnGradients[i] = columnLength;
+                // Nor does a pixel-vectorised one (LeNet-5's: neither of its layers keeps a column-gradient buffer).
+                if (DirectBackward[i]?.InputGradient is null && PixelInputGradient[i] is null) ColumnGradients[i] = columnLength;
                 maxColumns = Math.Max(maxColumns, ColumnGradients[i]);
             }
         }

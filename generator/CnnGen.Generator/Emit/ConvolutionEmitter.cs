@@ -8,7 +8,8 @@ namespace CnnGen.Generator.Emit;
 /// the shifted input plane into one row of a [C·KH·KW × OH·OW] matrix. The valid range of every tap is known here,
 /// so padded positions are never written: the column buffer is zeroed once and keeps its zeros. Then
 /// Y[OC × OH·OW] = W[OC × C·KH·KW] · col per group. Backward: dW += dY·colᵀ (dot products over pixels),
-/// dcol = Wᵀ·dY, and col2im adds dcol back into dX tap by tap.
+/// dcol = Wᵀ·dY, and col2im adds dcol back into dX tap by tap, unless dX runs as a pixel-vectorised convolution of
+/// dY (<see cref="DirectConvolutionBackwardEmitter.ChoosePixelInputGradient"/>).
 /// </summary>
 internal static class ConvolutionEmitter
 {
@@ -234,26 +235,31 @@ internal static class ConvolutionEmitter
 
     /// <summary>
     /// The backward pass through im2col; with <paramref name="pixelWeightGradient"/> the weight gradient comes from
-    /// the pixel-vectorised kernel instead (no im2col), and only dX = col2im(Wᵀ·dY) is left here.
+    /// the pixel-vectorised kernel instead (no im2col), and with <paramref name="pixelInputGradient"/> dX comes from a
+    /// pixel-vectorised convolution of dY instead of col2im(Wᵀ·dY) (its kernels are emitted after the method).
     /// </summary>
-    public static void EmitBackward(SourceWriter w, LayerModel l, bool columns, KernelOffsets at, bool pixelWeightGradient = false)
+    public static void EmitBackward(SourceWriter w, LayerModel l, bool columns, KernelOffsets at, bool pixelWeightGradient = false, PixelInputGradientPlan? pixelInputGradient = null)
     {
         int groups = l.Groups, ocg = l.Output.Channels / groups, icg = l.Input.Channels / groups;
         int kg = icg * l.KernelHeight * l.KernelWidth, pixels = l.Output.Height * l.Output.Width;
         int inLength = l.Input.Length, outLength = l.Output.Length, oc = l.Output.Channels;
         string g = groups > 1 ? "g" : "0";
         bool transposed = !pixelWeightGradient && UsesTransposedWeightGradient(l);
-        bool col2im = columns || pixelWeightGradient; // dX through col2im; im2col itself only where dW reads it
+        bool gemmInputGradient = pixelInputGradient is null;
+        bool col2im = gemmInputGradient && (columns || pixelWeightGradient); // dX through col2im; im2col itself only where dW reads it
         string dw = pixelWeightGradient ? "dW += Σ dY·xpad" : transposed ? $"dWᵀ += {(columns ? "col" : "X")}·dYᵀ" : $"dW += dY·{(columns ? "col" : "X")}ᵀ";
-        w.Line($"// backward: {(pixelWeightGradient ? "dW vectorised over output pixels like the forward pass, no im2col; dX = col2im(Wᵀ·dY)" : BackwardStrategy(l))}");
-        w.Line($"/// <summary>{l.Name} backward: {dw}{(l.Bias ? ", db += Σ dY" : "")}, and when dx is not empty dX = {(col2im ? "col2im(Wᵀ·dY)" : "Wᵀ·dY")}.</summary>");
+        string dxStrategy = pixelInputGradient?.Reason ?? "dX = col2im(Wᵀ·dY)";
+        w.Line($"// backward: {(pixelWeightGradient ? $"dW vectorised over output pixels like the forward pass, no im2col; {dxStrategy}" : BackwardStrategy(l))}");
+        if (!pixelWeightGradient && pixelInputGradient is not null) w.Line($"// backward: {pixelInputGradient.Reason}");
+        string dxFormula = pixelInputGradient is not null ? "conv(dYpad, flipped W) over its pixels" : col2im ? "col2im(Wᵀ·dY)" : "Wᵀ·dY";
+        w.Line($"/// <summary>{l.Name} backward: {dw}{(l.Bias ? ", db += Σ dY" : "")}, and when dx is not empty dX = {dxFormula}.</summary>");
         w.Open($"private void {l.Name}_Backward{at.Suffix}(ReadOnlySpan<float> x, ReadOnlySpan<float> dy, Span<float> dx, int n{at.ParameterParameter})");
-        w.Line("ref float parameters = ref MemoryMarshal.GetReference(_parameters);");
+        if (gemmInputGradient) w.Line("ref float parameters = ref MemoryMarshal.GetReference(_parameters);");
         w.Line("ref float gradients = ref MemoryMarshal.GetArrayDataReference(_gradients);");
         if (!pixelWeightGradient) w.Line(columns ? $"ref float columns = ref MemoryMarshal.GetArrayDataReference(_columns{l.Index});" : "ref float input = ref MemoryMarshal.GetReference(x);");
-        w.Line("ref float outputGradient = ref MemoryMarshal.GetReference(dy);");
+        if (gemmInputGradient || !pixelWeightGradient) w.Line("ref float outputGradient = ref MemoryMarshal.GetReference(dy);");
         if (col2im) w.Line("ref float columnGradients = ref MemoryMarshal.GetArrayDataReference(_columnGradients);");
-        else w.Line("ref float inputGradient = ref MemoryMarshal.GetReference(dx);");
+        else if (gemmInputGradient) w.Line("ref float inputGradient = ref MemoryMarshal.GetReference(dx);");
         if (transposed)
         {
             w.Line($"ref float weightGradientsT = ref MemoryMarshal.GetArrayDataReference(_weightGradientsT{l.Index});");
@@ -305,19 +311,29 @@ internal static class ConvolutionEmitter
             w.Line($"Unsafe.Add(ref gradients, {at.Parameter(l.WeightLength)} + c) += Elementwise.Sum(dy.Slice(s * {outLength} + c * {pixels}, {pixels}));");
             w.Close();
         }
-        w.Open("if (wantInputGradient)");
-        if (groups > 1) w.Open($"for (int g = 0; g < {groups}; g++)");
-        GemmEmitter.Emit(w, new BroadcastGemm(
-            M: kg.ToString(), N: pixels, K: ocg.ToString(),
-            A: "parameters", AOffset: $"{at.Parameter(0)} + {g} * {ocg * kg}", ARowStride: "1", AColumnStride: kg.ToString(),
-            B: "outputGradient", BOffset: $"s * {outLength} + {g} * {ocg * pixels}", LdB: pixels,
-            C: col2im ? "columnGradients" : "inputGradient", COffset: col2im ? $"{g} * {kg * pixels}" : $"s * {inLength} + {g} * {kg * pixels}", LdC: pixels,
-            Init: GemmInit.Zero) { CoverLatency = true },
-            $"d{(col2im ? "col" : "X")} = Wᵀ·dY: [{kg}×{ocg}]·[{ocg}×{pixels}]");
-        if (groups > 1) w.Close();
-        if (col2im) w.Line($"{l.Name}_Col2Im(_columnGradients, dx.Slice(s * {inLength}, {inLength}));");
+        if (gemmInputGradient)
+        {
+            w.Open("if (wantInputGradient)");
+            if (groups > 1) w.Open($"for (int g = 0; g < {groups}; g++)");
+            GemmEmitter.Emit(w, new BroadcastGemm(
+                M: kg.ToString(), N: pixels, K: ocg.ToString(),
+                A: "parameters", AOffset: $"{at.Parameter(0)} + {g} * {ocg * kg}", ARowStride: "1", AColumnStride: kg.ToString(),
+                B: "outputGradient", BOffset: $"s * {outLength} + {g} * {ocg * pixels}", LdB: pixels,
+                C: col2im ? "columnGradients" : "inputGradient", COffset: col2im ? $"{g} * {kg * pixels}" : $"s * {inLength} + {g} * {kg * pixels}", LdC: pixels,
+                Init: GemmInit.Zero) { CoverLatency = true },
+                $"d{(col2im ? "col" : "X")} = Wᵀ·dY: [{kg}×{ocg}]·[{ocg}×{pixels}]");
+            if (groups > 1) w.Close();
+            if (col2im) w.Line($"{l.Name}_Col2Im(_columnGradients, dx.Slice(s * {inLength}, {inLength}));");
+            w.Close();
+        }
         w.Close();
-        w.Close();
+        if (pixelInputGradient is not null)
+        {
+            w.Line("// dX for the whole batch (overwritten)");
+            w.Open("if (wantInputGradient)");
+            PixelConvolutionEmitter.EmitDispatch(w, pixelInputGradient.Kernel(l, at), pixelInputGradient.Plan, at, "dy, dx, n");
+            w.Close();
+        }
         if (transposed)
         {
             w.Line($"// dW[oc·{kg} + kk] += dWᵀ[kk·{oc} + oc]: the batch's weight gradient, transposed back once per call");
@@ -328,6 +344,7 @@ internal static class ConvolutionEmitter
         }
         w.Close();
         w.Line();
+        if (pixelInputGradient is not null) PixelConvolutionEmitter.EmitKernels(w, pixelInputGradient.Kernel(l, at), pixelInputGradient.Plan, at);
     }
 
     public static string Describe(LayerModel l)

@@ -215,6 +215,8 @@ internal static class NetworkEmitter
             if (input.NeedsPaddedCopy)
                 w.Line($"private readonly float[] _paddedOutputGradient{l.Index} = new float[{transposed.Input.Channels * input.PaddedHeight * input.PaddedWidth}]; // {Users(n, plan, l.Index)} zero-padded dY sample [{transposed.Input.Channels}×{input.PaddedHeight}×{input.PaddedWidth}]; its border stays zero");
         }
+        foreach (var l in owners)
+            if (plan.PixelInputGradient[l.Index] is { } pixelInput) DirectConvolutionBackwardEmitter.EmitPixelInputGradientFields(w, l, pixelInput, Users(n, plan, l.Index));
         w.Line($"private readonly float[] _columnGradients = new float[{plan.MaxColumnGradients}];");
         foreach (var l in owners.Where(l => plan.WeightGradientTLength(l) > 0))
             w.Line($"private readonly float[] _weightGradientsT{l.Index} = new float[{plan.WeightGradientTLength(l)}]; // {Users(n, plan, l.Index)} dWᵀ, accumulated over a batch");
@@ -612,7 +614,7 @@ internal static class NetworkEmitter
                     else if (plan.Pixel[l.Index] is { } pixel) PixelConvolutionEmitter.EmitForward(w, l, pixel, at);
                     else ConvolutionEmitter.EmitForward(w, l, columns, at);
                     if (plan.DirectBackward[l.Index] is { } backward) DirectConvolutionBackwardEmitter.EmitBackward(w, l, backward, at);
-                    else ConvolutionEmitter.EmitBackward(w, l, columns, at, plan.Pixel[l.Index] is not null);
+                    else ConvolutionEmitter.EmitBackward(w, l, columns, at, plan.Pixel[l.Index] is not null, plan.PixelInputGradient[l.Index]);
                     if (plan.Pixel[l.Index] is { } pixelPlan) PixelWeightGradientEmitter.Emit(w, l, pixelPlan, plan.PixelWeightGradient[l.Index]!, at);
                     break;
                 case LayerKind.Dense:

@@ -18,7 +18,21 @@ internal static class ReferenceChildProcess
     public static string IsaLine() =>
         $"isa {ReferenceCheck.InstructionSet} Vector512={Vector512.IsHardwareAccelerated} Vector256={Vector256.IsHardwareAccelerated} Vector128={Vector128.IsHardwareAccelerated}";
 
-    /// <summary>Checks every fixture, finite-difference network, direct backward network, fused-pool network and pool-backward network; one line per network (its report summary, then any failures); 0 when all pass.</summary>
+    /// <summary>
+    /// The checks that run on every instruction-set path besides the PyTorch fixtures: each suite's networks, and how
+    /// to check one. A check's report line starts with "{label} {network}: ok," when it passed; the parent asserts
+    /// that line for every network of every suite, so a suite added here is run and asserted in the children.
+    /// </summary>
+    internal static readonly (string Label, string[] Networks, Func<string, (bool Passed, string Line)> Check)[] Suites =
+    [
+        ("gradcheck", GradientCheckTests.All, GradientCheckTests.Check),
+        ("direct backward", DirectBackward.DirectBackwardTests.All, DirectBackward.DirectBackwardTests.Check),
+        ("pixel input gradient", PixelInputGradient.PixelInputGradientTests.All, PixelInputGradient.PixelInputGradientTests.Check),
+        ("fused pool", FusedPool.FusedPoolTests.All, FusedPool.FusedPoolTests.Check),
+        ("pool backward", PoolBackward.PoolBackwardTests.All, PoolBackward.PoolBackwardTests.Check),
+    ];
+
+    /// <summary>Checks every fixture and every network of every suite; one line per network (its report summary, then any failures); 0 when all pass.</summary>
     public static int Run(TextWriter output)
     {
         output.WriteLine(IsaLine());
@@ -37,60 +51,21 @@ internal static class ReferenceChildProcess
                 passed = false;
             }
         }
-        foreach (string network in GradientCheckTests.All)
+        foreach (var (label, networks, check) in Suites)
         {
-            try
+            foreach (string network in networks)
             {
-                var (ok, line) = GradientCheckTests.Check(network);
-                output.WriteLine(line);
-                passed &= ok;
-            }
-            catch (Exception e)
-            {
-                output.WriteLine($"gradcheck {network}: threw {e}");
-                passed = false;
-            }
-        }
-        foreach (string network in DirectBackward.DirectBackwardTests.All)
-        {
-            try
-            {
-                var (ok, line) = DirectBackward.DirectBackwardTests.Check(network);
-                output.WriteLine(line);
-                passed &= ok;
-            }
-            catch (Exception e)
-            {
-                output.WriteLine($"direct backward {network}: threw {e}");
-                passed = false;
-            }
-        }
-        foreach (string network in PoolBackward.PoolBackwardTests.All)
-        {
-            try
-            {
-                var (ok, line) = PoolBackward.PoolBackwardTests.Check(network);
-                output.WriteLine(line);
-                passed &= ok;
-            }
-            catch (Exception e)
-            {
-                output.WriteLine($"pool backward {network}: threw {e}");
-                passed = false;
-            }
-        }
-        foreach (string network in FusedPool.FusedPoolTests.All)
-        {
-            try
-            {
-                var (ok, line) = FusedPool.FusedPoolTests.Check(network);
-                output.WriteLine(line);
-                passed &= ok;
-            }
-            catch (Exception e)
-            {
-                output.WriteLine($"fused pool {network}: threw {e}");
-                passed = false;
+                try
+                {
+                    var (ok, line) = check(network);
+                    output.WriteLine(line);
+                    passed &= ok;
+                }
+                catch (Exception e)
+                {
+                    output.WriteLine($"{label} {network}: threw {e}");
+                    passed = false;
+                }
             }
         }
         output.WriteLine(passed ? "all passed" : "FAILED");

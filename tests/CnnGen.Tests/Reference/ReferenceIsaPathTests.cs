@@ -77,14 +77,9 @@ public partial class ReferenceIsaPathTests(ITestOutputHelper output)
         // Exit code 0 alone could come from the empty Main; every network must have reported that it agreed.
         foreach (string network in ReferenceNetworks.Names)
             Assert.Contains(lines, l => l.StartsWith(network + ": ok,", StringComparison.Ordinal));
-        foreach (string network in GradientCheckTests.All)
-            Assert.Contains(lines, l => l.StartsWith($"gradcheck {network}: ok,", StringComparison.Ordinal));
-        foreach (string network in DirectBackward.DirectBackwardTests.All)
-            Assert.Contains(lines, l => l.StartsWith($"direct backward {network}: ok,", StringComparison.Ordinal));
-        foreach (string network in FusedPool.FusedPoolTests.All)
-            Assert.Contains(lines, l => l.StartsWith($"fused pool {network}: ok,", StringComparison.Ordinal));
-        foreach (string network in PoolBackward.PoolBackwardTests.All)
-            Assert.Contains(lines, l => l.StartsWith($"pool backward {network}: ok,", StringComparison.Ordinal));
+        foreach (var (label, networks, _) in ReferenceChildProcess.Suites)
+            foreach (string network in networks)
+                Assert.Contains(lines, l => l.StartsWith($"{label} {network}: ok,", StringComparison.Ordinal));
         Assert.Equal("all passed", lines[^1]);
         return (isa.Groups[1].Value, bool.Parse(isa.Groups[2].Value), bool.Parse(isa.Groups[3].Value), bool.Parse(isa.Groups[4].Value));
     }
