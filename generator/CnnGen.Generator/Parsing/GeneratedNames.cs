@@ -47,7 +47,7 @@ internal static class GeneratedNames
                 string signature = string.Join(",", method.Parameters.Select(p => p.Type.ToDisplayString()));
                 if (signatures.Contains(signature)) kind = "method";
             }
-            else if (Reserved.Contains(member.Name) || IsLayerMemberName(member.Name))
+            else if (Reserved.Contains(member.Name) || Overloads.ContainsKey(member.Name) || IsLayerMemberName(member.Name))
             {
                 kind = member.Kind.ToString().ToLowerInvariant();
             }
@@ -58,11 +58,18 @@ internal static class GeneratedNames
         return conflicts.ToEquatableArray();
     }
 
-    /// <summary>Per-layer buffers: a prefix followed by the layer's index (the emitters' field names).</summary>
-    private static readonly string[] LayerFieldPrefixes = { "_columns", "_weightGradientsT", "_directScratch", "_packed", "_padded" };
+    /// <summary>
+    /// Per-layer buffers: a prefix followed by the layer's index (the emitters' field names). ReservedNameTests reads
+    /// the generated members off the generated code and fails when one is missing here.
+    /// </summary>
+    private static readonly string[] LayerFieldPrefixes =
+    {
+        "_columns", "_weightGradientsT", "_weightGradientLanes", "_directScratch", "_packed", "_padded",
+        "_packedInputGradient", "_inputGradientScratch", "_paddedOutputGradient",
+    };
 
-    /// <summary>Per-layer members: LayerN_Kind_Forward and the like, and the per-layer buffers.</summary>
+    /// <summary>Per-layer members: LayerN_Kind_Forward and the like, and the per-layer buffers (a prefix, then digits only).</summary>
     private static bool IsLayerMemberName(string name) =>
         (name.StartsWith("Layer") && name.Length > 5 && char.IsDigit(name[5]) && name.Contains("_")) ||
-        LayerFieldPrefixes.Any(prefix => name.StartsWith(prefix) && name.Length > prefix.Length && char.IsDigit(name[prefix.Length]));
+        LayerFieldPrefixes.Any(prefix => name.StartsWith(prefix) && name.Length > prefix.Length && name.Skip(prefix.Length).All(char.IsDigit));
 }
