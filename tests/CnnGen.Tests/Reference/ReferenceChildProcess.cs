@@ -18,7 +18,7 @@ internal static class ReferenceChildProcess
     public static string IsaLine() =>
         $"isa {ReferenceCheck.InstructionSet} Vector512={Vector512.IsHardwareAccelerated} Vector256={Vector256.IsHardwareAccelerated} Vector128={Vector128.IsHardwareAccelerated}";
 
-    /// <summary>Checks every fixture, finite-difference network, direct backward network and fused-pool network; one line per network (its report summary, then any failures); 0 when all pass.</summary>
+    /// <summary>Checks every fixture, finite-difference network, direct backward network, fused-pool network and Winograd network; one line per network (its report summary, then any failures); 0 when all pass.</summary>
     public static int Run(TextWriter output)
     {
         output.WriteLine(IsaLine());
@@ -76,6 +76,20 @@ internal static class ReferenceChildProcess
             catch (Exception e)
             {
                 output.WriteLine($"fused pool {network}: threw {e}");
+                passed = false;
+            }
+        }
+        foreach (string network in Winograd.WinogradConvolutionTests.All)
+        {
+            try
+            {
+                var (ok, line) = Winograd.WinogradConvolutionTests.Check(network);
+                output.WriteLine(line);
+                passed &= ok;
+            }
+            catch (Exception e)
+            {
+                output.WriteLine($"winograd {network}: threw {e}");
                 passed = false;
             }
         }

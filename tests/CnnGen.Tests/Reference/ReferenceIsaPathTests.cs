@@ -83,6 +83,8 @@ public partial class ReferenceIsaPathTests(ITestOutputHelper output)
             Assert.Contains(lines, l => l.StartsWith($"direct backward {network}: ok,", StringComparison.Ordinal));
         foreach (string network in FusedPool.FusedPoolTests.All)
             Assert.Contains(lines, l => l.StartsWith($"fused pool {network}: ok,", StringComparison.Ordinal));
+        foreach (string network in Winograd.WinogradConvolutionTests.All)
+            Assert.Contains(lines, l => l.StartsWith($"winograd {network}: ok,", StringComparison.Ordinal));
         Assert.Equal("all passed", lines[^1]);
         return (isa.Groups[1].Value, bool.Parse(isa.Groups[2].Value), bool.Parse(isa.Groups[3].Value), bool.Parse(isa.Groups[4].Value));
     }
