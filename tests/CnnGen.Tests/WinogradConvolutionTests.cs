@@ -7,7 +7,8 @@ namespace CnnGen.Tests.Winograd;
 
 // 3×3 stride-1 convolutions the generator runs forward as Winograd F(2×2, 3×3), one per branch of the emitter: odd
 // output height and width (the last row and column of 2×2 tiles half outside), with fused ReLU; input and output
-// channels that are not a multiple of 8 (20: padded lanes in V, U and M; Vector256 only, as the direct plan chooses)
+// channels that are not a multiple of 8 (20: padded lanes in V, U and M; Vector256 only, as the direct plan chooses;
+// 17 input channels: 15 padded lanes, the GEMMs' reduction not unrolled)
 // or of 16 (40 on Vector512: 48 lanes; 24 on Vector256), without bias; an activation applied after the
 // kernel (Tanh); no padding and padding 2 (the output larger than the input); two identical layers that share
 // their kernels; several blocks of tile rows; a fused 2×2 max pooling whose odd last row and column are dropped.
@@ -19,6 +20,10 @@ public partial class Winograd32OddNet { }
 [Network(20, 10, 12, Loss = Loss.MeanSquaredError)]
 [Conv2D(20, 3, Padding = 1, Bias = false)]
 public partial class Winograd20Net { }
+
+[Network(17, 12, 11, Loss = Loss.MeanSquaredError)]
+[Conv2D(32, 3, Padding = 1)]
+public partial class Winograd17Net { }
 
 [Network(40, 9, 8, Loss = Loss.MeanSquaredError)]
 [Conv2D(40, 3, Padding = 1)]
@@ -62,7 +67,7 @@ public class WinogradConvolutionTests(ITestOutputHelper output)
     /// <summary>Every network here (the ISA child processes check them all too).</summary>
     internal static readonly string[] All =
     [
-        nameof(Winograd32OddNet), nameof(Winograd20Net), nameof(Winograd40Net), nameof(Winograd24TanhNet), nameof(WinogradValidNet),
+        nameof(Winograd32OddNet), nameof(Winograd20Net), nameof(Winograd17Net), nameof(Winograd40Net), nameof(Winograd24TanhNet), nameof(WinogradValidNet),
         nameof(WinogradWidePaddingNet), nameof(WinogradSharedNet), nameof(WinogradRowBlocksNet), nameof(WinogradPooledNet),
     ];
 
@@ -73,6 +78,7 @@ public class WinogradConvolutionTests(ITestOutputHelper output)
     {
         nameof(Winograd32OddNet) => (new Winograd32OddNet(3), [new Layer(32, 13, 11, 32, 1, true, "ReLU")], false),
         nameof(Winograd20Net) => (new Winograd20Net(3), [new Layer(20, 10, 12, 20, 1, false, "")], false),
+        nameof(Winograd17Net) => (new Winograd17Net(3), [new Layer(17, 12, 11, 32, 1, true, "")], false),
         nameof(Winograd40Net) => (new Winograd40Net(3), [new Layer(40, 9, 8, 40, 1, true, "")], false),
         nameof(Winograd24TanhNet) => (new Winograd24TanhNet(3), [new Layer(24, 8, 9, 24, 1, true, "Tanh")], false),
         nameof(WinogradValidNet) => (new WinogradValidNet(3), [new Layer(32, 14, 13, 32, 0, true, "")], false),
@@ -260,6 +266,7 @@ public class WinogradConvolutionChoiceTests
 
     [Theory]
     [InlineData(typeof(Winograd32OddNet), true, true)]
+    [InlineData(typeof(Winograd17Net), true, true)]
     [InlineData(typeof(Winograd40Net), true, true)]
     [InlineData(typeof(Winograd20Net), false, true)] // 20 channels: 20 of 24 lanes at Vector256 beat 20 of 32 at Vector512, as for the direct plan
     [InlineData(typeof(Winograd24TanhNet), false, true)]
