@@ -42,9 +42,10 @@ public sealed class GeneratedCodeTests(ITestOutputHelper output)
     [Theory]
     [InlineData("EveryFeature", "EveryFeatureNet")]
     [InlineData("LargeKernels", "LargeKernelNet")]
+    [InlineData("Winograd", "WinogradNet")]
     public void No_generated_method_is_compiled_with_MinOpts(string network, string className)
     {
-        string source = network == "EveryFeature" ? TestNetworks.EveryFeature : LargeKernels;
+        string source = network switch { "EveryFeature" => TestNetworks.EveryFeature, "Winograd" => TestNetworks.Winograd, _ => LargeKernels };
         var run = GeneratorHarness.Run(source).AssertGeneratorDidNotThrow();
         Assert.Empty(run.GeneratorDiagnostics);
         var sizes = MethodSize.Measure(run.OutputCompilation, className);

@@ -22,10 +22,11 @@ public sealed class SnapshotTests
         "DepthwiseBatchNorm" => new(TestNetworks.DepthwiseBatchNorm, "Samples.Vision.DepthwiseBatchNormNet.g.cs"),
         "MultiLabel" => new(TestNetworks.MultiLabel, "Samples.Tagging.MultiLabelNet.g.cs"),
         "Nested" => new(TestNetworks.Nested, "Models.Regressor.g.cs"),
+        "Winograd" => new(TestNetworks.Winograd, "Samples.Vision.WinogradNet.g.cs"),
         _ => throw new ArgumentOutOfRangeException(nameof(name), name, null),
     };
 
-    private static readonly string[] s_names = { "LeNet5", "DepthwiseBatchNorm", "MultiLabel", "Nested" };
+    private static readonly string[] s_names = { "LeNet5", "DepthwiseBatchNorm", "MultiLabel", "Nested", "Winograd" };
 
     public static TheoryData<string> Names => new(s_names);
 

@@ -18,6 +18,7 @@ internal sealed class BufferPlan
     public int[] Columns { get; }         // im2col buffer length for a convolution whose forward or weight gradient reads one, else 0
     public int[] ColumnGradients { get; } // column-gradient length for a convolution whose input gradient runs col2im, else 0
     public DirectConvolutionPlan?[] Direct { get; } // the direct-convolution forward of a Conv2D that uses it, else null
+    public WinogradPlan?[] Winograd { get; } // a direct Conv2D whose forward runs as Winograd F(2×2, 3×3) instead, else null
     public DirectBackwardPlan?[] DirectBackward { get; } // the backward without im2col of a Conv2D whose forward runs direct, else null
     public PixelConvolutionPlan?[] Pixel { get; } // the pixel-vectorised direct forward of a Conv2D with few output channels, else null
     public IReadOnlyList<PixelWeightTile>?[] PixelWeightGradient { get; } // with a pixel forward, the weight gradient's tiles (empty: scalar only)
@@ -42,6 +43,7 @@ internal sealed class BufferPlan
         Columns = new int[count];
         ColumnGradients = new int[count];
         Direct = new DirectConvolutionPlan?[count];
+        Winograd = new WinogradPlan?[count];
         DirectBackward = new DirectBackwardPlan?[count];
         Pixel = new PixelConvolutionPlan?[count];
         PixelWeightGradient = new IReadOnlyList<PixelWeightTile>?[count];
@@ -59,6 +61,7 @@ internal sealed class BufferPlan
             PreActivation[i] = -1; Auxiliary[i] = -1; Indices[i] = -1;
             Direct[i] = DirectConvolutionEmitter.Choose(layer, out string strategy);
             DirectBackward[i] = DirectConvolutionBackwardEmitter.Choose(layer, Direct[i]);
+            if (Direct[i] is { } direct) Winograd[i] = WinogradConvolutionEmitter.Choose(layer, direct, ref strategy);
             if (Direct[i] is null) Pixel[i] = PixelConvolutionEmitter.Choose(layer, ref strategy);
             if (Pixel[i] is not null) PixelWeightGradient[i] = PixelWeightGradientEmitter.Choose(layer);
             PixelInputGradient[i] = Direct[i] is null ? DirectConvolutionBackwardEmitter.ChoosePixelInputGradient(layer, out _) : DirectBackward[i]?.PixelInputGradient;
@@ -89,7 +92,8 @@ internal sealed class BufferPlan
             // Inference fuses a 2×2 stride-2 max pooling into the direct convolution before it: pooling whole channel
             // vectors of the rows still in L1 costs 3 vector maxima per pooled pixel, against a separate pass over
             // the convolution's output with shuffles to pair columns (LeNet's second pool: 0.8 µs of 12). The
-            // kernels are the layer's own (not shared), so the pooled variant serves exactly this layer.
+            // kernels are the layer's own (not shared), so the pooled variant serves exactly this layer. A Winograd
+            // forward pools the same way: its output rows go through the same [pixels × channels] scratch.
             var (layer, next) = (network.Layers[i], network.Layers[i + 1]);
             if (Direct[i] is not null && !layer.HasSeparateActivation && !IsShared(i) &&
                 next.Kind == LayerKind.MaxPool2D && next.KernelHeight == 2 && next.KernelWidth == 2 &&

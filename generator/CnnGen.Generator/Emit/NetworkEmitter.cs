@@ -202,8 +202,12 @@ internal static class NetworkEmitter
             if (plan.Pixel[l.Index] is { } pixel) PixelConvolutionEmitter.EmitFields(w, l, pixel, Users(n, plan, l.Index));
             if (plan.PixelWeightGradient[l.Index] is { } pixelTiles) PixelWeightGradientEmitter.EmitFields(w, l, pixelTiles, Users(n, plan, l.Index));
             if (plan.Direct[l.Index] is not { } direct) continue;
-            w.Line($"private readonly float[] _packed{l.Index} = new float[{direct.PackedLength(l)}]; // {Users(n, plan, l.Index)} Wᵀ and bias, packed per forward call");
-            w.Line($"private readonly float[] _directScratch{l.Index} = new float[{direct.TileLength(l)}]; // {Users(n, plan, l.Index)} output rows as [pixels × channels] before the transpose");
+            if (plan.Winograd[l.Index] is { } winograd) WinogradConvolutionEmitter.EmitFields(w, l, winograd, Users(n, plan, l.Index));
+            else
+            {
+                w.Line($"private readonly float[] _packed{l.Index} = new float[{direct.PackedLength(l)}]; // {Users(n, plan, l.Index)} Wᵀ and bias, packed per forward call");
+                w.Line($"private readonly float[] _directScratch{l.Index} = new float[{direct.TileLength(l)}]; // {Users(n, plan, l.Index)} output rows as [pixels × channels] before the transpose");
+            }
             if (direct.NeedsPaddedCopy)
                 w.Line($"private readonly float[] _padded{l.Index} = new float[{l.Input.Channels * direct.PaddedHeight * direct.PaddedWidth}]; // {Users(n, plan, l.Index)} zero-padded input sample [{l.Input.Channels}×{direct.PaddedHeight}×{direct.PaddedWidth}]; its border stays zero");
         }
@@ -610,7 +614,8 @@ internal static class NetworkEmitter
                     bool columns = plan.Columns[l.Index] > 0;
                     if (columns) ConvolutionEmitter.EmitIm2Col(w, l);
                     if (plan.ColumnGradients[l.Index] > 0) ConvolutionEmitter.EmitCol2Im(w, l);
-                    if (plan.Direct[l.Index] is { } direct) DirectConvolutionEmitter.EmitForward(w, l, direct, at, plan.FusedPool[l.Index]);
+                    if (plan.Winograd[l.Index] is { } winograd) WinogradConvolutionEmitter.EmitForward(w, l, winograd, plan.Direct[l.Index]!, at, plan.FusedPool[l.Index]);
+                    else if (plan.Direct[l.Index] is { } direct) DirectConvolutionEmitter.EmitForward(w, l, direct, at, plan.FusedPool[l.Index]);
                     else if (plan.Pixel[l.Index] is { } pixel) PixelConvolutionEmitter.EmitForward(w, l, pixel, at);
                     else ConvolutionEmitter.EmitForward(w, l, columns, at);
                     if (plan.DirectBackward[l.Index] is { } backward) DirectConvolutionBackwardEmitter.EmitBackward(w, l, backward, at);

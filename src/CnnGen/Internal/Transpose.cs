@@ -152,7 +152,10 @@ public static class Transpose
         Columns(q2, q6, qa, qe, ref destination, 2, d);
         Columns(q3, q7, qb, qf, ref destination, 3, d);
 
-        // Columns m, 4 + m, 8 + m and 12 + m from the four row groups' q vectors of element m.
+        // Columns m, 4 + m, 8 + m and 12 + m from the four row groups' q vectors of element m. Inlined: called, the
+        // JIT passed its four vectors through the stack, 16 spills and 16 reloads per block (the Winograd weight
+        // transform's Wᵀ of ResNet's 64-channel layer: 32 -> 26 µs).
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
         static void Columns(Vector512<float> g0, Vector512<float> g1, Vector512<float> g2, Vector512<float> g3, ref float destination, int m, nuint d)
         {
             // 0x88 takes 128-bit lanes 0, 2 of each operand, 0xDD lanes 1, 3.

@@ -59,6 +59,26 @@ internal static class TestNetworks
         public partial class MultiLabelNet { }
         """;
 
+    /// <summary>
+    /// A VGG-style stage whose 3×3 stride-1 convolutions have enough channels to run forward as Winograd F(2×2, 3×3):
+    /// two identical layers sharing their kernels, then one with an odd output width, no bias, and a 2×2 max pooling
+    /// fused into its epilogue.
+    /// </summary>
+    public const string Winograd = """
+        using CnnGen;
+
+        namespace Samples.Vision;
+
+        [Network(32, 14, 13, Loss = Loss.MeanSquaredError)]
+        [Conv2D(32, 3, Padding = 1, Activation = Activation.ReLU)]
+        [Conv2D(32, 3, Padding = 1, Activation = Activation.ReLU)]
+        [Conv2D(48, 3, Padding = 1, Bias = false, Activation = Activation.ReLU)]
+        [MaxPool2D(2)]
+        [GlobalAvgPool2D]
+        [Dense(10)]
+        internal partial class WinogradNet { }
+        """;
+
     /// <summary>A network nested in a partial class of the global namespace: the generated code re-opens the container.</summary>
     public const string Nested = """
         using CnnGen;

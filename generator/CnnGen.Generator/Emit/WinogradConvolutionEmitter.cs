@@ -1,0 +1,492 @@
+using System;
+using System.Collections.Generic;
+using System.Globalization;
+using CnnGen.Generator.Model;
+
+namespace CnnGen.Generator.Emit;
+
+/// <summary>
+/// The register tile and blocking of a Winograd forward for one vector width: the 16 GEMMs run in tiles of
+/// <see cref="Tiles"/> Winograd tiles × <see cref="Vectors"/> vectors of output channels, over blocks of
+/// <see cref="TileRowsPerBlock"/> rows of Winograd tiles.
+/// </summary>
+internal sealed record WinogradTile(string Vector, int Width, int PackedInputChannels, int PackedChannels, int Tiles, int Vectors,
+    int TileRowsPerBlock, int BlockTiles, int Unroll, double Efficiency)
+{
+    /// <summary>Output channels one pass of the register tile covers.</summary>
+    public int ChannelBlock => Vectors * Width;
+
+    /// <summary>
+    /// Floats from U[ξ] to U[ξ + 1]: [C × KP] and one cache line more. Without the line, at 64 channels the planes
+    /// are 16 KiB apart and the weight transform's 16 stores of a step all fall in one L1 set (ResNet's 64-channel
+    /// layer: 34 µs per call; 22 with the line).
+    /// </summary>
+    public int WeightPlane(int inputChannels) => inputChannels * PackedChannels + 16;
+}
+
+/// <summary>
+/// How a 3×3 stride-1 convolution's forward runs as Winograd F(2×2, 3×3): the output in 2×2 tiles
+/// (<see cref="TileRows"/> × <see cref="TileColumns"/>, the last row or column of tiles half outside an odd output),
+/// read from a zero-padded channel-last copy of [<see cref="PaddedHeight"/> × <see cref="PaddedWidth"/>] pixels,
+/// and a tile per vector width of the direct plan it replaces, the widest first.
+/// </summary>
+internal sealed record WinogradPlan(int TileRows, int TileColumns, IReadOnlyList<WinogradTile> Tiles, string Reason)
+{
+    /// <summary>Rows of the padded input: the last tile reads rows 2·(TileRows − 1) .. 2·TileRows + 1.</summary>
+    public int PaddedHeight => 2 * TileRows + 2;
+
+    public int PaddedWidth => 2 * TileColumns + 2;
+
+    private int Max(Func<WinogradTile, int> length)
+    {
+        int m = 0;
+        foreach (var t in Tiles) m = Math.Max(m, length(t));
+        return m;
+    }
+
+    /// <summary>Floats of U [16][C][KP], the bias [KP] after it, then the staging Wᵀ [9C][KP] it is transformed from.</summary>
+    public int WeightsLength(LayerModel l) => Max(t => 16 * t.WeightPlane(l.Input.Channels) + (1 + 9 * l.Input.Channels) * t.PackedChannels);
+
+    /// <summary>Floats of the zero-padded channel-last sample [PaddedHeight][PaddedWidth][CP].</summary>
+    public int InputLength => Max(t => PaddedHeight * PaddedWidth * t.PackedInputChannels);
+
+    /// <summary>Floats of V [block tiles][16][CP], one block's transformed input.</summary>
+    public int TransformedLength => Max(t => 16 * t.BlockTiles * t.PackedInputChannels);
+
+    /// <summary>Floats of M [block tiles][16][KP], one block's products.</summary>
+    public int ProductsLength => Max(t => 16 * t.BlockTiles * t.PackedChannels);
+
+    /// <summary>Floats of the [pixels × KP] scratch one block's output rows go through before the transpose to NCHW.</summary>
+    public int ScratchLength(LayerModel l) => Max(t => 2 * t.TileRowsPerBlock * l.Output.Width * t.PackedChannels);
+}
+
+/// <summary>
+/// Convolution forward as Winograd F(2×2, 3×3) (Lavin &amp; Gray 2016): each 2×2 output tile is
+/// Y = Aᵀ[Σ_c (G g Gᵀ) ⊙ (Bᵀ d B)]A over 4×4 input windows d that overlap by 2, which needs 16 multiplications per
+/// tile and input channel where the direct convolution needs 36: the 16 element-wise products summed over channels
+/// are 16 independent GEMMs M[ξ][tiles × K] = V[ξ][tiles × C]·U[ξ][C × K]. They run with the direct kernel's
+/// register tile (vectors of output channels, broadcasts of V), on blocks of tile rows small enough that V and M stay
+/// in L2. The transforms are additions on whole vectors of channels, which is why the input is first copied into a
+/// channel-last layout: in NCHW a tile's window would be a gather.
+/// <para>
+/// Measured on ResNet's 3×3 64→64 56×56 layer (Sapphire Rapids, one core, per sample at batch 1, fastest calls):
+/// weight transform 22 µs, channel-last copy 77, input transform 105, GEMMs 750 (87 % of the FMA peak), output
+/// transform 45, transpose to NCHW 80. `quick conv`: 1.14–1.17 ms at batch 1 and 1.21–1.24 per sample at batch 8,
+/// against 1.91–1.94 and 2.20 for the direct kernel in interleaved runs. What the choices below bought there: buffers on cache
+/// lines (input transform 229 → 114 µs, output 91 → 45), a tile's 16 vectors of V and M next to each other instead of
+/// 16 planes a block apart (the input transform's stores ran about 2× slower), register tiles of 4 tiles × 4 vectors
+/// over single tile rows (0.75 ms; 6×4 over two rows 0.80, 14×2 0.83, 12×2 over three 0.79). Not kept: a ring of the
+/// input rows each block reads instead of a whole-sample copy: 10 µs faster at batch 1, but at batch 8, where each
+/// sample comes from memory, rows fetched between the stages cost 230 µs instead of 130 for the whole sample at once.
+/// </para>
+/// <para>
+/// It replaces only the forward of a layer that has a direct plan: the backward stays the direct one (it needs the
+/// forward's geometry, not its algorithm), and the path without SIMD is the direct scalar kernel, which computes the
+/// same convolution to float rounding. Fused ReLU, bias and a fused 2×2 max pooling are applied in the output
+/// transform's epilogue, exactly where the direct kernel applies them.
+/// </para>
+/// </summary>
+internal static class WinogradConvolutionEmitter
+{
+    /// <summary>
+    /// Bytes of V and M per block: with U (16·C·K floats) and the rows of padded input the block reads, they stay in
+    /// the 2 MiB L2, and U[ξ] (16 KiB at 64 channels) stays in L1 while the GEMM of ξ runs over the block. Blocks of
+    /// more than one tile row are used only to waste fewer register tiles at the end of a block.
+    /// </summary>
+    private const int BlockBytes = 768 * 1024;
+
+    // Modelled cost of the transforms, in the tile model's unit (one vector FMA; an addition or a store costs about
+    // the same on the two FMA ports): per tile and channel vector, the input transform's 32 additions and 16
+    // stores; per tile and output-channel vector, the output transform's 24 additions, bias, ReLU and 4 stores; per
+    // pixel and channel vector, the 16×16 register transpose into channel-last (4 shuffles on one port); per input
+    // and output channel vector, the weight transform (9 loads, 22 operations, 16 stores), charged once per sample.
+    private const double InputTransformCost = 48, OutputTransformCost = 36, LayoutCost = 8, WeightTransformCost = 60;
+
+    /// <summary>
+    /// The GEMMs' time over their tile model: V and M go through L2 (the direct kernel's operands stay in L1).
+    /// Measured: 0.75 ms for ResNet's 64-channel layer, 1.15× the model's 3.26 M FMAs at the machine's peak.
+    /// </summary>
+    private const double GemmOverModel = 1.15;
+
+    /// <summary>
+    /// Winograd is chosen where the model puts it below this share of the direct tile's cost. 20 layers were timed
+    /// both ways (3 to 256 channels, 6×7 to 56×56 outputs, batch 1): where the input channels fill a vector the
+    /// model's ratio was 0.10 above to 0.16 below the measured one (0.30 below for a 7×7 input padded by 2, modelled at
+    /// 0.97 and rejected). Every layer it chooses at this margin measured faster than direct (0.60–0.84×); the two it
+    /// rejects that were faster measured 0.91 and 0.92×.
+    /// </summary>
+    private const double Margin = 0.85;
+
+    /// <summary>
+    /// Whether the forward of a layer with the direct plan <paramref name="direct"/> runs as Winograd F(2×2, 3×3);
+    /// says why or why not in <paramref name="strategy"/> (appended to the direct plan's reason when it is kept).
+    /// </summary>
+    public static WinogradPlan? Choose(LayerModel l, DirectConvolutionPlan direct, ref string strategy)
+    {
+        if (l.KernelHeight != 3 || l.KernelWidth != 3 || l.StrideHeight != 1 || l.StrideWidth != 1 ||
+            l.DilationHeight != 1 || l.DilationWidth != 1 || l.Groups != 1)
+            return null; // F(2×2, 3×3) is the transform of 3×3 stride-1 windows; the direct reason stands alone
+        int c = l.Input.Channels, k = l.Output.Channels, oh = l.Output.Height, ow = l.Output.Width;
+        int tileRows = (oh + 1) / 2, tileColumns = (ow + 1) / 2;
+        var tiles = new List<WinogradTile>();
+        foreach (var d in direct.Tiles) tiles.Add(ChooseTile(l, tileRows, tileColumns, d.Vector, d.Width));
+
+        // The widest path decides: it is the one that runs where it is accelerated.
+        var t0 = tiles[0];
+        var d0 = direct.Tiles[0];
+        int width = t0.Width, cv = t0.PackedInputChannels / width, kv = t0.PackedChannels / width;
+        if (c < width)
+        {
+            // The transforms run on vectors of input channels, mostly padding here, and the GEMMs' reduction is too short
+            // to pay for them: every such layer timed (8 channels: 8→16, 8→32, 8→64, 8→128) was at 0.92–1.45× the direct.
+            strategy += $"; not Winograd F(2×2, 3×3): {c} input channels do not fill a {t0.Vector} of its transforms";
+            return null;
+        }
+        double directCost = (double)oh * ow * 9 * c * k / width / d0.Efficiency;
+        double gemm = GemmOverModel * 16.0 * tileRows * tileColumns * c * k / width / t0.Efficiency;
+        double transforms = (double)tileRows * tileColumns * (cv * InputTransformCost + kv * OutputTransformCost) +
+                            (double)l.Input.Height * l.Input.Width * cv * LayoutCost + (double)c * kv * WeightTransformCost;
+        double ratio = (gemm + transforms) / directCost;
+        if (ratio >= Margin)
+        {
+            strategy += FormattableString.Invariant($"; not Winograd F(2×2, 3×3): its transforms would leave it at {ratio:F2}× the direct tile's modelled cost (chosen below {Margin:F2}×)");
+            return null;
+        }
+        // Invariant: the generated text must not depend on the culture the compiler runs in.
+        string efficiency = t0.Efficiency.ToString("P0", CultureInfo.InvariantCulture), modelled = ratio.ToString("F2", CultureInfo.InvariantCulture);
+        string reason = $"Winograd F(2×2, 3×3) (the backward stays direct): {tileRows}×{tileColumns} tiles of 2×2 outputs, 16 GEMMs " +
+                        $"[tiles × {c}]·[{c} × {k}] in {t0.Vector} tiles of {t0.Tiles} tiles × {t0.ChannelBlock} channels over blocks of " +
+                        $"{t0.TileRowsPerBlock} tile row(s) ({efficiency} of peak by the tile model); 2.25× fewer multiplications than " +
+                        $"the direct convolution, modelled at {modelled}× its cost with the transforms";
+        strategy = reason;
+        return new WinogradPlan(tileRows, tileColumns, tiles, reason);
+    }
+
+    /// <summary>
+    /// The GEMMs' register tile, modelled like the direct one: per reduction step (one input channel) <c>tiles</c>
+    /// broadcasts of V and <c>vectors</c> loads of U feed tiles·vectors FMAs, max(tiles·vectors, (tiles + vectors) / 2)
+    /// cycles; each pass also stores its accumulators (tiles·vectors). A block's tile count is rounded up to whole
+    /// register tiles (the extra tiles compute on stale V and are never read), which is the waste the choice of
+    /// block rows minimises; ties go to fewer loads per FMA, then to smaller blocks.
+    /// </summary>
+    private static WinogradTile ChooseTile(LayerModel l, int tileRows, int tileColumns, string vector, int width)
+    {
+        int registers = width == 16 ? 32 : 16;
+        int c = l.Input.Channels, cp = Pad(c, width), kp = Pad(l.Output.Channels, width), channelVectors = kp / width;
+        double useful = 16.0 * tileRows * tileColumns * c * l.Output.Channels / width;
+        int unroll = c % 4 == 0 ? 4 : c % 2 == 0 ? 2 : 1;
+        WinogradTile? best = null;
+        for (int nv = 1; nv <= 4; nv++)
+        {
+            if (channelVectors % nv != 0) continue;
+            for (int mr = 1; mr <= 14; mr++)
+            {
+                if (mr * nv + nv + 1 > registers) continue;
+                for (int rows = 1; rows <= tileRows; rows++)
+                {
+                    int blockTiles = Pad(rows * tileColumns, mr);
+                    if (rows > 1 && 16L * blockTiles * (cp + kp) * 4 > BlockBytes) break;
+                    int full = tileRows / rows, rest = tileRows % rows;
+                    long computed = (long)full * blockTiles + (rest > 0 ? Pad(rest * tileColumns, mr) : 0);
+                    double cycles = 16.0 * computed / mr * (channelVectors / nv) * (c * Math.Max(mr * nv, (mr + nv) / 2.0) + mr * nv);
+                    double efficiency = useful / cycles;
+                    double loadsPerFma = (mr + nv) / (double)(mr * nv);
+                    if (best is null || efficiency > best.Efficiency + 1e-9 ||
+                        (Math.Abs(efficiency - best.Efficiency) <= 1e-9 &&
+                         (loadsPerFma < (best.Tiles + best.Vectors) / (double)(best.Tiles * best.Vectors) - 1e-9)))
+                        best = new WinogradTile(vector, width, cp, kp, mr, nv, rows, blockTiles, unroll, efficiency);
+                }
+            }
+        }
+        return best!;
+    }
+
+    private static int Pad(int value, int multiple) => (value + multiple - 1) / multiple * multiple;
+
+    /// <summary>The buffers of the layer's Winograd kernels (owned by the first layer of its signature).</summary>
+    public static void EmitFields(SourceWriter w, LayerModel l, WinogradPlan plan, string users)
+    {
+        int c = l.Input.Channels;
+        // Every buffer starts on a cache line (pinned, with the start found at run time): the transforms store and load
+        // whole vectors, and on unaligned buffers each one split over two lines (ResNet's 64-channel layer: the input
+        // transform 229 -> 114 µs, the output transform 91 -> 45 µs per sample).
+        Field("Weights", plan.WeightsLength(l), $"U = G·g·Gᵀ [16×{c}×KP], bias, and the staging Wᵀ [{9 * c}×KP], per forward call");
+        Field("Input", plan.InputLength, $"zero-padded channel-last sample [{plan.PaddedHeight}×{plan.PaddedWidth}×CP]; its border stays zero");
+        Field("Transformed", plan.TransformedLength, "V = Bᵀ·d·B of a block of tiles [tiles×16×CP]");
+        Field("Products", plan.ProductsLength, "M = V·U of a block of tiles [tiles×16×KP]");
+        Field("Scratch", plan.ScratchLength(l), "a block's output rows as [pixels × channels] before the transpose");
+
+        void Field(string name, int length, string comment) =>
+            w.Line($"private readonly float[] _winograd{name}{l.Index} = global::CnnGen.Internal.GeneratedSupport.AllocateAligned({length}, alignedIndex: 0); // {users} {comment}");
+    }
+
+    /// <summary>The kernel's reference to the 64-byte aligned start of one of <see cref="EmitFields"/>' buffers.</summary>
+    private static string Aligned(LayerModel l, string name) =>
+        $"ref Unsafe.Add(ref MemoryMarshal.GetArrayDataReference(_winograd{name}{l.Index}), global::CnnGen.Internal.GeneratedSupport.AlignedStart(_winograd{name}{l.Index}, alignedIndex: 0))";
+
+    /// <summary>
+    /// The forward dispatch (Winograd kernels per vector width, the direct scalar kernel without SIMD), with
+    /// <paramref name="pool"/> the <c>_ForwardPooled</c> of inference, and the kernels.
+    /// </summary>
+    public static void EmitForward(SourceWriter w, LayerModel l, WinogradPlan plan, DirectConvolutionPlan direct, KernelOffsets at, LayerModel? pool = null)
+    {
+        int c = l.Input.Channels;
+        string method = $"{l.Name}_Winograd";
+        w.Line($"/// <summary>{l.Name} forward: {ConvolutionEmitter.Describe(l)}. Winograd F(2×2, 3×3) per sample: Y = Aᵀ[U ⊙ V]A{(l.Bias ? " + bias" : "")} over {plan.TileRows}×{plan.TileColumns} tiles of 2×2 outputs, U = G·g·Gᵀ, V = Bᵀ·d·B; without vectors the direct convolution.</summary>");
+        w.Open($"private void {l.Name}_Forward{at.Suffix}(ReadOnlySpan<float> x, Span<float> y, int n{at.ParameterParameter})");
+        string pooled = pool is null ? "" : ", false";
+        foreach (var t in plan.Tiles)
+            w.Line($"{(t == plan.Tiles[0] ? "if" : "else if")} ({t.Vector}.IsHardwareAccelerated) {method}{t.Width * 32}(x, y, n{at.ParameterArgument}{pooled});");
+        w.Line($"else {l.Name}_ForwardScalar(x, y, n{at.ParameterArgument});");
+        w.Close();
+        w.Line();
+        if (pool is not null)
+        {
+            w.Line($"/// <summary>{l.Name} forward and {pool.Name} in one pass, for inference: each block of output rows is pooled while in L1 and only the pooled {pool.Output} is stored. Without vectors, the two layers one after the other through <paramref name=\"unpooled\"/>.</summary>");
+            w.Open($"private void {l.Name}_ForwardPooled(ReadOnlySpan<float> x, Span<float> unpooled, Span<float> y, int n)");
+            foreach (var t in plan.Tiles)
+                w.Line($"{(t == plan.Tiles[0] ? "if" : "else if")} ({t.Vector}.IsHardwareAccelerated) {method}{t.Width * 32}(x, y, n, true);");
+            w.Open("else");
+            w.Line($"{l.Name}_ForwardScalar(x, unpooled, n);");
+            w.Line($"{pool.Name}_Forward(unpooled, y, n, default);");
+            w.Close();
+            w.Close();
+            w.Line();
+        }
+        foreach (var t in plan.Tiles)
+        {
+            EmitKernel(w, l, plan, t, at, pool);
+            EmitWeightTransform(w, l, t, at);
+            EmitInputTransform(w, l, plan, t);
+            EmitProducts(w, l, t);
+            EmitOutputTransform(w, l, plan, t);
+        }
+        var scalar = new DirectKernel(l, $"{l.Name} forward", $"{l.Name}_Forward", "", "", $"_padded{l.Index}", (_, _) => { },
+            $"{at.Parameter(0)} + oc * {9 * c}", "(c * 3 + ky) * 3", 1);
+        DirectConvolutionEmitter.EmitScalarForward(w, scalar, direct, at);
+    }
+
+    /// <summary>The kernel of one vector width: the weight transform once per call, then per sample and block of tile rows the three stages and the transpose to NCHW.</summary>
+    private static void EmitKernel(SourceWriter w, LayerModel l, WinogradPlan plan, WinogradTile t, KernelOffsets at, LayerModel? pool)
+    {
+        int c = l.Input.Channels, k = l.Output.Channels, cp = t.PackedInputChannels, kp = t.PackedChannels;
+        int oh = l.Output.Height, ow = l.Output.Width, pixels = oh * ow, wp = plan.PaddedWidth, r = t.TileRowsPerBlock;
+        string name = $"{l.Name}_Winograd", width = (t.Width * 32).ToString();
+        w.Line($"/// <summary>{l.Name} forward with {t.Vector}: U transformed from the parameters, then per sample the input copied channel-last ({c}{(cp != c ? $" padded to {cp}" : "")} channels), and per block of {r} tile row(s) V, the 16 products M (tiles of {t.Tiles} tiles × {t.Vectors}×{t.Width} output channels{(kp != k ? $", padded from {k} to {kp}" : "")}), Y through a [{2 * r * ow}×{kp}] scratch into NCHW.</summary>");
+        w.Open($"private void {name}{width}(ReadOnlySpan<float> x, Span<float> y, int n{at.ParameterParameter}{(pool is null ? "" : ", bool pool")})");
+        w.Line($"ref float weights = {Aligned(l, "Weights")};");
+        w.Line($"ref float input = {Aligned(l, "Input")};");
+        w.Line($"ref float transformed = {Aligned(l, "Transformed")};");
+        w.Line($"ref float products = {Aligned(l, "Products")};");
+        w.Line($"ref float scratch = {Aligned(l, "Scratch")};");
+        w.Line("ref float inputs = ref MemoryMarshal.GetReference(x);");
+        w.Line("ref float outputs = ref MemoryMarshal.GetReference(y);");
+        w.Line($"// U once per call: the caller may change the parameters between calls");
+        w.Line($"{name}Weights{width}(ref weights{at.ParameterArgument});");
+        w.Open("for (int s = 0; s < n; s++)");
+        w.Line($"ref float sample = ref Unsafe.Add(ref inputs, s * {l.Input.Length});");
+        w.Line(pool is null ? $"ref float output = ref Unsafe.Add(ref outputs, s * {l.Output.Length});"
+                            : $"ref float output = ref Unsafe.Add(ref outputs, s * (pool ? {pool.Output.Length} : {l.Output.Length}));");
+        w.Line($"// the sample into the interior of the channel-last copy, each input row by 16×16 or 8×8 register transposes; the border{(cp != c ? $" and lanes {c}..{cp - 1}" : "")} stay{(cp != c ? "" : "s")} zero");
+        w.Line($"for (int iy = 0; iy < {l.Input.Height}; iy++) global::CnnGen.Internal.Transpose.Block(ref Unsafe.Add(ref sample, iy * {l.Input.Width}), {l.Input.Height * l.Input.Width}, {c}, ref Unsafe.Add(ref input, (iy + {l.PadTop}) * {wp * cp} + {l.PadLeft * cp}), {cp}, {l.Input.Width});");
+        w.Open($"for (int ty0 = 0; ty0 < {plan.TileRows}; ty0 += {r})");
+        w.Line($"int rows = Math.Min({r}, {plan.TileRows} - ty0);");
+        w.Line($"{name}Input{width}(ref input, ty0, rows, ref transformed);");
+        w.Line($"// whole register tiles of {t.Tiles}: the last one may compute on stale tiles of V, whose products are never read");
+        w.Line($"{name}Products{width}(ref transformed, ref weights, ref products, (rows * {plan.TileColumns} + {t.Tiles - 1}) / {t.Tiles} * {t.Tiles});");
+        w.Line($"{name}Output{width}(ref products, ref Unsafe.Add(ref weights, {16 * t.WeightPlane(c)}), rows, ref scratch);");
+        w.Line($"int outputRows = Math.Min({2 * r}, {oh} - 2 * ty0);");
+        w.Line($"// the block's [{kp}-channel pixels] into NCHW rows, by 16×16 or 8×8 register transposes");
+        string transpose = $"global::CnnGen.Internal.Transpose.Block(ref scratch, {kp}, outputRows * {ow}, ref Unsafe.Add(ref output, 2 * ty0 * {ow}), {pixels}, {k});";
+        if (pool is null) w.Line(transpose);
+        else
+        {
+            w.Line($"// or, with {pool.Name} fused, its rows pooled 2×2 in place (whole channel vectors) and only the pooled pixels transposed");
+            w.Line($"if (pool) global::CnnGen.Internal.Transpose.Pooled2x2Block(ref scratch, {kp}, outputRows, {ow}, ref Unsafe.Add(ref output, ty0 * {pool.Output.Width}), {pool.Output.Height * pool.Output.Width}, {k});");
+            w.Line($"else {transpose}");
+        }
+        w.Close();
+        w.Close();
+        w.Close();
+        w.Line();
+    }
+
+    /// <summary>
+    /// U[ξ][c][k] = (G·g·Gᵀ)[ξ] for each output channel k's 3×3 kernel g of input channel c, with
+    /// G = [[1, 0, 0], [½, ½, ½], [½, −½, ½], [0, 0, 1]]: Wᵀ first (register block transposes, as the direct
+    /// kernel packs it), so that the transform runs on vectors of output channels.
+    /// </summary>
+    private static void EmitWeightTransform(SourceWriter w, LayerModel l, WinogradTile t, KernelOffsets at)
+    {
+        int c = l.Input.Channels, k = l.Output.Channels, kp = t.PackedChannels, reduction = 9 * c;
+        string vector = t.Vector, type = $"{vector}<float>";
+        w.Line($"/// <summary>{l.Name}: U[16][{c}][{kp}] = G·g·Gᵀ of every 3×3 kernel, vectorised over output channels, and the bias after it{(kp != k ? $"; lanes {k}..{kp - 1} stay zero" : "")}.</summary>");
+        w.Open($"private void {l.Name}_WinogradWeights{t.Width * 32}(ref float weights{at.ParameterParameter})");
+        w.Line("ref float parameters = ref MemoryMarshal.GetReference(_parameters);");
+        w.Line($"ref float staging = ref Unsafe.Add(ref weights, {16 * t.WeightPlane(c) + kp});");
+        w.Line($"// Wᵀ [{reduction}×{kp}]: staging[(c·9 + tap)·{kp} + k] = W[k·{reduction} + c·9 + tap]");
+        w.Line($"global::CnnGen.Internal.Transpose.Block(ref Unsafe.Add(ref parameters, {at.Parameter(0)}), {reduction}, {k}, ref staging, {kp}, {reduction});");
+        if (l.Bias) w.Line($"for (int k = 0; k < {k}; k++) Unsafe.Add(ref weights, {16 * t.WeightPlane(c)} + k) = Unsafe.Add(ref parameters, {at.Parameter(l.WeightLength)} + k);");
+        w.Line($"{type} half = {vector}.Create(0.5f);");
+        w.Open($"for (int c = 0; c < {c}; c++)");
+        w.Line($"ref float g = ref Unsafe.Add(ref staging, c * {9 * kp});");
+        w.Line($"ref float u = ref Unsafe.Add(ref weights, c * {kp});");
+        w.Open($"for (nuint k = 0; k < {kp}; k += {t.Width})");
+        for (int ky = 0; ky < 3; ky++)
+            w.Line(string.Join(" ", Range(3, kx => $"{type} g{ky}{kx} = {vector}.LoadUnsafe(ref g, k + {(ky * 3 + kx) * kp});")));
+        w.Line("// G·g: rows 0 and 3 are g's first and last rows, rows 1 and 2 half the sum and the alternating sum of its three");
+        for (int kx = 0; kx < 3; kx++)
+        {
+            w.Line($"{type} e{kx} = g0{kx} + g2{kx};");
+            w.Line($"{type} a0{kx} = g0{kx}, a1{kx} = (e{kx} + g1{kx}) * half, a2{kx} = (e{kx} - g1{kx}) * half, a3{kx} = g2{kx};");
+        }
+        w.Line("// (G·g)·Gᵀ: the same on each row's three columns, stored as U[ξ = 4·row + column]");
+        for (int i = 0; i < 4; i++)
+        {
+            w.Line($"{type} f{i} = a{i}0 + a{i}2;");
+            string[] values = { $"a{i}0", $"(f{i} + a{i}1) * half", $"(f{i} - a{i}1) * half", $"a{i}2" };
+            for (int j = 0; j < 4; j++) w.Line($"{Operand(values[j])}.StoreUnsafe(ref u, k + {(4 * i + j) * t.WeightPlane(c)});");
+        }
+        w.Close();
+        w.Close();
+        w.Close();
+        w.Line();
+    }
+
+    /// <summary>
+    /// V[t][ξ][c] = (Bᵀ·d·B)[ξ] of each tile's 4×4 window d of the channel-last input, with
+    /// Bᵀ = [[1, 0, −1, 0], [0, 1, 1, 0], [0, −1, 1, 0], [0, 1, 0, −1]]: additions on vectors of input channels.
+    /// </summary>
+    private static void EmitInputTransform(SourceWriter w, LayerModel l, WinogradPlan plan, WinogradTile t)
+    {
+        int cp = t.PackedInputChannels, wp = plan.PaddedWidth, tw = plan.TileColumns;
+        string vector = t.Vector, type = $"{vector}<float>";
+        w.Line($"/// <summary>{l.Name}: V = Bᵀ·d·B of the tiles in tile rows ty0 .. ty0 + rows − 1, as V[tile][ξ][{cp}] (a tile's 16 vectors together).</summary>");
+        w.Open($"private static void {l.Name}_WinogradInput{t.Width * 32}(ref float input, int ty0, int rows, ref float transformed)");
+        w.Open("for (int ty = 0; ty < rows; ty++)");
+        w.Open($"for (int tx = 0; tx < {tw}; tx++)");
+        w.Line($"ref float d = ref Unsafe.Add(ref input, (ty0 + ty) * {2 * wp * cp} + tx * {2 * cp});");
+        w.Line($"ref float v = ref Unsafe.Add(ref transformed, (ty * {tw} + tx) * {16 * cp});");
+        w.Open($"for (nuint c = 0; c < {cp}; c += {t.Width})");
+        w.Line("// d·B on each of the window's rows: (d0 − d2, d1 + d2, d2 − d1, d1 − d3)");
+        for (int i = 0; i < 4; i++)
+        {
+            w.Line(string.Join(" ", Range(4, j => $"{type} d{i}{j} = {vector}.LoadUnsafe(ref d, c + {(i * wp + j) * cp});")));
+            w.Line($"{type} r{i}0 = d{i}0 - d{i}2, r{i}1 = d{i}1 + d{i}2, r{i}2 = d{i}2 - d{i}1, r{i}3 = d{i}1 - d{i}3;");
+        }
+        w.Line("// Bᵀ·(d·B) on each column, stored as V[ξ = 4·row + column]");
+        for (int j = 0; j < 4; j++)
+        {
+            string[] values = { $"r0{j} - r2{j}", $"r1{j} + r2{j}", $"r2{j} - r1{j}", $"r1{j} - r3{j}" };
+            for (int i = 0; i < 4; i++) w.Line($"({values[i]}).StoreUnsafe(ref v, c + {(4 * i + j) * cp});");
+        }
+        w.Close();
+        w.Close();
+        w.Close();
+        w.Close();
+        w.Line();
+    }
+
+    /// <summary>
+    /// The 16 GEMMs M[t][ξ][k] = Σ_c V[t][ξ][c]·U[ξ][c][k] over the block, in register tiles of
+    /// <see cref="WinogradTile.Tiles"/> tiles × <see cref="WinogradTile.Vectors"/> vectors of output channels: per
+    /// input channel, vectors of U and broadcasts of V. Output-channel blocks are the outer loop so that their slice
+    /// of U[ξ] stays in L1 over the block's tiles.
+    /// </summary>
+    private static void EmitProducts(SourceWriter w, LayerModel l, WinogradTile t)
+    {
+        int c = l.Input.Channels, cp = t.PackedInputChannels, kp = t.PackedChannels, mr = t.Tiles, nv = t.Vectors, width = t.Width;
+        string vector = t.Vector, type = $"{vector}<float>";
+        w.Line($"/// <summary>{l.Name}: M[ξ] = V[ξ]·U[ξ] for ξ = 0..15, [tiles × {c}]·[{c} × {kp}], tiles a multiple of {mr}.</summary>");
+        w.Open($"private static void {l.Name}_WinogradProducts{width * 32}(ref float transformed, ref float weights, ref float products, int tiles)");
+        w.Open("for (int xi = 0; xi < 16; xi++)");
+        w.Line($"ref float v = ref Unsafe.Add(ref transformed, xi * {cp});");
+        w.Line($"ref float u = ref Unsafe.Add(ref weights, xi * {t.WeightPlane(c)});");
+        w.Line($"ref float m = ref Unsafe.Add(ref products, xi * {kp});");
+        bool channelLoop = kp > t.ChannelBlock;
+        if (channelLoop) w.Open($"for (int kb = 0; kb < {kp}; kb += {t.ChannelBlock})");
+        w.Open($"for (int t = 0; t < tiles; t += {mr})");
+        w.Line($"ref float vt = ref Unsafe.Add(ref v, t * {16 * cp});");
+        w.Line($"ref float uk = ref {(channelLoop ? "Unsafe.Add(ref u, kb)" : "u")};");
+        for (int r = 0; r < mr; r++)
+            w.Line(string.Join(" ", Range(nv, j => $"{type} c{r}{j} = {type}.Zero;")));
+        w.Open($"for (int c = 0; c < {c}; c += {t.Unroll})");
+        for (int step = 0; step < t.Unroll; step++)
+        {
+            w.Open("");
+            w.Line(string.Join(" ", Range(nv, j => $"{type} b{j} = {vector}.LoadUnsafe(ref uk, {step * kp + j * width});")));
+            // As in the direct kernel: one broadcast per tile, reused by the tile's vectors.
+            for (int r = 0; r < mr; r++)
+            {
+                w.Line($"{type} a{r} = {vector}.Create(Unsafe.Add(ref vt, {r * 16 * cp + step}));");
+                w.Line(string.Join(" ", Range(nv, j => $"c{r}{j} = {vector}.FusedMultiplyAdd(a{r}, b{j}, c{r}{j});")));
+            }
+            w.Close();
+        }
+        w.Line($"vt = ref Unsafe.Add(ref vt, {t.Unroll});");
+        w.Line($"uk = ref Unsafe.Add(ref uk, {t.Unroll * kp});");
+        w.Close();
+        w.Line($"ref float mt = ref Unsafe.Add(ref m, t * {16 * kp}{(channelLoop ? " + kb" : "")});");
+        for (int r = 0; r < mr; r++)
+            w.Line(string.Join(" ", Range(nv, j => $"c{r}{j}.StoreUnsafe(ref mt, {r * 16 * kp + j * width});")));
+        w.Close();
+        if (channelLoop) w.Close();
+        w.Close();
+        w.Close();
+        w.Line();
+    }
+
+    /// <summary>
+    /// Y = Aᵀ·M·A (+ bias, ReLU) of each tile, Aᵀ = [[1, 1, 1, 0], [0, 1, −1, −1]], into the block's
+    /// [pixels × KP] scratch; a tile half outside an odd output width stores its left column only.
+    /// </summary>
+    private static void EmitOutputTransform(SourceWriter w, LayerModel l, WinogradPlan plan, WinogradTile t)
+    {
+        int kp = t.PackedChannels, ow = l.Output.Width, tw = plan.TileColumns;
+        string vector = t.Vector, type = $"{vector}<float>";
+        bool odd = ow % 2 != 0;
+        w.Line($"/// <summary>{l.Name}: Y = {(l.ReLUInKernel ? "ReLU(" : "")}Aᵀ·M·A{(l.Bias ? " + bias" : "")}{(l.ReLUInKernel ? ")" : "")} of the block's tiles into rows of the [pixels × {kp}] scratch{(odd ? $"; the last tile of a row is half outside the {ow}-pixel width" : "")}.</summary>");
+        w.Open($"private static void {l.Name}_WinogradOutput{t.Width * 32}(ref float products, ref float bias, int rows, ref float scratch)");
+        w.Open("for (int ty = 0; ty < rows; ty++)");
+        w.Open($"for (int tx = 0; tx < {tw}; tx++)");
+        w.Line($"ref float m = ref Unsafe.Add(ref products, (ty * {tw} + tx) * {16 * kp});");
+        w.Line($"ref float to = ref Unsafe.Add(ref scratch, (ty * {2 * ow} + tx * 2) * {kp});");
+        w.Open($"for (nuint k = 0; k < {kp}; k += {t.Width})");
+        w.Line("// Aᵀ·M on each column: (m0 + m1 + m2, m1 − m2 − m3)");
+        for (int j = 0; j < 4; j++)
+        {
+            w.Line(string.Join(" ", Range(4, i => $"{type} m{i}{j} = {vector}.LoadUnsafe(ref m, k + {(4 * i + j) * kp});")));
+            w.Line($"{type} s0{j} = m0{j} + m1{j} + m2{j}, s1{j} = m1{j} - m2{j} - m3{j};");
+        }
+        if (l.Bias) w.Line($"{type} b = {vector}.LoadUnsafe(ref bias, k);");
+        w.Line("// (Aᵀ·M)·A on each row: the tile's two outputs of that row");
+        string[] offsets = { "k", $"k + {kp}", $"k + {ow * kp}", $"k + {(ow + 1) * kp}" };
+        for (int i = 0; i < 2; i++)
+        {
+            string left = $"s{i}0 + s{i}1 + s{i}2", right = $"s{i}1 - s{i}2 - s{i}3";
+            w.Line($"{type} y{i}0 = {Finish(left)}, y{i}1 = {Finish(right)};");
+        }
+        w.Line($"y00.StoreUnsafe(ref to, {offsets[0]}); y10.StoreUnsafe(ref to, {offsets[2]});");
+        if (odd) w.Line($"if (tx < {tw - 1}) {{ y01.StoreUnsafe(ref to, {offsets[1]}); y11.StoreUnsafe(ref to, {offsets[3]}); }}");
+        else w.Line($"y01.StoreUnsafe(ref to, {offsets[1]}); y11.StoreUnsafe(ref to, {offsets[3]});");
+        w.Close();
+        w.Close();
+        w.Close();
+        w.Close();
+        w.Line();
+
+        string Finish(string sum)
+        {
+            string value = l.Bias ? $"{sum} + b" : sum;
+            return l.ReLUInKernel ? $"{vector}.Max({value}, {type}.Zero)" : value;
+        }
+    }
+
+    /// <summary>An expression as the receiver of a call: parenthesised unless it is a name.</summary>
+    private static string Operand(string expression) => expression.IndexOf(' ') < 0 ? expression : $"({expression})";
+
+    private static IEnumerable<string> Range(int count, Func<int, string> item)
+    {
+        for (int i = 0; i < count; i++) yield return item(i);
+    }
+}
