@@ -45,8 +45,6 @@ public partial class Direct16NarrowNet { }
 /// <summary>The direct convolutions against a plain definition of convolution, on both forward paths.</summary>
 public class DirectConvolutionTests
 {
-    /// <summary>One convolution layer's hyper-parameters, as declared above.</summary>
-    public sealed record Shape(int C, int H, int W, int OC, int KH, int KW, int Stride, int Dilation, int PadTop, int PadBottom, int PadLeft, int PadRight, bool Bias, string Activation);
 
     public static TheoryData<string> Networks => new()
     {
@@ -54,49 +52,19 @@ public class DirectConvolutionTests
         nameof(Direct16DilatedStridedNet), nameof(Direct20RectangularNet), nameof(Direct32LargeKernelNet), nameof(Direct16NarrowNet),
     };
 
-    private static (INetwork Network, Shape Shape) Create(string name) => name switch
+    private static (INetwork Network, ConvolutionShape Shape) Create(string name) => name switch
     {
-        nameof(Direct16Net) => (new Direct16Net(3), new Shape(3, 9, 11, 16, 3, 3, 1, 1, 1, 1, 1, 1, true, "ReLU")),
-        nameof(Direct24StridedNet) => (new Direct24StridedNet(3), new Shape(5, 13, 13, 24, 3, 3, 2, 1, 1, 1, 1, 1, false, "")),
-        nameof(Direct64Net) => (new Direct64Net(3), new Shape(8, 14, 14, 64, 3, 3, 1, 1, 1, 1, 1, 1, true, "ReLU")),
+        nameof(Direct16Net) => (new Direct16Net(3), new ConvolutionShape(3, 9, 11, 16, 3, 3, 1, 1, 1, 1, 1, 1, true, "ReLU")),
+        nameof(Direct24StridedNet) => (new Direct24StridedNet(3), new ConvolutionShape(5, 13, 13, 24, 3, 3, 2, 1, 1, 1, 1, 1, false, "")),
+        nameof(Direct64Net) => (new Direct64Net(3), new ConvolutionShape(8, 14, 14, 64, 3, 3, 1, 1, 1, 1, 1, 1, true, "ReLU")),
         // "same" with an even kernel: one row and column of padding before, two after.
-        nameof(Direct16EvenSameNet) => (new Direct16EvenSameNet(3), new Shape(2, 9, 9, 16, 4, 4, 1, 1, 1, 2, 1, 2, true, "")),
-        nameof(Direct16DilatedStridedNet) => (new Direct16DilatedStridedNet(3), new Shape(3, 15, 17, 16, 3, 3, 2, 2, 2, 2, 2, 2, true, "ReLU")),
-        nameof(Direct20RectangularNet) => (new Direct20RectangularNet(3), new Shape(3, 8, 12, 20, 3, 5, 1, 1, 0, 0, 0, 0, true, "Tanh")),
-        nameof(Direct32LargeKernelNet) => (new Direct32LargeKernelNet(3), new Shape(2, 12, 12, 32, 9, 9, 1, 1, 4, 4, 4, 4, true, "ReLU")),
-        nameof(Direct16NarrowNet) => (new Direct16NarrowNet(3), new Shape(4, 5, 5, 16, 3, 3, 1, 1, 0, 0, 0, 0, true, "")),
+        nameof(Direct16EvenSameNet) => (new Direct16EvenSameNet(3), new ConvolutionShape(2, 9, 9, 16, 4, 4, 1, 1, 1, 2, 1, 2, true, "")),
+        nameof(Direct16DilatedStridedNet) => (new Direct16DilatedStridedNet(3), new ConvolutionShape(3, 15, 17, 16, 3, 3, 2, 2, 2, 2, 2, 2, true, "ReLU")),
+        nameof(Direct20RectangularNet) => (new Direct20RectangularNet(3), new ConvolutionShape(3, 8, 12, 20, 3, 5, 1, 1, 0, 0, 0, 0, true, "Tanh")),
+        nameof(Direct32LargeKernelNet) => (new Direct32LargeKernelNet(3), new ConvolutionShape(2, 12, 12, 32, 9, 9, 1, 1, 4, 4, 4, 4, true, "ReLU")),
+        nameof(Direct16NarrowNet) => (new Direct16NarrowNet(3), new ConvolutionShape(4, 5, 5, 16, 3, 3, 1, 1, 0, 0, 0, 0, true, "")),
         _ => throw new ArgumentException(name),
     };
-
-    /// <summary>y[oc][oy][ox] = act(bias[oc] + Σ W[oc][c][ky][kx]·x[c][oy·S − pad + ky·D][ox·S − pad + kx·D]), in double.</summary>
-    private static double[] Reference(Shape s, ReadOnlySpan<float> parameters, ReadOnlySpan<float> x)
-    {
-        int extentH = (s.KH - 1) * s.Dilation + 1, extentW = (s.KW - 1) * s.Dilation + 1;
-        int oh = (s.H + s.PadTop + s.PadBottom - extentH) / s.Stride + 1, ow = (s.W + s.PadLeft + s.PadRight - extentW) / s.Stride + 1;
-        var y = new double[s.OC * oh * ow];
-        int k = s.C * s.KH * s.KW;
-        for (int oc = 0; oc < s.OC; oc++)
-            for (int oy = 0; oy < oh; oy++)
-                for (int ox = 0; ox < ow; ox++)
-                {
-                    double sum = s.Bias ? parameters[s.OC * k + oc] : 0;
-                    for (int c = 0; c < s.C; c++)
-                        for (int ky = 0; ky < s.KH; ky++)
-                            for (int kx = 0; kx < s.KW; kx++)
-                            {
-                                int iy = oy * s.Stride - s.PadTop + ky * s.Dilation, ix = ox * s.Stride - s.PadLeft + kx * s.Dilation;
-                                if (iy < 0 || iy >= s.H || ix < 0 || ix >= s.W) continue;
-                                sum += (double)parameters[((oc * s.C + c) * s.KH + ky) * s.KW + kx] * x[(c * s.H + iy) * s.W + ix];
-                            }
-                    y[(oc * oh + oy) * ow + ox] = s.Activation switch
-                    {
-                        "ReLU" => Math.Max(sum, 0),
-                        "Tanh" => Math.Tanh(sum),
-                        _ => sum,
-                    };
-                }
-        return y;
-    }
 
     [Theory]
     [MemberData(nameof(Networks))]
@@ -108,7 +76,7 @@ public class DirectConvolutionTests
         var inputs = new float[batch * d.InputLength];
         new DeterministicRandom(11).FillSymmetric(inputs, 1f);
         var expected = new double[batch][];
-        for (int s = 0; s < batch; s++) expected[s] = Reference(shape, network.Parameters, inputs.AsSpan(s * d.InputLength, d.InputLength));
+        for (int s = 0; s < batch; s++) expected[s] = shape.Output(network.Parameters, inputs.AsSpan(s * d.InputLength, d.InputLength));
         Assert.Equal(d.OutputLength, expected[0].Length);
 
         var outputs = new float[batch * d.OutputLength];

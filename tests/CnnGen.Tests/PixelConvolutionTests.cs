@@ -135,8 +135,6 @@ public partial class PixelEvenSameNet : IPixelPaths
 /// <summary>The pixel-vectorised convolutions against a plain definition of convolution, on every forward path.</summary>
 public class PixelConvolutionTests
 {
-    /// <summary>One convolution layer's hyper-parameters, as declared above.</summary>
-    public sealed record Shape(int C, int H, int W, int OC, int KH, int KW, int Dilation, int PadTop, int PadBottom, int PadLeft, int PadRight, bool Bias, string Activation);
 
     public static TheoryData<string> Networks => new()
     {
@@ -144,43 +142,18 @@ public class PixelConvolutionTests
         nameof(PixelChannelBlocksNet), nameof(PixelDilatedNet), nameof(PixelEvenSameNet),
     };
 
-    private static (IPixelPaths Network, Shape Shape) Create(string name) => name switch
+    private static (IPixelPaths Network, ConvolutionShape Shape) Create(string name) => name switch
     {
-        nameof(PixelLeNetNet) => (new PixelLeNetNet(3), new Shape(1, 28, 28, 6, 5, 5, 1, 2, 2, 2, 2, true, "ReLU")),
-        nameof(PixelChannelsNet) => (new PixelChannelsNet(3), new Shape(3, 20, 20, 6, 3, 3, 1, 1, 1, 1, 1, true, "ReLU")),
-        nameof(PixelOddWidthNet) => (new PixelOddWidthNet(3), new Shape(3, 13, 13, 5, 3, 3, 1, 1, 1, 1, 1, false, "Tanh")),
-        nameof(PixelInPlaceNet) => (new PixelInPlaceNet(3), new Shape(2, 27, 28, 4, 5, 5, 1, 0, 0, 0, 0, true, "")),
-        nameof(PixelChannelBlocksNet) => (new PixelChannelBlocksNet(3), new Shape(2, 16, 16, 7, 3, 3, 1, 1, 1, 1, 1, true, "ReLU")),
-        nameof(PixelDilatedNet) => (new PixelDilatedNet(3), new Shape(2, 11, 21, 3, 3, 5, 2, 2, 2, 2, 2, true, "ReLU")),
+        nameof(PixelLeNetNet) => (new PixelLeNetNet(3), new ConvolutionShape(1, 28, 28, 6, 5, 5, 1, 1, 2, 2, 2, 2, true, "ReLU")),
+        nameof(PixelChannelsNet) => (new PixelChannelsNet(3), new ConvolutionShape(3, 20, 20, 6, 3, 3, 1, 1, 1, 1, 1, 1, true, "ReLU")),
+        nameof(PixelOddWidthNet) => (new PixelOddWidthNet(3), new ConvolutionShape(3, 13, 13, 5, 3, 3, 1, 1, 1, 1, 1, 1, false, "Tanh")),
+        nameof(PixelInPlaceNet) => (new PixelInPlaceNet(3), new ConvolutionShape(2, 27, 28, 4, 5, 5, 1, 1, 0, 0, 0, 0, true, "")),
+        nameof(PixelChannelBlocksNet) => (new PixelChannelBlocksNet(3), new ConvolutionShape(2, 16, 16, 7, 3, 3, 1, 1, 1, 1, 1, 1, true, "ReLU")),
+        nameof(PixelDilatedNet) => (new PixelDilatedNet(3), new ConvolutionShape(2, 11, 21, 3, 3, 5, 1, 2, 2, 2, 2, 2, true, "ReLU")),
         // "same" with an even kernel: one row and column of padding before, two after.
-        nameof(PixelEvenSameNet) => (new PixelEvenSameNet(3), new Shape(1, 12, 12, 2, 4, 4, 1, 1, 2, 1, 2, true, "")),
+        nameof(PixelEvenSameNet) => (new PixelEvenSameNet(3), new ConvolutionShape(1, 12, 12, 2, 4, 4, 1, 1, 1, 2, 1, 2, true, "")),
         _ => throw new ArgumentException(name),
     };
-
-    /// <summary>z[oc][oy][ox] = bias[oc] + Σ W[oc][c][ky][kx]·x[c][oy − pad + ky·D][ox − pad + kx·D], in double.</summary>
-    private static double[] Reference(Shape s, ReadOnlySpan<float> parameters, ReadOnlySpan<float> x)
-    {
-        int extentH = (s.KH - 1) * s.Dilation + 1, extentW = (s.KW - 1) * s.Dilation + 1;
-        int oh = s.H + s.PadTop + s.PadBottom - extentH + 1, ow = s.W + s.PadLeft + s.PadRight - extentW + 1;
-        var y = new double[s.OC * oh * ow];
-        int k = s.C * s.KH * s.KW;
-        for (int oc = 0; oc < s.OC; oc++)
-            for (int oy = 0; oy < oh; oy++)
-                for (int ox = 0; ox < ow; ox++)
-                {
-                    double sum = s.Bias ? parameters[s.OC * k + oc] : 0;
-                    for (int c = 0; c < s.C; c++)
-                        for (int ky = 0; ky < s.KH; ky++)
-                            for (int kx = 0; kx < s.KW; kx++)
-                            {
-                                int iy = oy - s.PadTop + ky * s.Dilation, ix = ox - s.PadLeft + kx * s.Dilation;
-                                if (iy < 0 || iy >= s.H || ix < 0 || ix >= s.W) continue;
-                                sum += (double)parameters[((oc * s.C + c) * s.KH + ky) * s.KW + kx] * x[(c * s.H + iy) * s.W + ix];
-                            }
-                    y[(oc * oh + oy) * ow + ox] = sum;
-                }
-        return y;
-    }
 
     [Theory]
     [MemberData(nameof(Networks))]
@@ -192,7 +165,7 @@ public class PixelConvolutionTests
         var inputs = new float[batch * d.InputLength];
         new DeterministicRandom(11).FillSymmetric(inputs, 1f);
         var expected = new double[batch][];
-        for (int s = 0; s < batch; s++) expected[s] = Reference(shape, network.Parameters, inputs.AsSpan(s * d.InputLength, d.InputLength));
+        for (int s = 0; s < batch; s++) expected[s] = shape.PreActivation(network.Parameters, inputs.AsSpan(s * d.InputLength, d.InputLength));
         Assert.Equal(d.OutputLength, expected[0].Length);
 
         var outputs = new float[batch * d.OutputLength];
@@ -218,12 +191,7 @@ public class PixelConvolutionTests
             for (int s = 0; s < batch; s++)
                 for (int i = 0; i < d.OutputLength; i++)
                 {
-                    double z = expected[s][i], e = !activated ? z : shape.Activation switch
-                    {
-                        "ReLU" => Math.Max(z, 0),
-                        "Tanh" => Math.Tanh(z),
-                        _ => z,
-                    };
+                    double z = expected[s][i], e = activated ? shape.Activate(z) : z;
                     double a = actual[s * d.OutputLength + i];
                     Assert.True(Math.Abs(a - e) <= 1e-5 + 1e-4 * Math.Abs(e),
                         $"{name} {path}: sample {s}, output {i}: {a} instead of {e}");
