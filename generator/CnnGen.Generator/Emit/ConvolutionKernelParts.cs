@@ -30,6 +30,29 @@ internal static class ConvolutionKernelParts
     }
 
     /// <summary>
+    /// The <c>_ForwardPooled</c> method of a convolution whose vector kernels run <paramref name="pool"/> (a 2×2 stride-2
+    /// max pooling) in their epilogue when passed <c>true</c>: for inference, only the pooled output is stored. Without
+    /// vectors, the scalar forward and the pooling layer run one after the other through "unpooled".
+    /// </summary>
+    public static void EmitForwardPooled(SourceWriter w, Model.LayerModel l, Model.LayerModel pool, IEnumerable<(string Vector, int Width)> widths, string method)
+    {
+        w.Line($"/// <summary>{l.Name} forward and {pool.Name} in one pass, for inference: each block of output rows is pooled while in L1 and only the pooled {pool.Output} is stored. Without vectors, the two layers one after the other through <paramref name=\"unpooled\"/>.</summary>");
+        w.Open($"private void {l.Name}_ForwardPooled(ReadOnlySpan<float> x, Span<float> unpooled, Span<float> y, int n)");
+        bool first = true;
+        foreach (var (vector, width) in widths)
+        {
+            w.Line($"{(first ? "if" : "else if")} ({vector}.IsHardwareAccelerated) {method}{width * 32}(x, y, n, true);");
+            first = false;
+        }
+        w.Open("else");
+        w.Line($"{l.Name}_ForwardScalar(x, unpooled, n);");
+        w.Line($"{pool.Name}_Forward(unpooled, y, n, default);");
+        w.Close();
+        w.Close();
+        w.Line();
+    }
+
+    /// <summary>
     /// Copies one sample (<paramref name="sample"/>, NCHW) into the interior of the zero-padded buffer "padded",
     /// whose border was zeroed at allocation and is never written; nothing where the kernels read the input in place.
     /// </summary>

@@ -182,19 +182,7 @@ internal static class DirectConvolutionEmitter
         EmitDispatch(w, kernel, plan, at, "x, y, n", pool is null ? "" : ", false");
         w.Close();
         w.Line();
-        if (pool is not null)
-        {
-            w.Line($"/// <summary>{l.Name} forward and {pool.Name} in one pass, for inference: each block of output rows is pooled while in L1 and only the pooled {pool.Output} is stored. Without vectors, the two layers one after the other through <paramref name=\"unpooled\"/>.</summary>");
-            w.Open($"private void {l.Name}_ForwardPooled(ReadOnlySpan<float> x, Span<float> unpooled, Span<float> y, int n)");
-            foreach (var tile in plan.Tiles)
-                w.Line($"{(tile == plan.Tiles[0] ? "if" : "else if")} ({tile.Vector}.IsHardwareAccelerated) {kernel.Method}{tile.Width * 32}(x, y, n, true);");
-            w.Open("else");
-            w.Line($"{l.Name}_ForwardScalar(x, unpooled, n);");
-            w.Line($"{pool.Name}_Forward(unpooled, y, n, default);");
-            w.Close();
-            w.Close();
-            w.Line();
-        }
+        if (pool is not null) ConvolutionKernelParts.EmitForwardPooled(w, l, pool, plan.Tiles.Select(t => (t.Vector, t.Width)), kernel.Method);
         EmitKernels(w, kernel, plan, at);
     }
 

@@ -1,6 +1,7 @@
 using System;
 using System.Collections.Generic;
 using System.Globalization;
+using System.Linq;
 using CnnGen.Generator.Model;
 
 namespace CnnGen.Generator.Emit;
@@ -240,19 +241,7 @@ internal static class WinogradConvolutionEmitter
         w.Line($"else {l.Name}_ForwardScalar(x, y, n{at.ParameterArgument});");
         w.Close();
         w.Line();
-        if (pool is not null)
-        {
-            w.Line($"/// <summary>{l.Name} forward and {pool.Name} in one pass, for inference: each block of output rows is pooled while in L1 and only the pooled {pool.Output} is stored. Without vectors, the two layers one after the other through <paramref name=\"unpooled\"/>.</summary>");
-            w.Open($"private void {l.Name}_ForwardPooled(ReadOnlySpan<float> x, Span<float> unpooled, Span<float> y, int n)");
-            foreach (var t in plan.Tiles)
-                w.Line($"{(t == plan.Tiles[0] ? "if" : "else if")} ({t.Vector}.IsHardwareAccelerated) {method}{t.Width * 32}(x, y, n, true);");
-            w.Open("else");
-            w.Line($"{l.Name}_ForwardScalar(x, unpooled, n);");
-            w.Line($"{pool.Name}_Forward(unpooled, y, n, default);");
-            w.Close();
-            w.Close();
-            w.Line();
-        }
+        if (pool is not null) ConvolutionKernelParts.EmitForwardPooled(w, l, pool, plan.Tiles.Select(t => (t.Vector, t.Width)), method);
         foreach (var t in plan.Tiles)
         {
             EmitKernel(w, l, plan, t, at, pool);
