@@ -202,7 +202,7 @@ internal static class NetworkEmitter
             if (plan.Pixel[l.Index] is { } pixel) PixelConvolutionEmitter.EmitFields(w, l, pixel, Users(n, plan, l.Index));
             if (plan.PixelWeightGradient[l.Index] is { } pixelTiles) PixelWeightGradientEmitter.EmitFields(w, l, pixelTiles, Users(n, plan, l.Index));
             if (plan.Direct[l.Index] is not { } direct) continue;
-            if (plan.Winograd[l.Index] is { } winograd) WinogradConvolutionEmitter.EmitFields(w, l, winograd, Users(n, plan, l.Index));
+            if (plan.Winograd[l.Index] is { } winograd) WinogradConvolutionEmitter.EmitFields(w, WinogradConvolutionEmitter.ForwardKernel(l), winograd, Users(n, plan, l.Index));
             else
             {
                 w.Line($"private readonly float[] _packed{l.Index} = new float[{direct.PackedLength(l)}]; // {Users(n, plan, l.Index)} Wᵀ and bias, packed per forward call");
@@ -213,9 +213,14 @@ internal static class NetworkEmitter
         }
         foreach (var l in owners)
         {
-            if (plan.DirectBackward[l.Index] is not { InputGradient: { } input, Transposed: { } transposed }) continue;
-            w.Line($"private readonly float[] _packedInputGradient{l.Index} = new float[{input.PackedLength(transposed)}]; // {Users(n, plan, l.Index)} flipped Wᵀ of the input gradient, packed per backward call");
-            w.Line($"private readonly float[] _inputGradientScratch{l.Index} = new float[{input.TileLength(transposed)}]; // {Users(n, plan, l.Index)} input-gradient rows as [pixels × channels] before the transpose");
+            if (plan.DirectBackward[l.Index] is not { InputGradient: { } input, Transposed: { } transposed } backward) continue;
+            if (backward.InputGradientWinograd is { } winograd)
+                WinogradConvolutionEmitter.EmitFields(w, WinogradConvolutionEmitter.InputGradientKernel(l, transposed), winograd, Users(n, plan, l.Index));
+            else
+            {
+                w.Line($"private readonly float[] _packedInputGradient{l.Index} = new float[{input.PackedLength(transposed)}]; // {Users(n, plan, l.Index)} flipped Wᵀ of the input gradient, packed per backward call");
+                w.Line($"private readonly float[] _inputGradientScratch{l.Index} = new float[{input.TileLength(transposed)}]; // {Users(n, plan, l.Index)} input-gradient rows as [pixels × channels] before the transpose");
+            }
             if (input.NeedsPaddedCopy)
                 w.Line($"private readonly float[] _paddedOutputGradient{l.Index} = new float[{transposed.Input.Channels * input.PaddedHeight * input.PaddedWidth}]; // {Users(n, plan, l.Index)} zero-padded dY sample [{transposed.Input.Channels}×{input.PaddedHeight}×{input.PaddedWidth}]; its border stays zero");
         }

@@ -62,6 +62,25 @@ internal sealed record WinogradPlan(int TileRows, int TileColumns, IReadOnlyList
 }
 
 /// <summary>
+/// One Winograd kernel family (the methods per vector width of <see cref="WinogradConvolutionEmitter"/>): the forward
+/// pass of a layer, or the input gradient of a stride-1 layer, which is the forward pass of its transposed convolution
+/// (<see cref="DirectConvolutionBackwardEmitter.Transposed"/>: dY padded by 2 − pad, C output channels from OC inputs,
+/// no bias, no activation).
+/// </summary>
+/// <param name="Shape">The convolution computed: its geometry, bias and fused ReLU; its index names the buffers.</param>
+/// <param name="Title">How the kernels' documentation names what they compute, e.g. "Layer0_Conv2D forward".</param>
+/// <param name="Method">The methods' name without the stage and width suffixes, e.g. "Layer0_Conv2D_Winograd".</param>
+/// <param name="Fields">The buffers' name before the buffer's and the layer's index, e.g. "_winograd".</param>
+/// <param name="Flipped">
+/// Whether the weights are those of the layer whose input gradient <see cref="Shape"/> is: the 3×3 kernel of
+/// output channel k and input channel c is W[c][k] flipped in space, g[k][c][ky][kx] = W[c][k][2 − ky][2 − kx], W
+/// being [<see cref="Shape"/>'s C][its K][3][3] (the channels swapped). Otherwise W is [K][C][3][3] as PyTorch
+/// stores it, with the bias after it.
+/// </param>
+/// <param name="Pool">The 2×2 max pooling inference fuses into the kernels' epilogue, as in <see cref="DirectKernel.Pool"/>.</param>
+internal sealed record WinogradKernel(LayerModel Shape, string Title, string Method, string Fields, bool Flipped, LayerModel? Pool = null);
+
+/// <summary>
 /// Convolution forward as Winograd F(2×2, 3×3) (Lavin &amp; Gray 2016): each 2×2 output tile is
 /// Y = Aᵀ[Σ_c (G g Gᵀ) ⊙ (Bᵀ d B)]A over 4×4 input windows d that overlap by 2, which needs 16 multiplications per
 /// tile and input channel where the direct convolution needs 36: the 16 element-wise products summed over channels
@@ -81,9 +100,14 @@ internal sealed record WinogradPlan(int TileRows, int TileColumns, IReadOnlyList
 /// sample comes from memory, rows fetched between the stages cost 230 µs instead of 130 for the whole sample at once.
 /// </para>
 /// <para>
-/// It replaces only the forward of a layer that has a direct plan: the backward stays the direct one (it needs the
-/// forward's geometry, not its algorithm), and the path without SIMD is the direct scalar kernel, which computes the
-/// same convolution to float rounding. Fused ReLU, bias and a fused 2×2 max pooling are applied in the output
+/// It replaces the forward of a layer that has a direct plan, and the input gradient of a stride-1 layer whose
+/// transposed convolution (itself a 3×3 stride-1 convolution) it would replace
+/// (<see cref="DirectConvolutionBackwardEmitter"/>): the kernels are the same, only the shape they compute and where
+/// their weights come from differ (<see cref="WinogradKernel"/>). The weight gradient stays the direct one (it needs
+/// the forward's geometry, not its algorithm), and the path without SIMD is the direct scalar kernel, which computes
+/// the same convolution to float rounding. As the input gradient of ResNet's layer (`quick conv`, batch 1, three
+/// interleaved runs each on a shared, loaded machine): the backward 3.75–4.49 ms against 5.39–7.48 with the direct
+/// input gradient, dX (the backward less the weight gradient alone) 1.40–1.48 ms against 2.64–3.50. Fused ReLU, bias and a fused 2×2 max pooling are applied in the output
 /// transform's epilogue, exactly where the direct kernel applies them.
 /// </para>
 /// </summary>
@@ -120,9 +144,11 @@ internal static class WinogradConvolutionEmitter
 
     /// <summary>
     /// Whether the forward of a layer with the direct plan <paramref name="direct"/> runs as Winograd F(2×2, 3×3);
-    /// says why or why not in <paramref name="strategy"/> (appended to the direct plan's reason when it is kept).
+    /// says why or why not in <paramref name="strategy"/> (appended to the direct plan's reason when it is kept). For an
+    /// input gradient <paramref name="l"/> is the transposed convolution, <paramref name="direct"/> its direct plan and
+    /// <paramref name="what"/> how the reason names it.
     /// </summary>
-    public static WinogradPlan? Choose(LayerModel l, DirectConvolutionPlan direct, ref string strategy)
+    public static WinogradPlan? Choose(LayerModel l, DirectConvolutionPlan direct, ref string strategy, string what = "Winograd F(2×2, 3×3) (the weight gradient stays direct)")
     {
         if (l.KernelHeight != 3 || l.KernelWidth != 3 || l.StrideHeight != 1 || l.StrideWidth != 1 ||
             l.DilationHeight != 1 || l.DilationWidth != 1 || l.Groups != 1)
@@ -155,7 +181,7 @@ internal static class WinogradConvolutionEmitter
         }
         // Invariant: the generated text must not depend on the culture the compiler runs in.
         string efficiency = t0.Efficiency.ToString("P0", CultureInfo.InvariantCulture), modelled = ratio.ToString("F2", CultureInfo.InvariantCulture);
-        string reason = $"Winograd F(2×2, 3×3) (the backward stays direct): {tileRows}×{tileColumns} tiles of 2×2 outputs, 16 GEMMs " +
+        string reason = $"{what}: {tileRows}×{tileColumns} tiles of 2×2 outputs, 16 GEMMs " +
                         $"[tiles × {c}]·[{c} × {k}] in {t0.Vector} tiles of {t0.Tiles} tiles × {t0.ChannelBlock} channels over blocks of " +
                         $"{t0.TileRowsPerBlock} tile row(s) ({efficiency} of peak by the tile model); 2.25× fewer multiplications than " +
                         $"the direct convolution, modelled at {modelled}× its cost with the transforms";
@@ -204,26 +230,36 @@ internal static class WinogradConvolutionEmitter
 
     private static int Pad(int value, int multiple) => (value + multiple - 1) / multiple * multiple;
 
-    /// <summary>The buffers of the layer's Winograd kernels (owned by the first layer of its signature).</summary>
-    public static void EmitFields(SourceWriter w, LayerModel l, WinogradPlan plan, string users)
+    /// <summary>The forward's kernel family of a layer whose forward runs as Winograd, and the fused pooling of its inference.</summary>
+    public static WinogradKernel ForwardKernel(LayerModel l, LayerModel? pool = null) =>
+        new(l, $"{l.Name} forward", $"{l.Name}_Winograd", "_winograd", Flipped: false, pool);
+
+    /// <summary>The input gradient's kernel family of <paramref name="l"/>, computing <paramref name="transposed"/>, its transposed convolution.</summary>
+    public static WinogradKernel InputGradientKernel(LayerModel l, LayerModel transposed) =>
+        new(transposed, $"{l.Name} input gradient", $"{l.Name}_InputGradientWinograd", "_inputGradientWinograd", Flipped: true);
+
+    /// <summary>The buffers of a Winograd kernel family (owned by the first layer of its signature).</summary>
+    public static void EmitFields(SourceWriter w, WinogradKernel kernel, WinogradPlan plan, string users)
     {
+        var l = kernel.Shape;
         int c = l.Input.Channels;
         // Every buffer starts on a cache line (pinned, with the start found at run time): the transforms store and load
         // whole vectors, and on unaligned buffers each one split over two lines (ResNet's 64-channel layer: the input
         // transform 229 -> 114 µs, the output transform 91 -> 45 µs per sample).
-        Field("Weights", plan.WeightsLength(l), $"U = G·g·Gᵀ [16×{c}×KP], bias, and the staging Wᵀ [{9 * c}×KP], per forward call");
+        Field("Weights", plan.WeightsLength(l), kernel.Flipped ? $"U = G·g·Gᵀ of the flipped kernel [16×{c}×KP], an unused bias, and the staging W [{9 * c}×KP], per backward call"
+                                                               : $"U = G·g·Gᵀ [16×{c}×KP], bias, and the staging Wᵀ [{9 * c}×KP], per forward call");
         Field("Input", plan.InputLength, $"zero-padded channel-last sample [{plan.PaddedHeight}×{plan.PaddedWidth}×CP]; its border stays zero");
         Field("Transformed", plan.TransformedLength, "V = Bᵀ·d·B of a block of tiles [tiles×16×CP]");
         Field("Products", plan.ProductsLength, "M = V·U of a block of tiles [tiles×16×KP]");
         Field("Scratch", plan.ScratchLength(l), "a block's output rows as [pixels × channels] before the transpose");
 
         void Field(string name, int length, string comment) =>
-            w.Line($"private readonly float[] _winograd{name}{l.Index} = global::CnnGen.Internal.GeneratedSupport.AllocateAligned({length}, alignedIndex: 0); // {users} {comment}");
+            w.Line($"private readonly float[] {kernel.Fields}{name}{l.Index} = global::CnnGen.Internal.GeneratedSupport.AllocateAligned({length}, alignedIndex: 0); // {users} {comment}");
     }
 
     /// <summary>The kernel's reference to the 64-byte aligned start of one of <see cref="EmitFields"/>' buffers.</summary>
-    private static string Aligned(LayerModel l, string name) =>
-        $"ref Unsafe.Add(ref MemoryMarshal.GetArrayDataReference(_winograd{name}{l.Index}), global::CnnGen.Internal.GeneratedSupport.AlignedStart(_winograd{name}{l.Index}, alignedIndex: 0))";
+    private static string Aligned(WinogradKernel kernel, string name) =>
+        $"ref Unsafe.Add(ref MemoryMarshal.GetArrayDataReference({kernel.Fields}{name}{kernel.Shape.Index}), global::CnnGen.Internal.GeneratedSupport.AlignedStart({kernel.Fields}{name}{kernel.Shape.Index}, alignedIndex: 0))";
 
     /// <summary>
     /// The forward dispatch (Winograd kernels per vector width, the direct scalar kernel without SIMD), with
@@ -235,39 +271,51 @@ internal static class WinogradConvolutionEmitter
         string method = $"{l.Name}_Winograd";
         w.Line($"/// <summary>{l.Name} forward: {ConvolutionEmitter.Describe(l)}. Winograd F(2×2, 3×3) per sample: Y = Aᵀ[U ⊙ V]A{(l.Bias ? " + bias" : "")} over {plan.TileRows}×{plan.TileColumns} tiles of 2×2 outputs, U = G·g·Gᵀ, V = Bᵀ·d·B; without vectors the direct convolution.</summary>");
         w.Open($"private void {l.Name}_Forward{at.Suffix}(ReadOnlySpan<float> x, Span<float> y, int n{at.ParameterParameter})");
-        string pooled = pool is null ? "" : ", false";
-        foreach (var t in plan.Tiles)
-            w.Line($"{(t == plan.Tiles[0] ? "if" : "else if")} ({t.Vector}.IsHardwareAccelerated) {method}{t.Width * 32}(x, y, n{at.ParameterArgument}{pooled});");
-        w.Line($"else {l.Name}_ForwardScalar(x, y, n{at.ParameterArgument});");
+        EmitDispatch(w, ForwardKernel(l, pool), plan, $"{l.Name}_ForwardScalar", $"x, y, n{at.ParameterArgument}", pool is null ? "" : ", false");
         w.Close();
         w.Line();
         if (pool is not null) ConvolutionKernelParts.EmitForwardPooled(w, l, pool, plan.Tiles.Select(t => (t.Vector, t.Width)), method);
-        foreach (var t in plan.Tiles)
-        {
-            EmitKernel(w, l, plan, t, at, pool);
-            EmitWeightTransform(w, l, t, at);
-            EmitInputTransform(w, l, plan, t);
-            EmitProducts(w, l, t);
-            EmitOutputTransform(w, l, plan, t);
-        }
+        EmitKernels(w, ForwardKernel(l, pool), plan, at);
         var scalar = new DirectKernel(l, $"{l.Name} forward", $"{l.Name}_Forward", "", "", $"_padded{l.Index}", (_, _) => { },
             $"{at.Parameter(0)} + oc * {9 * c}", "(c * 3 + ky) * 3", 1);
         DirectConvolutionEmitter.EmitScalarForward(w, scalar, direct, at);
     }
 
-    /// <summary>The kernel of one vector width: the weight transform once per call, then per sample and block of tile rows the three stages and the transpose to NCHW.</summary>
-    private static void EmitKernel(SourceWriter w, LayerModel l, WinogradPlan plan, WinogradTile t, KernelOffsets at, LayerModel? pool)
+    /// <summary>Calls the kernel of the widest accelerated vector width, else <paramref name="scalarMethod"/>, the direct convolution without SIMD.</summary>
+    public static void EmitDispatch(SourceWriter w, WinogradKernel kernel, WinogradPlan plan, string scalarMethod, string arguments, string vectorArguments = "")
     {
+        foreach (var t in plan.Tiles)
+            w.Line($"{(t == plan.Tiles[0] ? "if" : "else if")} ({t.Vector}.IsHardwareAccelerated) {kernel.Method}{t.Width * 32}({arguments}{vectorArguments});");
+        w.Line($"else {scalarMethod}({arguments});");
+    }
+
+    /// <summary>The kernel family's methods for each vector width of the plan (the path without SIMD is the caller's).</summary>
+    public static void EmitKernels(SourceWriter w, WinogradKernel kernel, WinogradPlan plan, KernelOffsets at)
+    {
+        foreach (var t in plan.Tiles)
+        {
+            EmitKernel(w, kernel, plan, t, at);
+            EmitWeightTransform(w, kernel, t, at);
+            EmitInputTransform(w, kernel, plan, t);
+            EmitProducts(w, kernel, t);
+            EmitOutputTransform(w, kernel, plan, t);
+        }
+    }
+
+    /// <summary>The kernel of one vector width: the weight transform once per call, then per sample and block of tile rows the three stages and the transpose to NCHW.</summary>
+    private static void EmitKernel(SourceWriter w, WinogradKernel kernel, WinogradPlan plan, WinogradTile t, KernelOffsets at)
+    {
+        var (l, pool) = (kernel.Shape, kernel.Pool);
         int c = l.Input.Channels, k = l.Output.Channels, cp = t.PackedInputChannels, kp = t.PackedChannels;
         int oh = l.Output.Height, ow = l.Output.Width, pixels = oh * ow, wp = plan.PaddedWidth, r = t.TileRowsPerBlock;
-        string name = $"{l.Name}_Winograd", width = (t.Width * 32).ToString();
-        w.Line($"/// <summary>{l.Name} forward with {t.Vector}: U transformed from the parameters, then per sample the input copied channel-last ({c}{(cp != c ? $" padded to {cp}" : "")} channels), and per block of {r} tile row(s) V, the 16 products M (tiles of {t.Tiles} tiles × {t.Vectors}×{t.Width} output channels{(kp != k ? $", padded from {k} to {kp}" : "")}), Y through a [{2 * r * ow}×{kp}] scratch into NCHW.</summary>");
+        string name = kernel.Method, width = (t.Width * 32).ToString();
+        w.Line($"/// <summary>{kernel.Title} with {t.Vector}: U transformed from the parameters, then per sample the input copied channel-last ({c}{(cp != c ? $" padded to {cp}" : "")} channels), and per block of {r} tile row(s) V, the 16 products M (tiles of {t.Tiles} tiles × {t.Vectors}×{t.Width} output channels{(kp != k ? $", padded from {k} to {kp}" : "")}), Y through a [{2 * r * ow}×{kp}] scratch into NCHW.</summary>");
         w.Open($"private void {name}{width}(ReadOnlySpan<float> x, Span<float> y, int n{at.ParameterParameter}{(pool is null ? "" : ", bool pool")})");
-        w.Line($"ref float weights = {Aligned(l, "Weights")};");
-        w.Line($"ref float input = {Aligned(l, "Input")};");
-        w.Line($"ref float transformed = {Aligned(l, "Transformed")};");
-        w.Line($"ref float products = {Aligned(l, "Products")};");
-        w.Line($"ref float scratch = {Aligned(l, "Scratch")};");
+        w.Line($"ref float weights = {Aligned(kernel, "Weights")};");
+        w.Line($"ref float input = {Aligned(kernel, "Input")};");
+        w.Line($"ref float transformed = {Aligned(kernel, "Transformed")};");
+        w.Line($"ref float products = {Aligned(kernel, "Products")};");
+        w.Line($"ref float scratch = {Aligned(kernel, "Scratch")};");
         w.Line("ref float inputs = ref MemoryMarshal.GetReference(x);");
         w.Line("ref float outputs = ref MemoryMarshal.GetReference(y);");
         w.Line($"// U once per call: the caller may change the parameters between calls");
@@ -305,24 +353,36 @@ internal static class WinogradConvolutionEmitter
     /// G = [[1, 0, 0], [½, ½, ½], [½, −½, ½], [0, 0, 1]]: Wᵀ first (register block transposes, as the direct
     /// kernel packs it), so that the transform runs on vectors of output channels.
     /// </summary>
-    private static void EmitWeightTransform(SourceWriter w, LayerModel l, WinogradTile t, KernelOffsets at)
+    private static void EmitWeightTransform(SourceWriter w, WinogradKernel kernel, WinogradTile t, KernelOffsets at)
     {
+        var l = kernel.Shape;
         int c = l.Input.Channels, k = l.Output.Channels, kp = t.PackedChannels, reduction = 9 * c;
         string vector = t.Vector, type = $"{vector}<float>";
-        w.Line($"/// <summary>{l.Name}: U[16][{c}][{kp}] = G·g·Gᵀ of every 3×3 kernel, vectorised over output channels, and the bias after it{(kp != k ? $"; lanes {k}..{kp - 1} stay zero" : "")}.</summary>");
-        w.Open($"private void {l.Name}_WinogradWeights{t.Width * 32}(ref float weights{at.ParameterParameter})");
+        w.Line($"/// <summary>{l.Name}: U[16][{c}][{kp}] = G·g·Gᵀ of every 3×3 kernel{(kernel.Flipped ? $", the input gradient's: g[k][c][ky][kx] = W[c][k][2 − ky][2 − kx] of W [{c}][{k}][3][3]" : "")}, vectorised over output channels{(kernel.Flipped ? "" : ", and the bias after it")}{(kp != k ? $"; lanes {k}..{kp - 1} stay zero" : "")}.</summary>");
+        w.Open($"private void {kernel.Method}Weights{t.Width * 32}(ref float weights{at.ParameterParameter})");
         w.Line("ref float parameters = ref MemoryMarshal.GetReference(_parameters);");
         w.Line($"ref float staging = ref Unsafe.Add(ref weights, {16 * t.WeightPlane(c) + kp});");
-        w.Line($"// Wᵀ [{reduction}×{kp}]: staging[(c·9 + tap)·{kp} + k] = W[k·{reduction} + c·9 + tap]");
-        w.Line($"global::CnnGen.Internal.Transpose.Block(ref Unsafe.Add(ref parameters, {at.Parameter(0)}), {reduction}, {k}, ref staging, {kp}, {reduction});");
+        if (kernel.Flipped)
+        {
+            // W's output channels are this convolution's input channels: each one's [k × 9] block transposed gives
+            // its 9 rows of the staging as they are; the flip is in which tap the transform reads below.
+            w.Line($"// Wᵀ per channel c [9×{kp}]: staging[(c·9 + tap)·{kp} + k] = W[c·{9 * k} + k·9 + tap], the taps unflipped");
+            w.Line($"for (int c = 0; c < {c}; c++) global::CnnGen.Internal.Transpose.Block(ref Unsafe.Add(ref parameters, {at.Parameter(0)} + c * {9 * k}), 9, {k}, ref Unsafe.Add(ref staging, c * {9 * kp}), {kp}, 9);");
+        }
+        else
+        {
+            w.Line($"// Wᵀ [{reduction}×{kp}]: staging[(c·9 + tap)·{kp} + k] = W[k·{reduction} + c·9 + tap]");
+            w.Line($"global::CnnGen.Internal.Transpose.Block(ref Unsafe.Add(ref parameters, {at.Parameter(0)}), {reduction}, {k}, ref staging, {kp}, {reduction});");
+        }
         if (l.Bias) w.Line($"for (int k = 0; k < {k}; k++) Unsafe.Add(ref weights, {16 * t.WeightPlane(c)} + k) = Unsafe.Add(ref parameters, {at.Parameter(l.WeightLength)} + k);");
         w.Line($"{type} half = {vector}.Create(0.5f);");
         w.Open($"for (int c = 0; c < {c}; c++)");
         w.Line($"ref float g = ref Unsafe.Add(ref staging, c * {9 * kp});");
         w.Line($"ref float u = ref Unsafe.Add(ref weights, c * {kp});");
         w.Open($"for (nuint k = 0; k < {kp}; k += {t.Width})");
+        if (kernel.Flipped) w.Line("// g flipped in space: its tap (ky, kx) is the staging's tap (2 − ky, 2 − kx)");
         for (int ky = 0; ky < 3; ky++)
-            w.Line(string.Join(" ", Range(3, kx => $"{type} g{ky}{kx} = {vector}.LoadUnsafe(ref g, k + {(ky * 3 + kx) * kp});")));
+            w.Line(string.Join(" ", Range(3, kx => $"{type} g{ky}{kx} = {vector}.LoadUnsafe(ref g, k + {(kernel.Flipped ? 8 - (ky * 3 + kx) : ky * 3 + kx) * kp});")));
         w.Line("// G·g: rows 0 and 3 are g's first and last rows, rows 1 and 2 half the sum and the alternating sum of its three");
         for (int kx = 0; kx < 3; kx++)
         {
@@ -346,12 +406,13 @@ internal static class WinogradConvolutionEmitter
     /// V[t][ξ][c] = (Bᵀ·d·B)[ξ] of each tile's 4×4 window d of the channel-last input, with
     /// Bᵀ = [[1, 0, −1, 0], [0, 1, 1, 0], [0, −1, 1, 0], [0, 1, 0, −1]]: additions on vectors of input channels.
     /// </summary>
-    private static void EmitInputTransform(SourceWriter w, LayerModel l, WinogradPlan plan, WinogradTile t)
+    private static void EmitInputTransform(SourceWriter w, WinogradKernel kernel, WinogradPlan plan, WinogradTile t)
     {
+        var l = kernel.Shape;
         int cp = t.PackedInputChannels, wp = plan.PaddedWidth, tw = plan.TileColumns;
         string vector = t.Vector, type = $"{vector}<float>";
         w.Line($"/// <summary>{l.Name}: V = Bᵀ·d·B of the tiles in tile rows ty0 .. ty0 + rows − 1, as V[tile][ξ][{cp}] (a tile's 16 vectors together).</summary>");
-        w.Open($"private static void {l.Name}_WinogradInput{t.Width * 32}(ref float input, int ty0, int rows, ref float transformed)");
+        w.Open($"private static void {kernel.Method}Input{t.Width * 32}(ref float input, int ty0, int rows, ref float transformed)");
         w.Open("for (int ty = 0; ty < rows; ty++)");
         w.Open($"for (int tx = 0; tx < {tw}; tx++)");
         w.Line($"ref float d = ref Unsafe.Add(ref input, (ty0 + ty) * {2 * wp * cp} + tx * {2 * cp});");
@@ -382,12 +443,13 @@ internal static class WinogradConvolutionEmitter
     /// input channel, vectors of U and broadcasts of V. Output-channel blocks are the outer loop so that their slice
     /// of U[ξ] stays in L1 over the block's tiles.
     /// </summary>
-    private static void EmitProducts(SourceWriter w, LayerModel l, WinogradTile t)
+    private static void EmitProducts(SourceWriter w, WinogradKernel kernel, WinogradTile t)
     {
+        var l = kernel.Shape;
         int c = l.Input.Channels, cp = t.PackedInputChannels, kp = t.PackedChannels, mr = t.Tiles, nv = t.Vectors, width = t.Width;
         string vector = t.Vector, type = $"{vector}<float>";
         w.Line($"/// <summary>{l.Name}: M[ξ] = V[ξ]·U[ξ] for ξ = 0..15, [tiles × {c}]·[{c} × {kp}], tiles a multiple of {mr}.</summary>");
-        w.Open($"private static void {l.Name}_WinogradProducts{width * 32}(ref float transformed, ref float weights, ref float products, int tiles)");
+        w.Open($"private static void {kernel.Method}Products{width * 32}(ref float transformed, ref float weights, ref float products, int tiles)");
         w.Open("for (int xi = 0; xi < 16; xi++)");
         w.Line($"ref float v = ref Unsafe.Add(ref transformed, xi * {cp});");
         w.Line($"ref float u = ref Unsafe.Add(ref weights, xi * {t.WeightPlane(c)});");
@@ -429,13 +491,14 @@ internal static class WinogradConvolutionEmitter
     /// Y = Aᵀ·M·A (+ bias, ReLU) of each tile, Aᵀ = [[1, 1, 1, 0], [0, 1, −1, −1]], into the block's
     /// [pixels × KP] scratch; a tile half outside an odd output width stores its left column only.
     /// </summary>
-    private static void EmitOutputTransform(SourceWriter w, LayerModel l, WinogradPlan plan, WinogradTile t)
+    private static void EmitOutputTransform(SourceWriter w, WinogradKernel kernel, WinogradPlan plan, WinogradTile t)
     {
+        var l = kernel.Shape;
         int kp = t.PackedChannels, ow = l.Output.Width, tw = plan.TileColumns;
         string vector = t.Vector, type = $"{vector}<float>";
         bool odd = ow % 2 != 0;
         w.Line($"/// <summary>{l.Name}: Y = {(l.ReLUInKernel ? "ReLU(" : "")}Aᵀ·M·A{(l.Bias ? " + bias" : "")}{(l.ReLUInKernel ? ")" : "")} of the block's tiles into rows of the [pixels × {kp}] scratch{(odd ? $"; the last tile of a row is half outside the {ow}-pixel width" : "")}.</summary>");
-        w.Open($"private static void {l.Name}_WinogradOutput{t.Width * 32}(ref float products, ref float bias, int rows, ref float scratch)");
+        w.Open($"private static void {kernel.Method}Output{t.Width * 32}(ref float products, ref float bias, int rows, ref float scratch)");
         w.Open("for (int ty = 0; ty < rows; ty++)");
         w.Open($"for (int tx = 0; tx < {tw}; tx++)");
         w.Line($"ref float m = ref Unsafe.Add(ref products, (ty * {tw} + tx) * {16 * kp});");

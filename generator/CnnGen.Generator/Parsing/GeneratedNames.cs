@@ -67,6 +67,8 @@ internal static class GeneratedNames
         "_columns", "_weightGradientsT", "_weightGradientLanes", "_directScratch", "_packed", "_padded",
         "_packedInputGradient", "_inputGradientScratch", "_paddedOutputGradient",
         "_winogradWeights", "_winogradTransformed", "_winogradInput", "_winogradProducts", "_winogradScratch",
+        "_inputGradientWinogradWeights", "_inputGradientWinogradTransformed", "_inputGradientWinogradInput",
+        "_inputGradientWinogradProducts", "_inputGradientWinogradScratch",
     };
 
     /// <summary>Per-layer members: LayerN_Kind_Forward and the like, and the per-layer buffers (a prefix, then digits only).</summary>

@@ -1,0 +1,285 @@
+using System;
+using System.Collections.Generic;
+using System.Reflection;
+using CnnGen;
+using Xunit.Abstractions;
+
+namespace CnnGen.Tests.WinogradInputGradient;
+
+// 3×3 stride-1 convolutions whose input gradient, the convolution of dY padded by 2 − pad with the flipped kernel and
+// its channels swapped, runs as Winograd F(2×2, 3×3), one per branch: odd dX height and width (the last row and column
+// of 2×2 tiles half outside); dX channels that are not a multiple of 16 (24, 40 on Vector512: padded lanes in U, M
+// and the scratch; 20, Vector256 only, as the direct plan of the transposed convolution chooses) and dY channels
+// that are not either (40, 24; 47: 1 padded lane in V, its GEMMs' reduction not unrolled); padding 0 (dY padded by 2,
+// dX larger than dY) and 1; no bias; two identical layers that share their kernels (the second's dX, internal, feeds
+// the first's).
+
+[Network(24, 13, 11, Loss = Loss.MeanSquaredError)]
+[Conv2D(40, 3, Padding = 1)]
+public partial class WinogradInputGradientOddNet { }
+
+[Network(40, 12, 13, Loss = Loss.MeanSquaredError)]
+[Conv2D(24, 3)]
+public partial class WinogradInputGradientValidNet { }
+
+[Network(20, 10, 9, Loss = Loss.MeanSquaredError)]
+[Conv2D(47, 3, Padding = 1, Bias = false)]
+public partial class WinogradInputGradientOddChannelsNet { }
+
+[Network(32, 11, 10, Loss = Loss.MeanSquaredError)]
+[Conv2D(32, 3, Padding = 1)]
+[Conv2D(32, 3, Padding = 1)]
+public partial class WinogradInputGradientSharedNet { }
+
+// And one whose input gradient the cost model keeps direct: 8 dY channels.
+[Network(16, 8, 8, Loss = Loss.MeanSquaredError)]
+[Conv2D(8, 3, Padding = 1)]
+public partial class WinogradInputGradientNarrowNet { }
+
+/// <summary>
+/// The input gradient through Winograd kernels, and the weight and bias gradients beside it, against the definition
+/// of the convolutions' gradients in double, on the networks above (linear convolutions under the mean squared
+/// error: dY = 2(y − t) / (n·outputs) with y the network's own outputs).
+/// </summary>
+public class WinogradInputGradientTests(ITestOutputHelper output)
+{
+    /// <summary>One 3×3 stride-1 convolution as declared above: input [C×H×W], OC outputs, symmetric padding.</summary>
+    public sealed record Layer(int C, int H, int W, int OC, int Pad, bool Bias)
+    {
+        public int OH => H + 2 * Pad - 2;
+
+        public int OW => W + 2 * Pad - 2;
+
+        public int ParameterLength => OC * C * 9 + (Bias ? OC : 0);
+    }
+
+    /// <summary>Every network here (the ISA child processes check them all too).</summary>
+    internal static readonly string[] All =
+    [
+        nameof(WinogradInputGradientOddNet), nameof(WinogradInputGradientValidNet), nameof(WinogradInputGradientOddChannelsNet),
+        nameof(WinogradInputGradientSharedNet),
+    ];
+
+    public static TheoryData<string> Networks => new(All);
+
+    private static (INetwork Network, Layer[] Layers) Create(string name) => name switch
+    {
+        nameof(WinogradInputGradientOddNet) => (new WinogradInputGradientOddNet(3), [new Layer(24, 13, 11, 40, 1, true)]),
+        nameof(WinogradInputGradientValidNet) => (new WinogradInputGradientValidNet(3), [new Layer(40, 12, 13, 24, 0, true)]),
+        nameof(WinogradInputGradientOddChannelsNet) => (new WinogradInputGradientOddChannelsNet(3), [new Layer(20, 10, 9, 47, 1, false)]),
+        nameof(WinogradInputGradientSharedNet) => (new WinogradInputGradientSharedNet(3), [new Layer(32, 11, 10, 32, 1, true), new Layer(32, 11, 10, 32, 1, true)]),
+        _ => throw new ArgumentException(name),
+    };
+
+    /// <summary>
+    /// The largest dX error allowed, in units of u·S where u = 2⁻²⁴ is float's unit roundoff and S the sum of the
+    /// absolute values of the terms dX expands into (over both layers' kernels in the shared network), the largest of
+    /// the pixel's 2×2 Winograd tile: the transforms mix the tile's whole 4×4 window of dY, so a pixel at dX's border,
+    /// whose own terms are few, carries the rounding of its neighbours' (measured: up to 12.3 u·S of its own S, 9.1 of
+    /// the tile's). As in <see cref="Winograd.WinogradConvolutionTests.ToleranceInUlpsOfS"/>: a float sum of n terms
+    /// is off by at most about n·u·S, by √n·u·S typically (here n = 9·24 to 9·47, and 2·9·32 through the shared
+    /// network's two layers). These networks show at most 9.1 u·S on the Winograd paths (Vector512 and Vector256
+    /// alike) and 16.9 on the scalar direct path (a rounded multiply and a rounded add per term, in sequence: about
+    /// √n·u·S for n = 9·47); 64, about 3√n for the longest reduction, leaves 3.8× the largest. With the kernel left
+    /// unflipped every network fails, by 8·10⁵ u·S and more at its worst pixel.
+    /// </summary>
+    internal const double InputToleranceInUlpsOfS = 64;
+
+    /// <summary>The parameters' tolerance, as in the direct backward tests (their kernels are the direct ones): 10⁻⁵·S.</summary>
+    private const double ParameterTolerance = 1e-5;
+
+    private const double UnitRoundoff = 1.0 / (1 << 24);
+
+    [Theory]
+    [MemberData(nameof(Networks))]
+    public void Input_gradients_match_the_definition(string name)
+    {
+        var (passed, line) = Check(name);
+        output.WriteLine(line);
+        Assert.True(passed, line);
+    }
+
+    /// <summary>
+    /// A batch of 3 through ComputeGradients with dX, compared with the definition; then again with every parameter
+    /// changed (U is transformed from the parameters on every call, not once). Returns whether all agree, and a report
+    /// line with the largest dX error in units of u·S.
+    /// </summary>
+    internal static (bool Passed, string Line) Check(string name)
+    {
+        var (network, layers) = Create(name);
+        var d = network.Description;
+        const int batch = 3;
+        var random = new DeterministicRandom(23);
+        var inputs = new float[batch * d.InputLength];
+        random.FillSymmetric(inputs, 1f);
+        var targets = new float[batch * d.OutputLength];
+        random.FillSymmetric(targets, 1f);
+        var failures = new List<string>();
+        double worst = 0, worstOwn = 0;
+        for (int round = 0; round < 2; round++)
+        {
+            if (round == 1)
+                for (int i = 0; i < network.Parameters.Length; i++) network.Parameters[i] = 0.3f - 1.25f * network.Parameters[i];
+            var inputGradients = new float[inputs.Length];
+            inputGradients.AsSpan().Fill(float.NaN); // overwritten, not accumulated
+            network.ComputeGradients(inputs, targets, batch, inputGradients);
+            var outputs = new float[targets.Length];
+            network.Predict(inputs, outputs, batch);
+            var dy = new double[outputs.Length];
+            for (int i = 0; i < dy.Length; i++) dy[i] = 2.0 * (outputs[i] - targets[i]) / outputs.Length;
+
+            var expected = Reference(layers, network.Parameters.ToArray(), inputs, dy, batch);
+            float[] gradients = network.Gradients.ToArray();
+            for (int i = 0; i < expected.Parameters.Length; i++)
+                if (!(Math.Abs(gradients[i] - expected.Parameters[i]) <= ParameterTolerance * expected.ParameterScale[i] + 1e-9))
+                    failures.Add($"round {round} parameter gradient[{i}] {gradients[i]:G7} instead of {expected.Parameters[i]:G7}");
+            var tileScale = TileScale(expected.InputScale, layers[0]);
+            for (int i = 0; i < expected.Inputs.Length; i++)
+            {
+                double error = Math.Abs(inputGradients[i] - expected.Inputs[i]), s = tileScale[i];
+                if (s > 0) worst = Math.Max(worst, error / (UnitRoundoff * s));
+                if (expected.InputScale[i] > 0) worstOwn = Math.Max(worstOwn, error / (UnitRoundoff * expected.InputScale[i]));
+                if (!(error <= InputToleranceInUlpsOfS * UnitRoundoff * s + 1e-12))
+                    failures.Add($"round {round} input gradient[{i}] {inputGradients[i]:G7} instead of {expected.Inputs[i]:G7} ({error / (UnitRoundoff * s):F1} u·S)");
+            }
+        }
+        bool passed = failures.Count == 0;
+        return (passed, $"winograd input gradient {name}: {(passed ? "ok" : "FAILED")}, largest dX error {worst:F2} u·S ({worstOwn:F2} u·S of the pixel's own terms), {failures.Count} mismatches: {string.Join("; ", failures.GetRange(0, Math.Min(8, failures.Count)))}");
+    }
+
+    /// <summary>S of each dX pixel's 2×2 Winograd tile, the largest of its four pixels' (a tile half outside dX has fewer).</summary>
+    private static double[] TileScale(double[] scale, Layer s)
+    {
+        var tile = new double[scale.Length];
+        for (int plane = 0; plane < scale.Length / (s.H * s.W); plane++)
+            for (int y = 0; y < s.H; y++)
+                for (int x = 0; x < s.W; x++)
+                {
+                    double m = 0;
+                    for (int ty = y & ~1; ty < Math.Min(s.H, (y & ~1) + 2); ty++)
+                        for (int tx = x & ~1; tx < Math.Min(s.W, (x & ~1) + 2); tx++) m = Math.Max(m, scale[(plane * s.H + ty) * s.W + tx]);
+                    tile[(plane * s.H + y) * s.W + x] = m;
+                }
+        return tile;
+    }
+
+    /// <summary>
+    /// dW, db of every layer and dX of the first by their definition, in double, with each element's S: the sum of the
+    /// absolute values of the terms it expands into (forward and backward through the layers as sums of |terms|).
+    /// </summary>
+    private static (double[] Parameters, double[] ParameterScale, double[] Inputs, double[] InputScale) Reference(
+        Layer[] layers, float[] parameters, float[] x, double[] dy, int batch)
+    {
+        var dParameters = new double[parameters.Length];
+        var parameterScale = new double[parameters.Length];
+        var activations = new (double[] A, double[] S)[layers.Length + 1];
+        activations[0] = (Array.ConvertAll(x, v => (double)v), Array.ConvertAll(x, v => (double)Math.Abs(v)));
+        var offsets = new int[layers.Length];
+        for (int l = 0, offset = 0; l < layers.Length; offset += layers[l].ParameterLength, l++) offsets[l] = offset;
+        for (int l = 0; l < layers.Length; l++)
+        {
+            var s = layers[l];
+            int inLength = s.C * s.H * s.W, outLength = s.OC * s.OH * s.OW;
+            var (a, aS) = activations[l];
+            var y = new double[batch * outLength];
+            var yS = new double[y.Length];
+            for (int n = 0; n < batch; n++)
+                ForEachTap(s, (oc, c, w, o, i) =>
+                {
+                    y[n * outLength + o] += parameters[offsets[l] + w] * a[n * inLength + i];
+                    yS[n * outLength + o] += Math.Abs(parameters[offsets[l] + w]) * aS[n * inLength + i];
+                });
+            if (s.Bias)
+                for (int i = 0; i < y.Length; i++)
+                {
+                    float b = parameters[offsets[l] + s.OC * s.C * 9 + i % outLength / (s.OH * s.OW)];
+                    y[i] += b;
+                    yS[i] += Math.Abs(b);
+                }
+            activations[l + 1] = (y, yS);
+        }
+        double[] g = dy, gS = Array.ConvertAll(dy, Math.Abs);
+        for (int l = layers.Length - 1; l >= 0; l--)
+        {
+            var s = layers[l];
+            int inLength = s.C * s.H * s.W, outLength = s.OC * s.OH * s.OW, weights = s.OC * s.C * 9;
+            var (a, aS) = activations[l];
+            var dx = new double[batch * inLength];
+            var dxS = new double[dx.Length];
+            for (int n = 0; n < batch; n++)
+            {
+                ForEachTap(s, (oc, c, w, o, i) =>
+                {
+                    double go = g[n * outLength + o], goS = gS[n * outLength + o];
+                    dParameters[offsets[l] + w] += go * a[n * inLength + i];
+                    parameterScale[offsets[l] + w] += goS * aS[n * inLength + i];
+                    dx[n * inLength + i] += go * parameters[offsets[l] + w];
+                    dxS[n * inLength + i] += goS * Math.Abs(parameters[offsets[l] + w]);
+                });
+                if (s.Bias)
+                    for (int o = 0; o < outLength; o++)
+                    {
+                        dParameters[offsets[l] + weights + o / (s.OH * s.OW)] += g[n * outLength + o];
+                        parameterScale[offsets[l] + weights + o / (s.OH * s.OW)] += gS[n * outLength + o];
+                    }
+            }
+            (g, gS) = (dx, dxS);
+        }
+        return (dParameters, parameterScale, g, gS);
+    }
+
+    /// <summary>Every (output, weight, input) triple of one sample: the weight's index, the output's and the input's in their tensors.</summary>
+    private static void ForEachTap(Layer s, Action<int, int, int, int, int> visit)
+    {
+        for (int oc = 0; oc < s.OC; oc++)
+            for (int oy = 0; oy < s.OH; oy++)
+                for (int ox = 0; ox < s.OW; ox++)
+                    for (int c = 0; c < s.C; c++)
+                        for (int ky = 0; ky < 3; ky++)
+                            for (int kx = 0; kx < 3; kx++)
+                            {
+                                int iy = oy - s.Pad + ky, ix = ox - s.Pad + kx;
+                                if (iy < 0 || iy >= s.H || ix < 0 || ix >= s.W) continue;
+                                visit(oc, c, ((oc * s.C + c) * 3 + ky) * 3 + kx, (oc * s.OH + oy) * s.OW + ox, (c * s.H + iy) * s.W + ix);
+                            }
+    }
+}
+
+/// <summary>That the input gradients above do run through Winograd kernels, seen from the methods the generator emitted.</summary>
+public class WinogradInputGradientChoiceTests
+{
+    private const BindingFlags Private = BindingFlags.NonPublic | BindingFlags.Instance | BindingFlags.Static;
+
+    private static bool Has(Type network, string method) => network.GetMethod(method, Private) is not null;
+
+    [Theory]
+    [InlineData(typeof(WinogradInputGradientOddNet))]
+    [InlineData(typeof(WinogradInputGradientValidNet))]
+    [InlineData(typeof(WinogradInputGradientOddChannelsNet))]
+    [InlineData(typeof(WinogradInputGradientSharedNet))]
+    public void The_input_gradient_runs_as_Winograd_with_the_direct_scalar_kernel_without_SIMD(Type network)
+    {
+        // Every plan has a Vector256 tile (a Vector512 one only where 16-lane vectors waste less than they gain).
+        Assert.True(Has(network, "Layer0_Conv2D_InputGradientWinograd256"));
+        Assert.True(Has(network, "Layer0_Conv2D_InputGradientWinogradWeights256"));
+        Assert.True(Has(network, "Layer0_Conv2D_InputGradientScalar"));
+        Assert.False(Has(network, "Layer0_Conv2D_InputGradient256")); // the direct vector kernels are not emitted
+        Assert.False(Has(network, "Layer0_Conv2D_Col2Im"));
+    }
+
+    [Fact]
+    public void Layers_that_share_kernels_share_the_input_gradient_kernels()
+    {
+        Assert.False(Has(typeof(WinogradInputGradientSharedNet), "Layer1_Conv2D_InputGradientWinograd256"));
+        Assert.NotNull(typeof(WinogradInputGradientSharedNet).GetField("_inputGradientWinogradWeights0", Private));
+        Assert.Null(typeof(WinogradInputGradientSharedNet).GetField("_inputGradientWinogradWeights1", Private));
+    }
+
+    [Fact]
+    public void The_cost_model_keeps_the_direct_input_gradient_where_dY_has_too_few_channels_for_the_transforms()
+    {
+        // 8 dY channels do not fill a Vector512 of the transposed convolution's input transform (WinogradConvolutionEmitter.Choose).
+        Assert.True(Has(typeof(WinogradInputGradientNarrowNet), "Layer0_Conv2D_InputGradient256"));
+        Assert.False(Has(typeof(WinogradInputGradientNarrowNet), "Layer0_Conv2D_InputGradientWinograd256"));
+    }
+}
