@@ -54,9 +54,6 @@ public partial class BackwardWidePaddingNet { }
 /// </summary>
 public class DirectBackwardTests
 {
-    /// <summary>One convolution layer's hyper-parameters, as declared above.</summary>
-    public sealed record Shape(int C, int H, int W, int OC, int KH, int KW, int Stride, int Dilation, int PadTop, int PadBottom, int PadLeft, int PadRight, bool Bias);
-
     /// <summary>Every network here (the ISA child processes check them all too).</summary>
     internal static readonly string[] All =
     [
@@ -67,18 +64,18 @@ public class DirectBackwardTests
 
     public static TheoryData<string> Networks => new(All);
 
-    private static (INetwork Network, Shape Shape) Create(string name) => name switch
+    private static (INetwork Network, ConvolutionShape Shape) Create(string name) => name switch
     {
-        nameof(Backward64Net) => (new Backward64Net(3), new Shape(64, 9, 10, 64, 3, 3, 1, 1, 1, 1, 1, 1, true)),
-        nameof(BackwardRowBlocksNet) => (new BackwardRowBlocksNet(3), new Shape(8, 40, 30, 16, 3, 3, 1, 1, 1, 1, 1, 1, true)),
-        nameof(Backward20RectangularNet) => (new Backward20RectangularNet(3), new Shape(20, 9, 11, 20, 3, 5, 1, 1, 1, 1, 1, 1, false)),
+        nameof(Backward64Net) => (new Backward64Net(3), new ConvolutionShape(64, 9, 10, 64, 3, 3, 1, 1, 1, 1, 1, 1, true, "")),
+        nameof(BackwardRowBlocksNet) => (new BackwardRowBlocksNet(3), new ConvolutionShape(8, 40, 30, 16, 3, 3, 1, 1, 1, 1, 1, 1, true, "")),
+        nameof(Backward20RectangularNet) => (new Backward20RectangularNet(3), new ConvolutionShape(20, 9, 11, 20, 3, 5, 1, 1, 1, 1, 1, 1, false, "")),
         // "same" with an even kernel: one row and column of padding before, two after.
-        nameof(BackwardEvenSameNet) => (new BackwardEvenSameNet(3), new Shape(16, 8, 9, 16, 4, 4, 1, 1, 1, 2, 1, 2, true)),
-        nameof(BackwardLargeKernelNet) => (new BackwardLargeKernelNet(3), new Shape(8, 12, 12, 16, 9, 9, 1, 1, 4, 4, 4, 4, true)),
-        nameof(Backward128Net) => (new Backward128Net(3), new Shape(8, 6, 7, 128, 3, 3, 1, 1, 1, 1, 1, 1, true)),
-        nameof(BackwardStridedNet) => (new BackwardStridedNet(3), new Shape(16, 11, 11, 16, 3, 3, 2, 1, 1, 1, 1, 1, true)),
-        nameof(BackwardDilatedNet) => (new BackwardDilatedNet(3), new Shape(16, 11, 11, 16, 3, 3, 1, 2, 2, 2, 2, 2, true)),
-        nameof(BackwardWidePaddingNet) => (new BackwardWidePaddingNet(3), new Shape(16, 6, 6, 16, 3, 3, 1, 1, 3, 3, 3, 3, true)),
+        nameof(BackwardEvenSameNet) => (new BackwardEvenSameNet(3), new ConvolutionShape(16, 8, 9, 16, 4, 4, 1, 1, 1, 2, 1, 2, true, "")),
+        nameof(BackwardLargeKernelNet) => (new BackwardLargeKernelNet(3), new ConvolutionShape(8, 12, 12, 16, 9, 9, 1, 1, 4, 4, 4, 4, true, "")),
+        nameof(Backward128Net) => (new Backward128Net(3), new ConvolutionShape(8, 6, 7, 128, 3, 3, 1, 1, 1, 1, 1, 1, true, "")),
+        nameof(BackwardStridedNet) => (new BackwardStridedNet(3), new ConvolutionShape(16, 11, 11, 16, 3, 3, 2, 1, 1, 1, 1, 1, true, "")),
+        nameof(BackwardDilatedNet) => (new BackwardDilatedNet(3), new ConvolutionShape(16, 11, 11, 16, 3, 3, 1, 2, 2, 2, 2, 2, true, "")),
+        nameof(BackwardWidePaddingNet) => (new BackwardWidePaddingNet(3), new ConvolutionShape(16, 6, 6, 16, 3, 3, 1, 1, 3, 3, 3, 3, true, "")),
         _ => throw new ArgumentException(name),
     };
 
@@ -117,7 +114,7 @@ public class DirectBackwardTests
         var dy = new double[outputs.Length];
         for (int i = 0; i < dy.Length; i++) dy[i] = 2.0 * (outputs[i] - targets[i]) / outputs.Length;
 
-        var (expectedParameters, parameterScale, expectedInputs, inputScale) = Reference(s, network.Parameters, inputs, dy, batch);
+        var (_, expectedParameters, parameterScale, expectedInputs, inputScale) = ConvolutionShape.Gradients([s], [0], network.Parameters.ToArray(), inputs, dy, batch);
         var failures = new System.Collections.Generic.List<string>();
         Compare("parameter gradient", gradients, expectedParameters, parameterScale);
         Compare("parameter gradient without dX", weightsOnly, expectedParameters, parameterScale);
@@ -134,40 +131,6 @@ public class DirectBackwardTests
                     failures.Add($"{what}[{i}] {actual[i]:G7} instead of {expected[i]:G7}");
             }
         }
-    }
-
-    /// <summary>dW, db and dX by their definition, with each element's sum of absolute terms for the tolerance.</summary>
-    private static (double[] Parameters, double[] ParameterScale, double[] Inputs, double[] InputScale) Reference(
-        Shape s, ReadOnlySpan<float> parameters, float[] x, double[] dy, int batch)
-    {
-        int extentH = (s.KH - 1) * s.Dilation + 1, extentW = (s.KW - 1) * s.Dilation + 1;
-        int oh = (s.H + s.PadTop + s.PadBottom - extentH) / s.Stride + 1, ow = (s.W + s.PadLeft + s.PadRight - extentW) / s.Stride + 1;
-        int k = s.C * s.KH * s.KW, inLength = s.C * s.H * s.W, outLength = s.OC * oh * ow;
-        var dParameters = new double[k * s.OC + (s.Bias ? s.OC : 0)];
-        var parameterScale = new double[dParameters.Length];
-        var dx = new double[batch * inLength];
-        var inputScale = new double[dx.Length];
-        for (int n = 0; n < batch; n++)
-            for (int oc = 0; oc < s.OC; oc++)
-                for (int oy = 0; oy < oh; oy++)
-                    for (int ox = 0; ox < ow; ox++)
-                    {
-                        double g = dy[n * outLength + (oc * oh + oy) * ow + ox];
-                        if (s.Bias) { dParameters[s.OC * k + oc] += g; parameterScale[s.OC * k + oc] += Math.Abs(g); }
-                        for (int c = 0; c < s.C; c++)
-                            for (int ky = 0; ky < s.KH; ky++)
-                                for (int kx = 0; kx < s.KW; kx++)
-                                {
-                                    int iy = oy * s.Stride - s.PadTop + ky * s.Dilation, ix = ox * s.Stride - s.PadLeft + kx * s.Dilation;
-                                    if (iy < 0 || iy >= s.H || ix < 0 || ix >= s.W) continue;
-                                    int w = ((oc * s.C + c) * s.KH + ky) * s.KW + kx, i = n * inLength + (c * s.H + iy) * s.W + ix;
-                                    dParameters[w] += g * x[i];
-                                    parameterScale[w] += Math.Abs(g * x[i]);
-                                    dx[i] += g * parameters[w];
-                                    inputScale[i] += Math.Abs(g * parameters[w]);
-                                }
-                    }
-        return (dParameters, parameterScale, dx, inputScale);
     }
 }
 

@@ -72,9 +72,7 @@ public class PixelInputGradientTests
     /// <summary>One convolution's hyper-parameters (stride 1 unless given; padding on every side).</summary>
     public sealed record Shape(int C, int H, int W, int OC, int KH, int KW, int Pad, bool Bias, int Stride = 1)
     {
-        public int OH => (H + 2 * Pad - KH) / Stride + 1;
-
-        public int OW => (W + 2 * Pad - KW) / Stride + 1;
+        public ConvolutionShape Convolution => new(C, H, W, OC, KH, KW, Stride, 1, Pad, Pad, Pad, Pad, Bias, "");
     }
 
     /// <summary>Every network here (the ISA child processes check them all too).</summary>
@@ -167,78 +165,14 @@ public class PixelInputGradientTests
         }
     }
 
-    /// <summary>
-    /// The outputs, and the parameter and input gradients by the definition with each element's sum of absolute terms:
-    /// the convolutions run forward in double, then backward from <paramref name="dy"/>, dX of each layer being dY of the one before.
-    /// </summary>
+    /// <summary>The network's convolutions, each at the offset of its weight tensor, through the shared reference.</summary>
     private static (double[] Outputs, double[] Parameters, double[] ParameterScale, double[] Inputs, double[] InputScale) Reference(
         Shape[] layers, NetworkDescription d, float[] parameters, float[] x, double[] dy, int batch)
     {
         // Each convolution's weight tensor and, after it, its bias, in the order of the layers.
         var weights = d.Parameters.Where(t => t.Shape.Count == 4).ToArray();
         Assert.Equal(layers.Length, weights.Length);
-        var activations = new double[layers.Length + 1][];
-        activations[0] = Array.ConvertAll(x, v => (double)v);
-        for (int l = 0; l < layers.Length; l++)
-            activations[l + 1] = Forward(layers[l], parameters, weights[l].Offset, activations[l], batch);
-
-        var dParameters = new double[parameters.Length];
-        var parameterScale = new double[parameters.Length];
-        double[] g = dy, gAbs = Array.ConvertAll(dy, Math.Abs);
-        for (int l = layers.Length - 1; l >= 0; l--)
-        {
-            var s = layers[l];
-            int w0 = weights[l].Offset, b0 = w0 + s.OC * s.C * s.KH * s.KW;
-            int inLength = s.C * s.H * s.W, outLength = s.OC * s.OH * s.OW;
-            var dx = new double[batch * inLength];
-            var dxAbs = new double[dx.Length];
-            for (int n = 0; n < batch; n++)
-                for (int oc = 0; oc < s.OC; oc++)
-                    for (int oy = 0; oy < s.OH; oy++)
-                        for (int ox = 0; ox < s.OW; ox++)
-                        {
-                            int o = n * outLength + (oc * s.OH + oy) * s.OW + ox;
-                            if (s.Bias) { dParameters[b0 + oc] += g[o]; parameterScale[b0 + oc] += gAbs[o]; }
-                            for (int c = 0; c < s.C; c++)
-                                for (int ky = 0; ky < s.KH; ky++)
-                                    for (int kx = 0; kx < s.KW; kx++)
-                                    {
-                                        int iy = oy * s.Stride - s.Pad + ky, ix = ox * s.Stride - s.Pad + kx;
-                                        if (iy < 0 || iy >= s.H || ix < 0 || ix >= s.W) continue;
-                                        int w = w0 + ((oc * s.C + c) * s.KH + ky) * s.KW + kx, i = n * inLength + (c * s.H + iy) * s.W + ix;
-                                        double a = activations[l][i];
-                                        dParameters[w] += g[o] * a;
-                                        parameterScale[w] += gAbs[o] * Math.Abs(a);
-                                        dx[i] += g[o] * parameters[w];
-                                        dxAbs[i] += gAbs[o] * Math.Abs(parameters[w]);
-                                    }
-                        }
-            (g, gAbs) = (dx, dxAbs);
-        }
-        return (activations[layers.Length], dParameters, parameterScale, g, gAbs);
-    }
-
-    private static double[] Forward(Shape s, float[] parameters, int w0, double[] x, int batch)
-    {
-        int inLength = s.C * s.H * s.W, outLength = s.OC * s.OH * s.OW, b0 = w0 + s.OC * s.C * s.KH * s.KW;
-        var y = new double[batch * outLength];
-        for (int n = 0; n < batch; n++)
-            for (int oc = 0; oc < s.OC; oc++)
-                for (int oy = 0; oy < s.OH; oy++)
-                    for (int ox = 0; ox < s.OW; ox++)
-                    {
-                        double sum = s.Bias ? parameters[b0 + oc] : 0;
-                        for (int c = 0; c < s.C; c++)
-                            for (int ky = 0; ky < s.KH; ky++)
-                                for (int kx = 0; kx < s.KW; kx++)
-                                {
-                                    int iy = oy * s.Stride - s.Pad + ky, ix = ox * s.Stride - s.Pad + kx;
-                                    if (iy < 0 || iy >= s.H || ix < 0 || ix >= s.W) continue;
-                                    sum += parameters[w0 + ((oc * s.C + c) * s.KH + ky) * s.KW + kx] * x[n * inLength + (c * s.H + iy) * s.W + ix];
-                                }
-                        y[n * outLength + (oc * s.OH + oy) * s.OW + ox] = sum;
-                    }
-        return y;
+        return ConvolutionShape.Gradients(Array.ConvertAll(layers, l => l.Convolution), Array.ConvertAll(weights, t => t.Offset), parameters, x, dy, batch);
     }
 }
 
