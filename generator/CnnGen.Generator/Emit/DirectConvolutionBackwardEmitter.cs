@@ -459,8 +459,10 @@ internal static class DirectConvolutionBackwardEmitter
         }
     }
 
-    /// <summary>Without SIMD: each weight's gradient a dot product of dY and the shifted input, read from the padded copy.</summary>
-    /// <summary>(The pixel-vectorised convolution's scalar weight gradient too, on its own geometry.)</summary>
+    /// <summary>
+    /// Without SIMD: each weight's gradient a dot product of dY and the shifted input, read from the padded copy; the
+    /// pixel-vectorised convolution's scalar weight gradient too, on its own geometry.
+    /// </summary>
     internal static void EmitScalarWeightGradient(SourceWriter w, LayerModel l, IPaddedInput geometry, KernelOffsets at)
     {
         int c = l.Input.Channels, kh = l.KernelHeight, kw = l.KernelWidth, k = c * kh * kw;

@@ -310,8 +310,10 @@ internal static class DirectConvolutionEmitter
         if (l.Bias) w.Line($"for (int oc = 0; oc < {oc}; oc++) Unsafe.Add(ref packed, {k * ocp} + oc) = Unsafe.Add(ref parameters, {at.Parameter(l.WeightLength)} + oc);");
     }
 
-    /// <summary>Without SIMD: the same direct convolution, one output at a time, from the unpacked weights.</summary>
-    /// <summary>The kernel family's path without SIMD, shared with the pixel-vectorised convolution (its own geometry).</summary>
+    /// <summary>
+    /// Without SIMD: the same direct convolution, one output at a time, from the unpacked weights; the kernel family's
+    /// path without SIMD, shared with the pixel-vectorised and Winograd convolutions (each on its own geometry).
+    /// </summary>
     internal static void EmitScalarForward(SourceWriter w, DirectKernel kernel, IPaddedInput geometry, KernelOffsets at)
     {
         var l = kernel.Shape;
