@@ -24,7 +24,7 @@ internal sealed class BufferPlan
     public IReadOnlyList<PixelWeightTile>?[] PixelWeightGradient { get; } // with a pixel forward, the weight gradient's tiles (empty: scalar only)
     public PixelInputGradientPlan?[] PixelInputGradient { get; } // the pixel-vectorised input gradient of a Conv2D with few input channels, else null
     public string[] Strategy { get; }     // a Conv2D's forward strategy and why it was chosen, else ""
-    public LayerModel?[] FusedPool { get; } // the max pooling a direct Conv2D's inference runs in its epilogue, else null
+    public LayerModel?[] FusedPool { get; } // the max pooling a direct, Winograd or pixel Conv2D's inference runs in its epilogue, else null
     public int FloatsPerSample { get; }
     public int IndicesPerSample { get; }
     public int MaxLength { get; }         // the longest activation of one sample (inference and gradient ping-pong)
@@ -52,6 +52,11 @@ internal sealed class BufferPlan
         BatchNormStatsOffset = new int[count];
         Owner = new int[count];
         var owners = new Dictionary<LayerModel, int>();
+        for (int i = 0; i < count; i++)
+        {
+            var signature = Signature(network.Layers[i]);
+            if (!owners.TryGetValue(signature, out Owner[i])) { Owner[i] = i; owners.Add(signature, i); }
+        }
         int floats = 0, ints = 0, maxLength = network.Input.Length, maxColumns = 0, stats = 0;
         for (int i = 0; i < count; i++)
         {
@@ -62,7 +67,7 @@ internal sealed class BufferPlan
             Direct[i] = DirectConvolutionEmitter.Choose(layer, out string strategy);
             DirectBackward[i] = DirectConvolutionBackwardEmitter.Choose(layer, Direct[i]);
             if (Direct[i] is { } direct) Winograd[i] = WinogradConvolutionEmitter.Choose(layer, direct, ref strategy);
-            if (Direct[i] is null) Pixel[i] = PixelConvolutionEmitter.Choose(layer, ref strategy);
+            if (Direct[i] is null) Pixel[i] = PixelConvolutionEmitter.Choose(layer, PoolToFuse(network, i), ref strategy);
             if (Pixel[i] is not null) PixelWeightGradient[i] = PixelWeightGradientEmitter.Choose(layer);
             PixelInputGradient[i] = Direct[i] is null ? DirectConvolutionBackwardEmitter.ChoosePixelInputGradient(layer, out _) : DirectBackward[i]?.PixelInputGradient;
             Strategy[i] = strategy;
@@ -72,8 +77,6 @@ internal sealed class BufferPlan
             if (layer.Kind == LayerKind.MaxPool2D) { Indices[i] = ints; ints += length; }
             BatchNormStatsOffset[i] = -1;
             if (layer.Kind == LayerKind.BatchNorm2D) { BatchNormStatsOffset[i] = stats; stats += layer.Output.Channels; }
-            var signature = Signature(layer);
-            if (!owners.TryGetValue(signature, out Owner[i])) { Owner[i] = i; owners.Add(signature, i); }
             if (layer.Kind == LayerKind.Conv2D && NeedsColumns(layer))
             {
                 // A direct forward comes with a direct weight gradient: neither reads the im2col matrix, and a
@@ -88,23 +91,31 @@ internal sealed class BufferPlan
         }
         FusedPool = new LayerModel?[count];
         for (int i = 0; i + 1 < count; i++)
-        {
-            // Inference fuses a 2×2 stride-2 max pooling into the direct convolution before it: pooling whole channel
-            // vectors of the rows still in L1 costs 3 vector maxima per pooled pixel, against a separate pass over
-            // the convolution's output with shuffles to pair columns (LeNet's second pool: 0.8 µs of 12). The
-            // kernels are the layer's own (not shared), so the pooled variant serves exactly this layer. A Winograd
-            // forward pools the same way: its output rows go through the same [pixels × channels] scratch.
-            var (layer, next) = (network.Layers[i], network.Layers[i + 1]);
-            if (Direct[i] is not null && !layer.HasSeparateActivation && !IsShared(i) &&
-                next.Kind == LayerKind.MaxPool2D && next.KernelHeight == 2 && next.KernelWidth == 2 &&
-                next.StrideHeight == 2 && next.StrideWidth == 2 && next.PadTop == 0 && next.PadLeft == 0)
-                FusedPool[i] = next;
-        }
+            FusedPool[i] = Direct[i] is not null ? PoolToFuse(network, i) : Pixel[i]?.Pool;
         FloatsPerSample = floats;
         IndicesPerSample = ints;
         MaxLength = maxLength;
         MaxColumnGradients = maxColumns;
         BatchNormStats = stats;
+    }
+
+    /// <summary>
+    /// The 2×2 stride-2 max pooling after layer <paramref name="i"/> that its inference may run in the convolution's
+    /// epilogue, else null: pooling the rows still in L1 (or in registers) costs a few vector maxima per pooled pixel,
+    /// against a separate pass over the convolution's output with shuffles to pair columns (LeNet's second pool:
+    /// 0.8 µs of 12 at batch 1). The kernels are the layer's own (not shared), so the pooled variant serves exactly
+    /// this layer, and its activation must be one the kernel applies (ReLU commutes with the maximum). A direct or
+    /// Winograd forward pools its rows in the [pixels × channels] scratch; a pixel forward pools its tile in
+    /// registers, where its plan allows it (<see cref="PixelConvolutionPlan.Pool"/>).
+    /// </summary>
+    private LayerModel? PoolToFuse(NetworkModel network, int i)
+    {
+        if (i + 1 >= network.Layers.Count) return null;
+        var (layer, next) = (network.Layers[i], network.Layers[i + 1]);
+        return layer.Kind == LayerKind.Conv2D && !layer.HasSeparateActivation && !IsShared(i) &&
+               next.Kind == LayerKind.MaxPool2D && next.KernelHeight == 2 && next.KernelWidth == 2 &&
+               next.StrideHeight == 2 && next.StrideWidth == 2 && next.PadTop == 0 && next.PadLeft == 0
+            ? next : null;
     }
 
     /// <summary>

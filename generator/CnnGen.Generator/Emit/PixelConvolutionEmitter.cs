@@ -27,8 +27,10 @@ internal sealed record PixelTile(string Vector, int Width, int Rows, int Vectors
 /// How a convolution with too few output channels to fill a vector runs as a direct convolution vectorised over
 /// output pixels: the padded input geometry, a tile per accelerated vector width (the widest first), and whether each
 /// tile of output rows loops only over the kernel rows that reach the input's interior (<see cref="SkipsBorderRows"/>).
+/// With <see cref="Pool"/> (a 2×2 stride-2 max pooling after the layer) the vector kernels also pool their tile in
+/// registers for inference: every tile then has an even number of rows and starts on an even row and column.
 /// </summary>
-internal sealed record PixelConvolutionPlan(int PaddedHeight, int PaddedWidth, bool NeedsPaddedCopy, IReadOnlyList<PixelTile> Tiles, bool SkipsBorderRows = false, int Slack = 0) : IPaddedInput
+internal sealed record PixelConvolutionPlan(int PaddedHeight, int PaddedWidth, bool NeedsPaddedCopy, IReadOnlyList<PixelTile> Tiles, bool SkipsBorderRows = false, int Slack = 0, LayerModel? Pool = null) : IPaddedInput
 {
     /// <summary>Floats of the zero-padded copy of a sample of <paramref name="channels"/> channels, with the <see cref="Slack"/> a row narrower than the vector reads past its last plane.</summary>
     public int PaddedLength(int channels) => channels * PaddedHeight * PaddedWidth + Slack;
@@ -122,7 +124,10 @@ internal static class PixelConvolutionEmitter
     /// Sets <paramref name="reason"/> to the strategy and why when it does, or to why not when only the row geometry
     /// stands in the way; leaves it alone for layers this kernel is not meant for.
     /// </summary>
-    public static PixelConvolutionPlan? Choose(LayerModel l, ref string reason)
+    /// <param name="l">The convolution.</param>
+    /// <param name="pool">A 2×2 stride-2 max pooling after it that inference may fuse, or null: the plan fuses it when its tiles can pool in registers.</param>
+    /// <param name="reason">The strategy and why.</param>
+    public static PixelConvolutionPlan? Choose(LayerModel l, LayerModel? pool, ref string reason)
     {
         if (l.Kind != LayerKind.Conv2D || l.Groups != 1 || l.Output.Channels >= 8 || !BufferPlan.NeedsColumns(l)) return null;
         if (l.StrideWidth != 1)
@@ -131,6 +136,7 @@ internal static class PixelConvolutionEmitter
             return null;
         }
         var plan = Plan(l);
+        if (plan is not null && pool is not null && Plan(l, pool: pool) is { } pooled && CanPool(l, pooled)) plan = pooled;
         if (plan is null)
         {
             reason = $"im2col + GEMM: {l.Output.Channels} output channels do not fill a vector and rows of {l.Output.Width} pixels do not fill a Vector256; the GEMM vectorises over the whole plane ({l.Output.Height * l.Output.Width} pixels)";
@@ -151,7 +157,8 @@ internal static class PixelConvolutionEmitter
         }
         reason = $"direct convolution over output pixels: {l.Output.Channels} output channel{(l.Output.Channels == 1 ? " does" : "s do")} not fill a vector, rows of {l.Output.Width} pixels do; " +
                  $"tile of {best.Describe(l.Output.Width)}; each tap's input is one vector load {(plan.NeedsPaddedCopy ? "from a zero-padded copy" : "in place")} instead of an im2col copy of {DirectConvolutionPlan.Reduction(l) * l.Output.Height * l.Output.Width} floats " +
-                 $"(modelled {pixelCycles:F0} cycles a sample against {im2colCycles:F0})";
+                 $"(modelled {pixelCycles:F0} cycles a sample against {im2colCycles:F0})" +
+                 (plan.Pool is { } fused ? $"; for inference {fused.Name} is fused: each tile's row pairs and neighbouring pixels are maxed in registers and only the pooled {fused.Output} is stored" : "");
         return plan;
     }
 
@@ -163,11 +170,15 @@ internal static class PixelConvolutionEmitter
     /// when that row is stored, the last row stored in two halves (rows of 14 run as Vector512 with 14 of 16 lanes
     /// used, where Vector256 needs two vectors of 8 for them, 14 of 16 too, at half the width).
     /// </summary>
-    public static PixelConvolutionPlan? Plan(LayerModel l, bool wideRows = false)
+    /// <remarks>
+    /// With <paramref name="pool"/> every tile has an even number of rows, so that its rows pair up for a 2×2
+    /// pooling (see <see cref="CanPool"/> for the rest of what pooling in registers needs).
+    /// </remarks>
+    public static PixelConvolutionPlan? Plan(LayerModel l, bool wideRows = false, LayerModel? pool = null)
     {
         var tiles = new List<PixelTile>();
         foreach (var (vector, width, registers, _) in Isas)
-            if (l.Output.Width >= width || (wideRows && 2 * l.Output.Width > width)) tiles.Add(ChooseTile(l, vector, width, registers));
+            if (l.Output.Width >= width || (wideRows && 2 * l.Output.Width > width)) tiles.Add(ChooseTile(l, vector, width, registers, evenRows: pool is not null));
         // Where a row's overlapping last Vector512 wastes more than the width gains (rows of 17: 32 lanes for 17
         // pixels at 119 GFLOP/s, against 24 lanes at 93), the Vector256 tile runs on AVX-512 machines too.
         if (tiles.Count == 2 && tiles[0].Efficiency * Isas[0].PeakGflops < tiles[1].Efficiency * Isas[1].PeakGflops) tiles.RemoveAt(0);
@@ -181,8 +192,19 @@ internal static class PixelConvolutionEmitter
         int height = padded ? Math.Max(l.PadTop + l.Input.Height, neededHeight) : l.Input.Height;
         int paddedWidth = padded ? Math.Max(l.PadLeft + l.Input.Width, neededWidth) : l.Input.Width;
         bool skip = l.StrideHeight == 1 && l.DilationHeight == 1 && BorderRowShare(l) >= BorderRowsToSkip;
-        return new PixelConvolutionPlan(height, paddedWidth, padded, tiles, skip, slack);
+        return new PixelConvolutionPlan(height, paddedWidth, padded, tiles, skip, slack, pool);
     }
+
+    /// <summary>
+    /// Whether the plan's vector tiles can pool 2×2 in registers: each tile's rows pair up (an even count, starting on
+    /// an even row: the output's height is even, so the last tile, which overlaps the one before, does too), and each
+    /// pixel vector lies within a row and starts on an even column (an even width: the row's last vector starts at
+    /// width − vector). Odd sizes, where pooling drops the last row or column, and rows narrower than a vector, are
+    /// left to the separate pooling layer.
+    /// </summary>
+    private static bool CanPool(LayerModel l, PixelConvolutionPlan plan) =>
+        plan.Tiles.Count > 0 && l.Output.Height % 2 == 0 && l.Output.Width % 2 == 0 &&
+        plan.Tiles.All(t => t.Rows % 2 == 0 && !t.Wide(l.Output.Width));
 
     /// <summary>
     /// Modelled cycles of one core for one sample with the plan's widest tile: its multiply-adds (less the kernel
@@ -230,13 +252,13 @@ internal static class PixelConvolutionEmitter
     /// one of the other) must fit the register file with one spare. Among equal costs the tile with more
     /// accumulators wins: it reloads the input and rebroadcasts the weights fewer times.
     /// </summary>
-    private static PixelTile ChooseTile(LayerModel l, string vector, int width, int registers)
+    private static PixelTile ChooseTile(LayerModel l, string vector, int width, int registers, bool evenRows)
     {
         int oh = l.Output.Height, ow = l.Output.Width, oc = l.Output.Channels;
         int rowVectors = (ow + width - 1) / width;
         PixelTile? best = null;
         double bestCycles = double.MaxValue;
-        for (int rows = 1; rows <= Math.Min(4, oh); rows++)
+        for (int rows = evenRows ? 2 : 1; rows <= Math.Min(4, oh); rows += evenRows ? 2 : 1)
             for (int vectors = 1; vectors <= Math.Min(4, rowVectors); vectors++)
                 for (int channels = 1; channels <= oc; channels++)
                 {
@@ -269,9 +291,10 @@ internal static class PixelConvolutionEmitter
         w.Line($"/// <summary>{l.Name} forward: {ConvolutionEmitter.Describe(l)}. Direct convolution vectorised over the output pixels of each row, read from the {(plan.NeedsPaddedCopy ? "zero-padded copy of the " : "")}input{(l.ReLUInKernel ? ", ReLU at the store" : "")}.</summary>");
         w.Open($"private void {l.Name}_Forward{at.Suffix}(ReadOnlySpan<float> x, Span<float> y, int n{at.ParameterParameter})");
         var kernel = PixelKernel.Forward(l, at);
-        EmitDispatch(w, kernel, plan, at, "x, y, n");
+        ConvolutionKernelParts.EmitDispatch(w, plan.Tiles.Select(t => (t.Vector, t.Width)), kernel.Method, "x, y, n" + at.ParameterArgument, plan.Pool is null ? "" : ", false");
         w.Close();
         w.Line();
+        if (plan.Pool is { } pool) ConvolutionKernelParts.EmitForwardPooled(w, l, pool, plan.Tiles.Select(t => (t.Vector, t.Width)), kernel.Method);
         EmitKernels(w, kernel, plan, at);
     }
 
@@ -306,15 +329,18 @@ internal static class PixelConvolutionEmitter
 
         string unrolled = unroll == "kernel" ? "all taps of a channel" : unroll == "row" ? "a kernel row's taps" : "one tap";
         string skipped = plan.SkipsBorderRows ? ", the kernel rows that see only the zero border above or below skipped" : "";
-        w.Line($"/// <summary>{kernel.Title} with {vector}: tiles of {t.Describe(ow)}; {unrolled} unrolled{skipped}.</summary>");
-        w.Open($"private void {kernel.Method}{width * 32}(ReadOnlySpan<float> x, Span<float> y, int n{at.ParameterParameter})");
+        var pool = plan.Pool;
+        string pooling = pool is null ? "" : $"; with <paramref name=\"pool\"/>, {pool.Name} too: only the pooled {pool.Output} is stored";
+        w.Line($"/// <summary>{kernel.Title} with {vector}: tiles of {t.Describe(ow)}; {unrolled} unrolled{skipped}{pooling}.</summary>");
+        w.Open($"private void {kernel.Method}{width * 32}(ReadOnlySpan<float> x, Span<float> y, int n{at.ParameterParameter}{(pool is null ? "" : ", bool pool")})");
         w.Line("ref float parameters = ref MemoryMarshal.GetReference(_parameters);");
         if (plan.NeedsPaddedCopy) w.Line($"ref float padded = ref MemoryMarshal.GetArrayDataReference({kernel.Padded});");
         w.Line("ref float inputs = ref MemoryMarshal.GetReference(x);");
         w.Line("ref float outputs = ref MemoryMarshal.GetReference(y);");
         w.Open("for (int s = 0; s < n; s++)");
         w.Line($"ref float sample = ref Unsafe.Add(ref inputs, s * {l.Input.Length});");
-        w.Line($"ref float output = ref Unsafe.Add(ref outputs, s * {l.Output.Length});");
+        w.Line(pool is null ? $"ref float output = ref Unsafe.Add(ref outputs, s * {l.Output.Length});"
+                            : $"ref float output = ref Unsafe.Add(ref outputs, s * (pool ? {pool.Output.Length} : {l.Output.Length}));");
         ConvolutionKernelParts.EmitPaddedCopy(w, l, plan, "sample");
         string input = plan.NeedsPaddedCopy ? "padded" : "sample";
 
@@ -404,6 +430,11 @@ internal static class PixelConvolutionEmitter
         w.Line($"wk = ref Unsafe.Add(ref wk, {kernel.InputChannelStride});");
         w.Line($"ak = ref Unsafe.Add(ref ak, {plane});");
         w.Close();
+        if (pool is not null)
+        {
+            EmitPooledStores();
+            w.Open("else");
+        }
         w.Line($"// stored straight into NCHW{(l.ReLUInKernel ? ", ReLU applied" : "")}");
         w.Line($"ref float to = ref Unsafe.Add(ref output, {(channelLoop ? $"o * {pixels} + " : "")}oy * {ow});");
         bool wide = t.Wide(ow);
@@ -419,12 +450,41 @@ internal static class PixelConvolutionEmitter
             if (last) EmitRowStores(r, narrow: true);
             if (last && rowLoop) w.Close();
         }
+        if (pool is not null) w.Close();
         if (channelLoop) w.Close();
         if (vectorLoop) w.Close();
         w.Close();
         w.Close();
         w.Close();
         w.Line();
+
+        // The tile pooled in registers: the maximum of each row pair, then of each pair of neighbouring pixels, which
+        // one shuffle puts in the two halves of the vector (even pixels in the lower half, odd ones in the upper), so
+        // a half vector holds the pooled pixels of the row pair; ReLU after the maximum (they commute), then stored
+        // at half the row and column. The overlapping last vector of a row stores the same pooled values again.
+        // VectorMath's maximum, not VectorNNN.Max: see VectorMath for why (3.3–3.8 µs against 2.2–2.5 for LeNet-5's).
+        void EmitPooledStores()
+        {
+            string half = width == 16 ? "Vector256" : "Vector128", halfType = $"{half}<float>";
+            int pooledWidth = pool.Output.Width, pooledPixels = pool.Output.Height * pooledWidth;
+            string order = string.Join(", ", Enumerable.Range(0, width).Select(i => Literals.Int(i < width / 2 ? 2 * i : 2 * (i - width / 2) + 1)));
+            w.Open("if (pool)");
+            w.Line($"// {pool.Name} fused: rows paired, then neighbouring pixels, in registers{(l.ReLUInKernel ? ", ReLU after the maximum" : "")}; stored into the pooled NCHW {pool.Output}");
+            w.Line($"ref float pooledTo = ref Unsafe.Add(ref output, {(channelLoop ? $"o * {pooledPixels} + " : "")}oy / 2 * {pooledWidth});");
+            w.Line($"Vector{width * 32}<int> evenThenOdd = Vector{width * 32}.Create({order});");
+            for (int r = 0; r < rows; r += 2)
+                for (int v = 0; v < vectors; v++)
+                    for (int q = 0; q < channels; q++)
+                    {
+                        string column = int.TryParse(columns[v], out int literal) ? Literals.Int(literal / 2) : $"{columns[v]} / 2";
+                        w.Open("");
+                        w.Line($"{type} pairs = {vector}.Shuffle(global::CnnGen.Internal.VectorMath.Max(c{r}{v}{q}, c{r + 1}{v}{q}), evenThenOdd);");
+                        w.Line($"{halfType} pooled = global::CnnGen.Internal.VectorMath.Max(pairs.GetLower(), pairs.GetUpper());");
+                        w.Line($"{(l.ReLUInKernel ? "global::CnnGen.Internal.VectorMath.ReLU(pooled)" : "pooled")}.StoreUnsafe(ref pooledTo, {Index(Sum(column, q * pooledPixels + r / 2 * pooledWidth))});");
+                        w.Close();
+                    }
+            w.Close();
+        }
 
         void EmitRowStores(int r, bool narrow)
         {

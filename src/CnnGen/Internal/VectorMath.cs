@@ -1,0 +1,56 @@
+using System.ComponentModel;
+using System.Runtime.CompilerServices;
+using System.Runtime.Intrinsics;
+
+namespace CnnGen.Internal;
+
+/// <summary>
+/// The maximum and ReLU of generated kernels' epilogues, on vectors: NaN propagates as in PyTorch, at the cost of
+/// one or three instructions.
+/// </summary>
+/// <remarks>
+/// <para>
+/// <b>Why not <c>Vector512.Max</c>.</b> Since .NET 9 <c>VectorNNN.Max</c> is IEEE 754's maximum (NaN propagates,
+/// +0 above −0), which the JIT builds on AVX-512 from <c>vrangeps</c> and two <c>vfixupimmps</c> that overwrite an
+/// operand's register. In an epilogue of a dozen maxima that chains them all through one register: LeNet-5's first
+/// convolution with its 2×2 pooling in registers took 3.3–3.8 µs with <c>Max</c> against 2.2–2.5 µs with these (one
+/// core, batch 1), where the FMAs alone take about 1.7 µs.
+/// </para>
+/// <para>
+/// <b>What they rely on.</b> <c>MaxNative(a, b)</c> is x86's <c>maxps a, b</c>, which returns its second operand b
+/// when either is NaN (and when both are zeros), and Arm64's <c>fmax</c>, which returns NaN when either is. So
+/// <c>MaxNative(0, x)</c> is ReLU with NaN kept (−0 stays −0: the same as PyTorch's vectorised CPU ReLU,
+/// <c>max_ps(0, x)</c>), and the maximum of two only needs a NaN a to be put back. The tests check NaN propagation
+/// through every fused epilogue on each instruction-set path (FusedPoolTests, MaxPoolSemanticsTests).
+/// </para>
+/// </remarks>
+[EditorBrowsable(EditorBrowsableState.Never)]
+public static class VectorMath
+{
+    /// <summary>max(x, 0), NaN kept.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector512<float> ReLU(Vector512<float> x) => Vector512.MaxNative(Vector512<float>.Zero, x);
+
+    /// <summary>max(x, 0), NaN kept.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector256<float> ReLU(Vector256<float> x) => Vector256.MaxNative(Vector256<float>.Zero, x);
+
+    /// <summary>max(x, 0), NaN kept.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector128<float> ReLU(Vector128<float> x) => Vector128.MaxNative(Vector128<float>.Zero, x);
+
+    /// <summary>The larger of a and b, lane by lane; NaN when either is NaN.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector512<float> Max(Vector512<float> a, Vector512<float> b) =>
+        Vector512.ConditionalSelect(Vector512.IsNaN(a), a, Vector512.MaxNative(a, b));
+
+    /// <summary>The larger of a and b, lane by lane; NaN when either is NaN.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector256<float> Max(Vector256<float> a, Vector256<float> b) =>
+        Vector256.ConditionalSelect(Vector256.IsNaN(a), a, Vector256.MaxNative(a, b));
+
+    /// <summary>The larger of a and b, lane by lane; NaN when either is NaN.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector128<float> Max(Vector128<float> a, Vector128<float> b) =>
+        Vector128.ConditionalSelect(Vector128.IsNaN(a), a, Vector128.MaxNative(a, b));
+}
