@@ -291,16 +291,16 @@ internal static class PixelConvolutionEmitter
         w.Line($"/// <summary>{l.Name} forward: {ConvolutionEmitter.Describe(l)}. Direct convolution vectorised over the output pixels of each row, read from the {(plan.NeedsPaddedCopy ? "zero-padded copy of the " : "")}input{(l.ReLUInKernel ? ", ReLU at the store" : "")}.</summary>");
         w.Open($"private void {l.Name}_Forward{at.Suffix}(ReadOnlySpan<float> x, Span<float> y, int n{at.ParameterParameter})");
         var kernel = PixelKernel.Forward(l, at);
-        ConvolutionKernelParts.EmitDispatch(w, plan.Tiles.Select(t => (t.Vector, t.Width)), kernel.Method, "x, y, n" + at.ParameterArgument, plan.Pool is null ? "" : ", false");
+        EmitDispatch(w, kernel, plan, at, "x, y, n", plan.Pool is null ? "" : ", false");
         w.Close();
         w.Line();
         if (plan.Pool is { } pool) ConvolutionKernelParts.EmitForwardPooled(w, l, pool, plan.Tiles.Select(t => (t.Vector, t.Width)), kernel.Method);
         EmitKernels(w, kernel, plan, at);
     }
 
-    /// <summary>Calls the kernel of the widest accelerated vector width, else the scalar one.</summary>
-    public static void EmitDispatch(SourceWriter w, PixelKernel kernel, PixelConvolutionPlan plan, KernelOffsets at, string arguments) =>
-        ConvolutionKernelParts.EmitDispatch(w, plan.Tiles.Select(t => (t.Vector, t.Width)), kernel.Method, arguments + at.ParameterArgument);
+    /// <summary>Calls the kernel of the widest accelerated vector width, else the scalar one; <paramref name="vectorArguments"/> go to the vector kernels only.</summary>
+    public static void EmitDispatch(SourceWriter w, PixelKernel kernel, PixelConvolutionPlan plan, KernelOffsets at, string arguments, string vectorArguments = "") =>
+        ConvolutionKernelParts.EmitDispatch(w, plan.Tiles.Select(t => (t.Vector, t.Width)), kernel.Method, arguments + at.ParameterArgument, vectorArguments);
 
     /// <summary>The kernel family: one method per tile of the plan, and the scalar one.</summary>
     public static void EmitKernels(SourceWriter w, PixelKernel kernel, PixelConvolutionPlan plan, KernelOffsets at)
