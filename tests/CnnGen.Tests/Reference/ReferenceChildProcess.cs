@@ -30,6 +30,7 @@ internal static class ReferenceChildProcess
         ("pixel input gradient", PixelInputGradient.PixelInputGradientTests.All, PixelInputGradient.PixelInputGradientTests.Check),
         ("fused pool", FusedPool.FusedPoolTests.All, FusedPool.FusedPoolTests.Check),
         ("pool backward", PoolBackward.PoolBackwardTests.All, PoolBackward.PoolBackwardTests.Check),
+        ("max pool semantics", MaxPoolSemanticsTests.All, MaxPoolSemanticsTests.Check),
         ("winograd", Winograd.WinogradConvolutionTests.All, Winograd.WinogradConvolutionTests.Check),
         ("winograd input gradient", WinogradInputGradient.WinogradInputGradientTests.All, WinogradInputGradient.WinogradInputGradientTests.Check),
     ];
