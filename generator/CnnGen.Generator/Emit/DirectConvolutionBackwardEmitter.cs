@@ -273,7 +273,7 @@ internal static class DirectConvolutionBackwardEmitter
         for (int step = 1; step <= Math.Min(8, l.Output.Width); step++)
         {
             if (t.Accumulators + step * t.Vectors + 2 > registers) break;
-            int loads = step * t.Vectors + t.Channels * DistinctInputs(l, step, t.Taps);
+            int loads = step * t.Vectors + t.Channels * ReadersByInput(l, step, t.Taps).Count;
             if (2 * loads <= t.Accumulators * step) return step;
             double ratio = loads / (double)(t.Accumulators * step);
             if (ratio < bestRatio - 1e-9) (best, bestRatio) = (step, ratio);
@@ -281,9 +281,22 @@ internal static class DirectConvolutionBackwardEmitter
         return best; // no step gets there: the one with the fewest loads per FMA
     }
 
-    /// <summary>How many distinct inputs of one channel row a step of <paramref name="step"/> pixels × <paramref name="taps"/> taps reads.</summary>
-    private static int DistinctInputs(LayerModel l, int step, int taps) =>
-        Enumerable.Range(0, step).SelectMany(p => Enumerable.Range(0, taps).Select(ti => p * l.StrideWidth + ti * l.DilationWidth)).Distinct().Count();
+    /// <summary>
+    /// The inputs of one channel row that a step of <paramref name="pixels"/> pixels × <paramref name="taps"/> taps
+    /// reads, in order of position from the step's first pixel, each with the (pixel, tap) pairs that read it in pixel order.
+    /// </summary>
+    private static SortedDictionary<int, List<(int Pixel, int Tap)>> ReadersByInput(LayerModel l, int pixels, int taps)
+    {
+        var readers = new SortedDictionary<int, List<(int Pixel, int Tap)>>();
+        for (int p = 0; p < pixels; p++)
+            for (int ti = 0; ti < taps; ti++)
+            {
+                int position = p * l.StrideWidth + ti * l.DilationWidth;
+                if (!readers.TryGetValue(position, out var list)) readers[position] = list = [];
+                list.Add((p, ti));
+            }
+        return readers;
+    }
 
     /// <summary>The backward method, its weight-gradient kernels and, where dX runs direct, its input-gradient kernels.</summary>
     public static void EmitBackward(SourceWriter w, LayerModel l, DirectBackwardPlan plan, KernelOffsets at)
@@ -497,16 +510,9 @@ internal static class DirectConvolutionBackwardEmitter
                 string B(int p, int v) => pixels == 1 ? $"b{v}" : $"b{p}{v}";
                 for (int p = 0; p < pixels; p++)
                     for (int v = 0; v < nv; v++) w.Line($"{type} {B(p, v)} = {vector}.LoadUnsafe(ref gRow, go + {p * ocp + v * width});");
+                var uses = ReadersByInput(l, pixels, tapCount);
                 for (int ci = 0; ci < channels; ci++)
                 {
-                    var uses = new SortedDictionary<int, List<(int Pixel, int Tap)>>();
-                    for (int p = 0; p < pixels; p++)
-                        for (int ti = 0; ti < tapCount; ti++)
-                        {
-                            int position = p * l.StrideWidth + ti * l.DilationWidth;
-                            if (!uses.TryGetValue(position, out var list)) uses[position] = list = [];
-                            list.Add((p, ti));
-                        }
                     foreach (var entry in uses)
                     {
                         int position = entry.Key, offset = ci * plane + position;
