@@ -124,16 +124,36 @@ public abstract class Optimizer : IStatefulOptimizer
         if (gradients.Length != ParameterCount)
             throw new ArgumentException($"gradients holds {gradients.Length} floats, but this optimizer was built for {ParameterCount}.", nameof(gradients));
 
+        UpdateRange(parameters, gradients, 0, ParameterCount);
+        CompleteStep();
+    }
+
+    /// <summary>
+    /// The update of the next step (number <see cref="StepCount"/> + 1) over elements [start, start + length) only,
+    /// without advancing the count: a trainer cuts one step into ranges that threads update side by side, then calls
+    /// <see cref="CompleteStep"/> once. Every update rule is element-wise and gives each element the same bits
+    /// whichever vector width takes it, so any cut gives the bits of <see cref="Step(Span{float}, ReadOnlySpan{float})"/>.
+    /// </summary>
+    /// <param name="parameters">The whole parameter vector.</param>
+    /// <param name="gradients">The whole gradient vector.</param>
+    /// <param name="start">First element of the range.</param>
+    /// <param name="length">Elements in the range.</param>
+    internal void UpdateRange(Span<float> parameters, ReadOnlySpan<float> gradients, int start, int length)
+    {
         long step = _stepCount + 1;
+        int end = start + length;
         foreach (var segment in _segments)
         {
+            int from = Math.Max(start, segment.Offset), to = Math.Min(end, segment.Offset + segment.Length);
+            if (from >= to) continue;
             // As torch, where a group's learning rate is a double: the base rate times the group's scale.
             double learningRate = _learningRate * segment.LearningRateScale;
-            Update(parameters.Slice(segment.Offset, segment.Length), gradients.Slice(segment.Offset, segment.Length),
-                segment.Offset, learningRate, segment.WeightDecay, step);
+            Update(parameters.Slice(from, to - from), gradients.Slice(from, to - from), from, learningRate, segment.WeightDecay, step);
         }
-        _stepCount = step;
     }
+
+    /// <summary>Counts the step whose ranges <see cref="UpdateRange"/> updated.</summary>
+    internal void CompleteStep() => _stepCount++;
 
     /// <summary>Updates one range that trains with the same settings.</summary>
     /// <param name="parameters">The range's parameters.</param>

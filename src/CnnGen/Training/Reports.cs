@@ -24,8 +24,11 @@ public readonly record struct StepReport(
 /// <param name="Data">Copying (and augmenting) samples into batches.</param>
 /// <param name="Gradients">Wall-clock time of the parallel gradient phase: copying the weights into the replicas and running every shard.</param>
 /// <param name="NetworkCompute">The networks' <c>ComputeGradients</c> calls summed over shards (thread time: with several threads it exceeds <see cref="Gradients"/>).</param>
-/// <param name="Reduction">Summing the shards' gradients and batch-norm statistics.</param>
-/// <param name="Optimizer">Gradient clipping and the optimizer step.</param>
+/// <param name="Reduction">
+/// Summing the shards' gradients and batch-norm statistics, and the optimizer's update, which runs in the same parallel
+/// pass over ranges of the parameters unless gradient clipping is on.
+/// </param>
+/// <param name="Optimizer">Gradient clipping and the optimizer step after the sum, when clipping is on; zero otherwise.</param>
 /// <param name="Callbacks">The per-step callbacks.</param>
 /// <param name="Evaluation">Evaluating the validation set.</param>
 public sealed record TrainingTimings(

@@ -18,11 +18,13 @@ namespace CnnGen.Training;
 /// the factory given to the constructor. A batch is cut into shards of <see cref="TrainerOptions.ShardSize"/> samples
 /// (a fixed number, whatever the thread count); shard <c>k</c> always runs on replica <c>k</c>, which first copies the
 /// weights and batch-norm statistics of <see cref="Network"/> (the master) and then computes the shard's mean
-/// gradient into its own <c>Gradients</c>. Pre-started threads take shards as they come. The shards' gradients are
-/// then summed in shard order, each weighted by its share of the batch, into the master's <c>Gradients</c>
-/// (for large networks in parallel over ranges of the vector, the same bits however it is cut), and the optimizer
-/// steps the master.
-/// A step allocates nothing.</para>
+/// gradient into its own <c>Gradients</c>. Pre-started threads take shards as they come. Once every shard is done,
+/// the same threads, without sleeping in between, take ranges of the parameter vector: each range's gradient is the
+/// shards' gradients summed in shard order, each weighted by its share of the batch, into the master's
+/// <c>Gradients</c>, and the optimizer then updates that range of the master's parameters (unless gradient clipping
+/// needs the whole gradient's norm first: then the optimizer steps after the sum, on the calling thread). Every
+/// element goes through the same operations however the vector is cut, so the result is that of one sum and one
+/// whole step. A step allocates nothing.</para>
 /// <para><b>Why the result does not depend on the thread count.</b> Each shard's gradient depends only on the
 /// shard's samples, the master's weights and its replica's own dropout stream — never on which thread ran it or when —
 /// and the sum runs in a fixed order.</para>
@@ -38,13 +40,10 @@ namespace CnnGen.Training;
 /// </remarks>
 public sealed class Trainer<TNetwork> : IDisposable where TNetwork : class, INetwork
 {
-    // Elements of the gradient vector one reduction item covers: large enough to amortize taking an item, small
-    // enough to spread a vector of ~60k parameters over a few threads.
+    // Elements of the parameter vector one item of the sum-and-update phase covers: large enough to amortize taking
+    // an item, small enough to spread LeNet-5's 62k parameters over a few threads (8 items). A multiple of every
+    // vector width, though any cut gives the same bits.
     private const int ReductionChunk = 8192;
-
-    // Below this many parameters the reduction runs on the calling thread: summing a few shards of a small vector
-    // (~50 µs for LeNet-5's 62k) costs less than waking the other threads for it.
-    private const int ParallelReductionThreshold = 1 << 18;
 
     private readonly Func<int, TNetwork> _createReplica;
     private readonly WorkerPool _pool;
@@ -138,7 +137,16 @@ public sealed class Trainer<TNetwork> : IDisposable where TNetwork : class, INet
     /// <param name="labels">One class index per sample.</param>
     /// <param name="batchSize">Samples in the batch.</param>
     /// <exception cref="ArgumentException">A span's length does not match the batch, or a label is not a class.</exception>
-    public float ComputeGradients(ReadOnlySpan<float> inputs, ReadOnlySpan<int> labels, int batchSize)
+    public float ComputeGradients(ReadOnlySpan<float> inputs, ReadOnlySpan<int> labels, int batchSize) =>
+        ComputeGradients(inputs, labels, batchSize, update: false);
+
+    /// <summary>As <see cref="ComputeGradients(ReadOnlySpan{float}, ReadOnlySpan{float}, int)"/> with float targets (batchSize × outputs).</summary>
+    /// <exception cref="ArgumentException">A span's length does not match the batch.</exception>
+    public float ComputeGradients(ReadOnlySpan<float> inputs, ReadOnlySpan<float> targets, int batchSize) =>
+        ComputeGradients(inputs, targets, batchSize, update: false);
+
+    // The gradient phases, and with `update` the optimizer's update fused into the sum (see the class remarks).
+    private float ComputeGradients(ReadOnlySpan<float> inputs, ReadOnlySpan<int> labels, int batchSize, bool update)
     {
         CheckBatch(inputs, batchSize);
         if (labels.Length != batchSize)
@@ -152,14 +160,12 @@ public sealed class Trainer<TNetwork> : IDisposable where TNetwork : class, INet
             fixed (int* y = labels)
             {
                 _shards.Set(x, y, null, batchSize);
-                return RunGradientPhases(batchSize);
+                return RunGradientPhases(batchSize, update);
             }
         }
     }
 
-    /// <summary>As <see cref="ComputeGradients(ReadOnlySpan{float}, ReadOnlySpan{int}, int)"/> with float targets (batchSize × outputs).</summary>
-    /// <exception cref="ArgumentException">A span's length does not match the batch.</exception>
-    public float ComputeGradients(ReadOnlySpan<float> inputs, ReadOnlySpan<float> targets, int batchSize)
+    private float ComputeGradients(ReadOnlySpan<float> inputs, ReadOnlySpan<float> targets, int batchSize, bool update)
     {
         CheckBatch(inputs, batchSize);
         if (targets.Length != batchSize * _outputLength)
@@ -171,7 +177,7 @@ public sealed class Trainer<TNetwork> : IDisposable where TNetwork : class, INet
             fixed (float* t = targets)
             {
                 _shards.Set(x, null, t, batchSize);
-                return RunGradientPhases(batchSize);
+                return RunGradientPhases(batchSize, update);
             }
         }
     }
@@ -184,8 +190,9 @@ public sealed class Trainer<TNetwork> : IDisposable where TNetwork : class, INet
     /// <exception cref="ArgumentException">A span's length does not match the batch, or a label is not a class.</exception>
     public float TrainStep(ReadOnlySpan<float> inputs, ReadOnlySpan<int> labels, int batchSize)
     {
-        float loss = ComputeGradients(inputs, labels, batchSize);
-        Step();
+        if (FusesUpdate) return ComputeGradients(inputs, labels, batchSize, update: true);
+        float loss = ComputeGradients(inputs, labels, batchSize, update: false);
+        ClipAndStep();
         return loss;
     }
 
@@ -193,10 +200,14 @@ public sealed class Trainer<TNetwork> : IDisposable where TNetwork : class, INet
     /// <exception cref="ArgumentException">A span's length does not match the batch.</exception>
     public float TrainStep(ReadOnlySpan<float> inputs, ReadOnlySpan<float> targets, int batchSize)
     {
-        float loss = ComputeGradients(inputs, targets, batchSize);
-        Step();
+        if (FusesUpdate) return ComputeGradients(inputs, targets, batchSize, update: true);
+        float loss = ComputeGradients(inputs, targets, batchSize, update: false);
+        ClipAndStep();
         return loss;
     }
+
+    // Clipping scales the whole gradient by its norm, which only the finished sum gives: then the step follows it.
+    private bool FusesUpdate => Options.MaxGradientNorm is null;
 
     /// <summary>
     /// Trains for epochs <paramref name="firstEpoch"/> … <paramref name="epochs"/> − 1 over <paramref name="training"/>,
@@ -344,41 +355,39 @@ public sealed class Trainer<TNetwork> : IDisposable where TNetwork : class, INet
         EnsureReplicas(ShardCount(batchSize));
     }
 
-    // Runs every shard, then sums them into the master; the inputs are pinned by the caller meanwhile.
-    private float RunGradientPhases(int batchSize)
+    // Runs every shard, then sums them into the master (and, with `update`, steps its parameters), in one parallel
+    // run; the inputs are pinned by the caller meanwhile.
+    private float RunGradientPhases(int batchSize, bool update)
     {
         int shardCount = ShardCount(batchSize);
         int shardSize = Options.ShardSize;
         for (int k = 0; k < shardCount; k++)
             _shardWeights[k] = (float)Math.Min(shardSize, batchSize - k * shardSize) / batchSize;
+        _reduction.ShardCount = shardCount;
+        _reduction.Update = update;
 
         long t0 = Stopwatch.GetTimestamp();
         try
         {
-            _pool.Run(_shards, shardCount);
+            _pool.Run(_shards, shardCount, _reduction, (_parameterCount + ReductionChunk - 1) / ReductionChunk);
         }
         finally
         {
             _shards.Clear();
         }
-        long t1 = Stopwatch.GetTimestamp();
-
-        _reduction.ShardCount = shardCount;
-        int chunks = (_parameterCount + ReductionChunk - 1) / ReductionChunk;
-        if (_parameterCount >= ParallelReductionThreshold) _pool.Run(_reduction, chunks);
-        else for (int chunk = 0; chunk < chunks; chunk++) _reduction.Run(chunk, 0);
+        if (update) Optimizer.CompleteStep();
+        long t1 = _reduction.Started;
         if (_hasState)
             ShardReduction.WeightedSum(_replicas, ShardBuffer.State, _shardWeights, shardCount, Network.State, 0, Network.State.Length);
         double loss = 0;
         for (int k = 0; k < shardCount; k++) loss += (double)_shardWeights[k] * _shardLosses[k];
         long t2 = Stopwatch.GetTimestamp();
-
         _gradientTicks += t1 - t0;
         _reductionTicks += t2 - t1;
         return (float)loss;
     }
 
-    private void Step()
+    private void ClipAndStep()
     {
         long t0 = Stopwatch.GetTimestamp();
         if (Options.MaxGradientNorm is { } maxNorm) GradientClipping.ClipByGlobalNorm(Network.Gradients, maxNorm);
@@ -456,17 +465,27 @@ public sealed class Trainer<TNetwork> : IDisposable where TNetwork : class, INet
         }
     }
 
-    /// <summary>Item c: the weighted sum of the shards' gradients over one range of the vector, into the master's.</summary>
+    /// <summary>
+    /// Item c: the weighted sum of the shards' gradients over one range of the vector, into the master's; with
+    /// <see cref="Update"/>, then the optimizer's update of the master's parameters over the same range.
+    /// </summary>
     private sealed class ReductionWork(Trainer<TNetwork> trainer) : IParallelWork
     {
         public int ShardCount;
+        public bool Update;
+
+        /// <summary>When item 0, the first taken, started: the end of the shards' phase, for the profile counters.</summary>
+        public long Started;
 
         public void Run(int item, int worker)
         {
+            if (item == 0) Started = Stopwatch.GetTimestamp();
             int start = item * ReductionChunk;
             int length = Math.Min(ReductionChunk, trainer._parameterCount - start);
+            var master = trainer.Network;
             ShardReduction.WeightedSum(trainer._replicas, ShardBuffer.Gradients, trainer._shardWeights, ShardCount,
-                trainer.Network.Gradients, start, length);
+                master.Gradients, start, length);
+            if (Update) trainer.Optimizer.UpdateRange(master.Parameters, master.Gradients, start, length);
         }
     }
 

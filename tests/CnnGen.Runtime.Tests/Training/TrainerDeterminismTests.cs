@@ -22,9 +22,9 @@ public sealed class TrainerDeterminismTests
     }
 
     [Fact]
-    public void A_network_large_enough_for_the_parallel_reduction_is_bit_identical_too()
+    public void A_network_of_many_reduction_ranges_is_bit_identical_too()
     {
-        Assert.True(WideDenseNet.ParameterCount >= 1 << 18);
+        Assert.True(WideDenseNet.ParameterCount >= 32 * 8192); // the trainer sums and updates 8,192 parameters an item
         var random = new DeterministicRandom(3);
         var features = new float[96 * 1024];
         random.FillSymmetric(features, 1f);

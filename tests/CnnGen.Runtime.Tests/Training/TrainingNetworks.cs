@@ -37,7 +37,7 @@ public partial class RegressionNet { }
 [Dense(3)]
 public partial class TinyClassifier { }
 
-/// <summary>Over 2^18 parameters, so the trainer sums the shards' gradients on all threads rather than on the caller.</summary>
+/// <summary>Over 2^18 parameters: 33 ranges of the trainer's sum-and-update phase, more than any thread count here takes at once.</summary>
 [Network(1, 32, 32)]
 [Dense(256, Activation = Activation.ReLU)]
 [Dense(10)]
