@@ -1,4 +1,5 @@
 using System;
+using CnnGen.TestSupport;
 using CnnGen.Tests.Networks;
 
 namespace CnnGen.Tests;
@@ -6,23 +7,8 @@ namespace CnnGen.Tests;
 /// <summary>After construction (and one call to let the JIT settle), the hot paths allocate nothing.</summary>
 public class AllocationTests
 {
-    /// <summary>
-    /// Bytes allocated by 5 calls, the least over 4 rounds: a real allocation on the path shows in every round,
-    /// while one-off runtime work on this thread (tier-up of a method reaching its call count, on-stack
-    /// replacement) shows in one round at most.
-    /// </summary>
-    internal static long Measure(Action action)
-    {
-        action(); // warm-up: first-call JIT work and static initialisation
-        long least = long.MaxValue;
-        for (int round = 0; round < 4; round++)
-        {
-            long before = GC.GetAllocatedBytesForCurrentThread();
-            for (int i = 0; i < 5; i++) action();
-            least = Math.Min(least, GC.GetAllocatedBytesForCurrentThread() - before);
-        }
-        return least;
-    }
+    /// <summary>Bytes allocated by 5 calls, the least over 4 rounds (see <see cref="Allocations.Least"/>).</summary>
+    internal static long Measure(Action action) => Allocations.Least(action);
 
     [Fact]
     public void Predict_allocates_nothing()
