@@ -1,6 +1,7 @@
 using System;
 using System.Reflection;
 using CnnGen;
+using CnnGen.TestSupport;
 using Xunit.Abstractions;
 
 namespace CnnGen.Tests.Winograd;
@@ -242,10 +243,10 @@ public class WinogradConvolutionTests(ITestOutputHelper output)
         var inputs = new float[4 * d.InputLength];
         var outputs = new float[4 * d.OutputLength];
         var targets = new float[4 * d.OutputLength];
-        Assert.Equal(0, AllocationTests.Measure(() => network.Predict(inputs, outputs, 4)));
+        Assert.Equal(0, Allocations.Least(() => network.Predict(inputs, outputs, 4)));
         network.Training = true;
-        Assert.Equal(0, AllocationTests.Measure(() => network.Predict(inputs, outputs, 4)));
-        Assert.Equal(0, AllocationTests.Measure(() => network.ComputeGradients(inputs, targets, 4)));
+        Assert.Equal(0, Allocations.Least(() => network.Predict(inputs, outputs, 4)));
+        Assert.Equal(0, Allocations.Least(() => network.ComputeGradients(inputs, targets, 4)));
     }
 
     [Theory]
