@@ -90,6 +90,35 @@ public sealed class TrainerDeterminismTests
         Assert.Equal(new TrainerLeNet5(9).Parameters.ToArray(), master.Parameters.ToArray()); // ComputeGradients does not step
     }
 
+    [Theory]
+    [InlineData(40)]  // shards of 16, 16, 8: no group of four
+    [InlineData(64)]  // one group of four, in one pass
+    [InlineData(100)] // a group of four, then three more shards one at a time
+    [InlineData(136)] // two groups of four, then one
+    public void Master_gradients_are_the_shard_weighted_sum_of_the_replicas_in_shard_order(int batch)
+    {
+        var data = SyntheticData.Noise28(batch, seed: 4);
+        var master = new TrainerLeNet5(9);
+        using var trainer = new Trainer<TrainerLeNet5>(master, seed => new TrainerLeNet5(seed), new Sgd(TrainerLeNet5.ParameterCount, 0.1f),
+            new TrainerOptions { Threads = 2, ShardSize = 16 });
+        trainer.ComputeGradients(data.Features, data.Labels, batch);
+
+        var expected = new float[TrainerLeNet5.ParameterCount];
+        var shard = new TrainerLeNet5(9) { Training = true };
+        for (int k = 0; k < trainer.ShardCount(batch); k++)
+        {
+            int first = 16 * k, count = Math.Min(16, batch - first);
+            float weight = (float)count / batch;
+            shard.ComputeGradients(data.Features.Slice(first * 784, count * 784), data.Labels.Slice(first, count), count);
+            for (int i = 0; i < expected.Length; i++)
+            {
+                float product = shard.Gradients[i] * weight;
+                expected[i] = k == 0 ? product : expected[i] + product;
+            }
+        }
+        AssertBitIdentical(expected, master.Gradients.ToArray());
+    }
+
     [Fact]
     public void Master_running_statistics_are_the_shard_weighted_average_of_the_replicas_summed_in_shard_order()
     {
