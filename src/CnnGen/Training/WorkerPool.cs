@@ -28,9 +28,15 @@ internal interface IParallelWork
 /// host, sometimes over 100), which made a parallel reduction of LeNet-5's 62k parameters slower than a serial one.
 /// </para>
 /// <para>
-/// Which thread runs which item is left to chance. Callers that need results independent of the thread count
-/// make every item's result depend only on the item (its own buffers), never on the worker number, except
-/// for scratch state that does not affect the result.
+/// Each thread first takes the items of its own contiguous block (thread w of T: items [w·n/T, (w+1)·n/T)), then
+/// helps with the others' blocks. So from step to step the same thread mostly runs the same items and finds their
+/// buffers in its own cache: a trainer's shard k keeps its replica's workspace on one core, and its update of a range
+/// keeps that range's optimizer state there, instead of pulling the lines the other core wrote last step.
+/// </para>
+/// <para>
+/// Which thread runs which item is still left to chance when a thread falls behind. Callers that need results
+/// independent of the thread count make every item's result depend only on the item (its own buffers), never on the
+/// worker number, except for scratch state that does not affect the result.
 /// </para>
 /// </remarks>
 internal sealed class WorkerPool : IDisposable
@@ -40,11 +46,14 @@ internal sealed class WorkerPool : IDisposable
     private readonly ManualResetEventSlim _finished = new(false);
     private IParallelWork? _work;
     private int _itemCount;
-    private int _nextItem;
+    // Per phase and block, the next item to claim, one cache line (16 ints) apart so that claims in different blocks
+    // do not contend for a line.
+    private const int CounterStride = 16;
+    private readonly int[] _nextItem;
     private int _doneItems;
     private IParallelWork? _then;
     private int _thenCount;
-    private int _nextThen;
+    private readonly int[] _nextThen;
     private int _busyWorkers;
     private ExceptionDispatchInfo? _failure;
     private volatile bool _disposed;
@@ -55,6 +64,8 @@ internal sealed class WorkerPool : IDisposable
         if (threadCount < 1)
             throw new ArgumentOutOfRangeException(nameof(threadCount), threadCount, "At least one thread is needed.");
         ThreadCount = threadCount;
+        _nextItem = new int[threadCount * CounterStride];
+        _nextThen = new int[threadCount * CounterStride];
         _threads = new Thread[threadCount - 1];
         _wake = new SemaphoreSlim[threadCount - 1];
         for (int i = 0; i < _threads.Length; i++)
@@ -99,11 +110,11 @@ internal sealed class WorkerPool : IDisposable
 
         _work = work;
         _itemCount = itemCount;
-        _nextItem = 0;
+        StartBlocks(_nextItem, itemCount);
         _doneItems = 0;
         _then = then;
         _thenCount = thenCount;
-        _nextThen = 0;
+        StartBlocks(_nextThen, thenCount);
         _failure = null;
         _finished.Reset();
         Volatile.Write(ref _busyWorkers, _threads.Length);
@@ -131,7 +142,7 @@ internal sealed class WorkerPool : IDisposable
     private void RunItems(int worker)
     {
         int count = _itemCount;
-        RunPhase(_work!, count, ref _nextItem, worker, countDone: _thenCount > 0);
+        RunPhase(_work!, count, _nextItem, worker, countDone: _thenCount > 0);
         if (_thenCount == 0) return;
 
         // The second phase reads what the first wrote: wait for its last item (Interlocked.Increment publishes the
@@ -140,25 +151,38 @@ internal sealed class WorkerPool : IDisposable
         var spin = new SpinWait();
         while (Volatile.Read(ref _doneItems) < count) spin.SpinOnce(sleep1Threshold: -1);
         if (Volatile.Read(ref _failure) is not null) return;
-        RunPhase(_then!, _thenCount, ref _nextThen, worker, countDone: false);
+        RunPhase(_then!, _thenCount, _nextThen, worker, countDone: false);
     }
 
-    private void RunPhase(IParallelWork work, int count, ref int next, int worker, bool countDone)
+    // Block b of a phase of `count` items: [b·count/T, (b+1)·count/T).
+    private int BlockStart(int block, int count) => (int)((long)block * count / ThreadCount);
+
+    private void StartBlocks(int[] next, int count)
     {
-        int item;
-        while ((item = Interlocked.Increment(ref next) - 1) < count)
+        for (int block = 0; block < ThreadCount; block++) next[block * CounterStride] = BlockStart(block, count);
+    }
+
+    // Claims items of the worker's own block, then of the blocks after it, wrapping around, until none is left.
+    private void RunPhase(IParallelWork work, int count, int[] next, int worker, bool countDone)
+    {
+        for (int b = 0; b < ThreadCount; b++)
         {
-            try
+            int block = (worker + b) % ThreadCount, end = BlockStart(block + 1, count);
+            int item;
+            while ((item = Interlocked.Increment(ref next[block * CounterStride]) - 1) < end)
             {
-                work.Run(item, worker);
-            }
-            catch (Exception e)
-            {
-                Interlocked.CompareExchange(ref _failure, ExceptionDispatchInfo.Capture(e), null);
-            }
-            finally
-            {
-                if (countDone) Interlocked.Increment(ref _doneItems);
+                try
+                {
+                    work.Run(item, worker);
+                }
+                catch (Exception e)
+                {
+                    Interlocked.CompareExchange(ref _failure, ExceptionDispatchInfo.Capture(e), null);
+                }
+                finally
+                {
+                    if (countDone) Interlocked.Increment(ref _doneItems);
+                }
             }
         }
     }
