@@ -5,6 +5,14 @@ namespace CnnGen.Generator.Emit;
 /// <summary>
 /// Dense layers over the whole batch: Y[n×O] = X[n×I]·Wᵀ + b as dot products over I (W stays row-major as in
 /// PyTorch); backward dW += dYᵀ·X and dX = dY·W, both vectorised over I.
+/// <para>
+/// The backward GEMMs choose their register tiles to cover the FMA latency as well (see
+/// <see cref="GemmEmitter.ChooseBroadcastTile"/>: at least 8 accumulator chains, the larger tile among equal costs).
+/// Without it the cost model, which counts only issue slots, took the first tile at the minimum, 2 rows × 4 vectors
+/// for LeNet-5's Dense(84), whose 8 chains each waited on the FMA before it. Over 64 samples, one core (Zen 5,
+/// Vector512): Dense(84) backward 32–40 → 27–29 µs (6 rows × 4 vectors), Dense(10) 2.9–3.0 → 2.4–2.5 µs; Dense(120)
+/// (8 rows × 2 → 3 vectors) stayed at 56–59 µs.
+/// </para>
 /// </summary>
 internal static class DenseEmitter
 {
@@ -42,7 +50,7 @@ internal static class DenseEmitter
             M: outputs.ToString(), N: inputs, K: "n",
             A: "outputGradient", AOffset: "0", ARowStride: "1", AColumnStride: outputs.ToString(),
             B: "input", BOffset: "0", LdB: inputs,
-            C: "gradients", COffset: at.Parameter(0), LdC: inputs, Init: GemmInit.Accumulate),
+            C: "gradients", COffset: at.Parameter(0), LdC: inputs, Init: GemmInit.Accumulate) { CoverLatency = true },
             $"dW += dYᵀ·X: [{outputs}×n]·[n×{inputs}]");
         if (l.Bias)
         {
@@ -55,7 +63,7 @@ internal static class DenseEmitter
             M: "n", N: inputs, K: outputs.ToString(),
             A: "outputGradient", AOffset: "0", ARowStride: outputs.ToString(), AColumnStride: "1",
             B: "parameters", BOffset: at.Parameter(0), LdB: inputs,
-            C: "inputGradient", COffset: "0", LdC: inputs, Init: GemmInit.Zero),
+            C: "inputGradient", COffset: "0", LdC: inputs, Init: GemmInit.Zero) { CoverLatency = true },
             $"dX = dY·W: [n×{outputs}]·[{outputs}×{inputs}]");
         w.Close();
         w.Close();
