@@ -34,19 +34,23 @@ internal static class ConvolutionKernelParts
     /// max pooling) in their epilogue when passed <c>true</c>: for inference, only the pooled output is stored. Without
     /// vectors, the scalar forward and the pooling layer run one after the other through "unpooled".
     /// </summary>
-    public static void EmitForwardPooled(SourceWriter w, Model.LayerModel l, Model.LayerModel pool, IEnumerable<(string Vector, int Width)> widths, string method)
+    public static void EmitForwardPooled(SourceWriter w, Model.LayerModel l, Model.LayerModel pool, IEnumerable<(string Vector, int Width)> widths, string method,
+        bool recordsWinners = false)
     {
-        w.Line($"/// <summary>{l.Name} forward and {pool.Name} in one pass, for inference: each block of output rows is pooled while in L1 and only the pooled {pool.Output} is stored. Without vectors, the two layers one after the other through <paramref name=\"unpooled\"/>.</summary>");
-        w.Open($"private void {l.Name}_ForwardPooled(ReadOnlySpan<float> x, Span<float> unpooled, Span<float> y, int n)");
+        if (recordsWinners)
+            w.Line($"/// <summary>{l.Name} forward and {pool.Name} in one pass: each block of output rows is pooled while in L1 and only the pooled {pool.Output} is stored, with, when <paramref name=\"indices\"/> is not empty, each window's winner as {pool.Name}'s forward records it (training). Without vectors, the two layers one after the other through <paramref name=\"unpooled\"/>.</summary>");
+        else
+            w.Line($"/// <summary>{l.Name} forward and {pool.Name} in one pass, for inference: each block of output rows is pooled while in L1 and only the pooled {pool.Output} is stored. Without vectors, the two layers one after the other through <paramref name=\"unpooled\"/>.</summary>");
+        w.Open($"private void {l.Name}_ForwardPooled(ReadOnlySpan<float> x, Span<float> unpooled, Span<float> y, int n{(recordsWinners ? ", Span<int> indices = default" : "")})");
         bool first = true;
         foreach (var (vector, width) in widths)
         {
-            w.Line($"{(first ? "if" : "else if")} ({vector}.IsHardwareAccelerated) {method}{width * 32}(x, y, n, true);");
+            w.Line($"{(first ? "if" : "else if")} ({vector}.IsHardwareAccelerated) {method}{width * 32}(x, y, n, true{(recordsWinners ? ", indices" : "")});");
             first = false;
         }
         w.Open("else");
         w.Line($"{l.Name}_ForwardScalar(x, unpooled, n);");
-        w.Line($"{pool.Name}_Forward(unpooled, y, n, default);");
+        w.Line($"{pool.Name}_Forward(unpooled, y, n, {(recordsWinners ? "indices" : "default")});");
         w.Close();
         w.Close();
         w.Line();

@@ -207,6 +207,8 @@ internal static class NetworkEmitter
             {
                 w.Line($"private readonly float[] _packed{l.Index} = new float[{direct.PackedLength(l)}]; // {Users(n, plan, l.Index)} Wᵀ and bias, packed per forward call");
                 w.Line($"private readonly float[] _directScratch{l.Index} = new float[{direct.TileLength(l)}]; // {Users(n, plan, l.Index)} output rows as [pixels × channels] before the transpose");
+                if (plan.FusedPool[l.Index] is { } pool)
+                    w.Line($"private readonly int[] _poolWinners{l.Index} = new int[{direct.TileLength(l) / 4}]; // {pool.Name}'s winners of a block of rows, as [pixels × channels] before the transpose");
             }
             if (direct.NeedsPaddedCopy)
                 w.Line($"private readonly float[] _padded{l.Index} = new float[{l.Input.Channels * direct.PaddedHeight * direct.PaddedWidth}]; // {Users(n, plan, l.Index)} zero-padded input sample [{l.Input.Channels}×{direct.PaddedHeight}×{direct.PaddedWidth}]; its border stays zero");
@@ -481,6 +483,15 @@ internal static class NetworkEmitter
             var l = n.Layers[i];
             string x = LayerInput(n, plan, i), y = Span("_activations", plan.Output[i], l.Output.Length);
             w.Line($"// {l.Name}: {Summary(l)} → {l.Output}");
+            if (RecordsFusedPool(plan, i) is { } pool)
+            {
+                // The backward pass reads nothing of the convolution's own output: its ReLU backward is folded into the
+                // pooling's, which reads the pooled output and the winners.
+                w.Line($"// {pool.Name}: {Summary(pool)} → {pool.Output}, fused into the convolution's epilogue, which records its winners");
+                w.Line($"{l.Name}_ForwardPooled({x}, {y}, {Span("_activations", plan.Output[i + 1], pool.Output.Length)}, n, {Span("_indices", plan.Indices[i + 1], pool.Output.Length)});");
+                i++;
+                continue;
+            }
             switch (l.Kind)
             {
                 case LayerKind.Conv2D:
@@ -575,6 +586,13 @@ internal static class NetworkEmitter
         w.Close();
         w.Line();
     }
+
+    /// <summary>
+    /// The max pooling that layer <paramref name="i"/>'s training forward runs in its epilogue, recording the winners:
+    /// a direct convolution's fused pool (the Winograd and pixel kernels pool only for inference).
+    /// </summary>
+    private static LayerModel? RecordsFusedPool(BufferPlan plan, int i) =>
+        plan.Direct[i] is not null && plan.Winograd[i] is null ? plan.FusedPool[i] : null;
 
     /// <summary>
     /// Whether max-pooling layer <paramref name="pool"/> folds the backward of the ReLU that the layer before it

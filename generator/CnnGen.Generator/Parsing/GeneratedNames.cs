@@ -64,7 +64,7 @@ internal static class GeneratedNames
     /// </summary>
     private static readonly string[] LayerFieldPrefixes =
     {
-        "_columns", "_weightGradientsT", "_weightGradientLanes", "_directScratch", "_packed", "_padded",
+        "_columns", "_weightGradientsT", "_weightGradientLanes", "_directScratch", "_poolWinners", "_packed", "_padded",
         "_packedInputGradient", "_inputGradientScratch", "_paddedOutputGradient",
         "_winogradWeights", "_winogradTransformed", "_winogradInput", "_winogradProducts", "_winogradScratch",
         "_inputGradientWinogradWeights", "_inputGradientWinogradTransformed", "_inputGradientWinogradInput",

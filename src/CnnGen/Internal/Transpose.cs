@@ -115,6 +115,93 @@ public static class Transpose
         Block(ref source, sourceStride, pooledRows * pooledWidth, ref destination, destinationStride, columns);
     }
 
+    /// <summary>
+    /// <see cref="Pooled2x2Block"/> for training: each window's value and winner as the standalone max-pooling layer
+    /// records them (PyTorch's loop over the window in row-major order: a later value wins if it is greater or NaN),
+    /// so the backward pass routes every gradient to the same element. The winners, indices into the pooled layer's
+    /// input plane ((2·py + dy) · width + 2·px + dx, counting rows from <paramref name="firstRow"/>), go through
+    /// <paramref name="winnerScratch"/> (rows / 2 · width / 2 pixels of <paramref name="sourceStride"/> ints) and are
+    /// transposed into <paramref name="winners"/> like the values.
+    /// </summary>
+    public static void Pooled2x2BlockWinners(ref float source, int sourceStride, int rows, int width, int firstRow,
+        ref float destination, ref int winners, ref int winnerScratch, int destinationStride, int columns)
+    {
+        int pooledRows = rows / 2, pooledWidth = width / 2;
+        for (int py = 0; py < pooledRows; py++)
+        {
+            for (int px = 0; px < pooledWidth; px++)
+            {
+                ref float topLeft = ref Unsafe.Add(ref source, (2 * py * width + 2 * px) * sourceStride);
+                ref float bottomLeft = ref Unsafe.Add(ref topLeft, width * sourceStride);
+                ref float to = ref Unsafe.Add(ref source, (py * pooledWidth + px) * sourceStride);
+                ref int toWinner = ref Unsafe.Add(ref winnerScratch, (py * pooledWidth + px) * sourceStride);
+                int origin = (firstRow + 2 * py) * width + 2 * px;
+                int c = 0;
+                if (Vector512.IsHardwareAccelerated)
+                {
+                    for (; c + 16 <= columns; c += 16)
+                    {
+                        nuint i = (nuint)c, j = (nuint)(c + sourceStride);
+                        var best = Vector512.LoadUnsafe(ref topLeft, i);
+                        var winner = Vector512.Create(origin);
+                        Take(Vector512.LoadUnsafe(ref topLeft, j), origin + 1, ref best, ref winner);
+                        Take(Vector512.LoadUnsafe(ref bottomLeft, i), origin + width, ref best, ref winner);
+                        Take(Vector512.LoadUnsafe(ref bottomLeft, j), origin + width + 1, ref best, ref winner);
+                        best.StoreUnsafe(ref to, i);
+                        winner.StoreUnsafe(ref toWinner, i);
+                    }
+                }
+                if (Vector256.IsHardwareAccelerated)
+                {
+                    for (; c + 8 <= columns; c += 8)
+                    {
+                        nuint i = (nuint)c, j = (nuint)(c + sourceStride);
+                        var best = Vector256.LoadUnsafe(ref topLeft, i);
+                        var winner = Vector256.Create(origin);
+                        Take(Vector256.LoadUnsafe(ref topLeft, j), origin + 1, ref best, ref winner);
+                        Take(Vector256.LoadUnsafe(ref bottomLeft, i), origin + width, ref best, ref winner);
+                        Take(Vector256.LoadUnsafe(ref bottomLeft, j), origin + width + 1, ref best, ref winner);
+                        best.StoreUnsafe(ref to, i);
+                        winner.StoreUnsafe(ref toWinner, i);
+                    }
+                }
+                for (; c < columns; c++)
+                {
+                    float best = Unsafe.Add(ref topLeft, c);
+                    int winner = origin;
+                    float v = Unsafe.Add(ref topLeft, c + sourceStride);
+                    if (v > best || float.IsNaN(v)) { best = v; winner = origin + 1; }
+                    v = Unsafe.Add(ref bottomLeft, c);
+                    if (v > best || float.IsNaN(v)) { best = v; winner = origin + width; }
+                    v = Unsafe.Add(ref bottomLeft, c + sourceStride);
+                    if (v > best || float.IsNaN(v)) { best = v; winner = origin + width + 1; }
+                    Unsafe.Add(ref to, c) = best;
+                    Unsafe.Add(ref toWinner, c) = winner;
+                }
+            }
+        }
+        int pooled = pooledRows * pooledWidth;
+        Block(ref source, sourceStride, pooled, ref destination, destinationStride, columns);
+        // The winners move as floats: a transpose only copies bits.
+        Block(ref Unsafe.As<int, float>(ref winnerScratch), sourceStride, pooled, ref Unsafe.As<int, float>(ref winners), destinationStride, columns);
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void Take(Vector512<float> value, int index, ref Vector512<float> best, ref Vector512<int> winner)
+    {
+        var take = Vector512.GreaterThan(value, best) | ~Vector512.Equals(value, value);
+        best = Vector512.ConditionalSelect(take, value, best);
+        winner = Vector512.ConditionalSelect(take.AsInt32(), Vector512.Create(index), winner);
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void Take(Vector256<float> value, int index, ref Vector256<float> best, ref Vector256<int> winner)
+    {
+        var take = Vector256.GreaterThan(value, best) | ~Vector256.Equals(value, value);
+        best = Vector256.ConditionalSelect(take, value, best);
+        winner = Vector256.ConditionalSelect(take.AsInt32(), Vector256.Create(index), winner);
+    }
+
     // 16×16 in four shuffle stages (64 shuffles for 256 floats): unpack pairs of rows, gather 4-row columns within
     // each 128-bit lane, then move 128-bit lanes across row groups twice.
     [MethodImpl(MethodImplOptions.AggressiveInlining)]

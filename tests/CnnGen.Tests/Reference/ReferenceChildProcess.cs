@@ -29,6 +29,7 @@ internal static class ReferenceChildProcess
         ("direct backward", DirectBackward.DirectBackwardTests.All, DirectBackward.DirectBackwardTests.Check),
         ("pixel input gradient", PixelInputGradient.PixelInputGradientTests.All, PixelInputGradient.PixelInputGradientTests.Check),
         ("fused pool", FusedPool.FusedPoolTests.All, FusedPool.FusedPoolTests.Check),
+        ("fused pool winners", FusedPoolWinnerTests.All, FusedPoolWinnerTests.Check),
         ("pool backward", PoolBackward.PoolBackwardTests.All, PoolBackward.PoolBackwardTests.Check),
         ("max pool semantics", MaxPoolSemanticsTests.All, MaxPoolSemanticsTests.Check),
         ("winograd", Winograd.WinogradConvolutionTests.All, Winograd.WinogradConvolutionTests.Check),
