@@ -589,10 +589,10 @@ internal static class NetworkEmitter
 
     /// <summary>
     /// The max pooling that layer <paramref name="i"/>'s training forward runs in its epilogue, recording the winners:
-    /// a direct convolution's fused pool (the Winograd and pixel kernels pool only for inference).
+    /// a direct or pixel convolution's fused pool (the Winograd kernels pool only for inference).
     /// </summary>
     private static LayerModel? RecordsFusedPool(BufferPlan plan, int i) =>
-        plan.Direct[i] is not null && plan.Winograd[i] is null ? plan.FusedPool[i] : null;
+        plan.Winograd[i] is null ? plan.FusedPool[i] : null;
 
     /// <summary>
     /// Whether max-pooling layer <paramref name="pool"/> folds the backward of the ReLU that the layer before it

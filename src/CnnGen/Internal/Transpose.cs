@@ -144,9 +144,9 @@ public static class Transpose
                         nuint i = (nuint)c, j = (nuint)(c + sourceStride);
                         var best = Vector512.LoadUnsafe(ref topLeft, i);
                         var winner = Vector512.Create(origin);
-                        Take(Vector512.LoadUnsafe(ref topLeft, j), origin + 1, ref best, ref winner);
-                        Take(Vector512.LoadUnsafe(ref bottomLeft, i), origin + width, ref best, ref winner);
-                        Take(Vector512.LoadUnsafe(ref bottomLeft, j), origin + width + 1, ref best, ref winner);
+                        VectorMath.Take(Vector512.LoadUnsafe(ref topLeft, j), Vector512.Create(origin + 1), ref best, ref winner);
+                        VectorMath.Take(Vector512.LoadUnsafe(ref bottomLeft, i), Vector512.Create(origin + width), ref best, ref winner);
+                        VectorMath.Take(Vector512.LoadUnsafe(ref bottomLeft, j), Vector512.Create(origin + width + 1), ref best, ref winner);
                         best.StoreUnsafe(ref to, i);
                         winner.StoreUnsafe(ref toWinner, i);
                     }
@@ -158,9 +158,9 @@ public static class Transpose
                         nuint i = (nuint)c, j = (nuint)(c + sourceStride);
                         var best = Vector256.LoadUnsafe(ref topLeft, i);
                         var winner = Vector256.Create(origin);
-                        Take(Vector256.LoadUnsafe(ref topLeft, j), origin + 1, ref best, ref winner);
-                        Take(Vector256.LoadUnsafe(ref bottomLeft, i), origin + width, ref best, ref winner);
-                        Take(Vector256.LoadUnsafe(ref bottomLeft, j), origin + width + 1, ref best, ref winner);
+                        VectorMath.Take(Vector256.LoadUnsafe(ref topLeft, j), Vector256.Create(origin + 1), ref best, ref winner);
+                        VectorMath.Take(Vector256.LoadUnsafe(ref bottomLeft, i), Vector256.Create(origin + width), ref best, ref winner);
+                        VectorMath.Take(Vector256.LoadUnsafe(ref bottomLeft, j), Vector256.Create(origin + width + 1), ref best, ref winner);
                         best.StoreUnsafe(ref to, i);
                         winner.StoreUnsafe(ref toWinner, i);
                     }
@@ -184,22 +184,6 @@ public static class Transpose
         Block(ref source, sourceStride, pooled, ref destination, destinationStride, columns);
         // The winners move as floats: a transpose only copies bits.
         Block(ref Unsafe.As<int, float>(ref winnerScratch), sourceStride, pooled, ref Unsafe.As<int, float>(ref winners), destinationStride, columns);
-    }
-
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static void Take(Vector512<float> value, int index, ref Vector512<float> best, ref Vector512<int> winner)
-    {
-        var take = Vector512.GreaterThan(value, best) | ~Vector512.Equals(value, value);
-        best = Vector512.ConditionalSelect(take, value, best);
-        winner = Vector512.ConditionalSelect(take.AsInt32(), Vector512.Create(index), winner);
-    }
-
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static void Take(Vector256<float> value, int index, ref Vector256<float> best, ref Vector256<int> winner)
-    {
-        var take = Vector256.GreaterThan(value, best) | ~Vector256.Equals(value, value);
-        best = Vector256.ConditionalSelect(take, value, best);
-        winner = Vector256.ConditionalSelect(take.AsInt32(), Vector256.Create(index), winner);
     }
 
     // 16×16 in four shuffle stages (64 shuffles for 256 floats): unpack pairs of rows, gather 4-row columns within

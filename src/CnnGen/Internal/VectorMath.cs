@@ -53,4 +53,35 @@ public static class VectorMath
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static Vector128<float> Max(Vector128<float> a, Vector128<float> b) =>
         Vector128.ConditionalSelect(Vector128.IsNaN(a), a, Vector128.MaxNative(a, b));
+
+    /// <summary>
+    /// One step of max pooling's loop over a window, lane by lane, as PyTorch's: <paramref name="value"/> takes the
+    /// window (and <paramref name="index"/> becomes its winner) when it is greater than the best so far or NaN, so
+    /// among equal maxima the first wins and of several NaNs the last.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static void Take(Vector512<float> value, Vector512<int> index, ref Vector512<float> best, ref Vector512<int> winner)
+    {
+        var take = Vector512.GreaterThan(value, best) | ~Vector512.Equals(value, value);
+        best = Vector512.ConditionalSelect(take, value, best);
+        winner = Vector512.ConditionalSelect(take.AsInt32(), index, winner);
+    }
+
+    /// <inheritdoc cref="Take(Vector512{float}, Vector512{int}, ref Vector512{float}, ref Vector512{int})"/>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static void Take(Vector256<float> value, Vector256<int> index, ref Vector256<float> best, ref Vector256<int> winner)
+    {
+        var take = Vector256.GreaterThan(value, best) | ~Vector256.Equals(value, value);
+        best = Vector256.ConditionalSelect(take, value, best);
+        winner = Vector256.ConditionalSelect(take.AsInt32(), index, winner);
+    }
+
+    /// <inheritdoc cref="Take(Vector512{float}, Vector512{int}, ref Vector512{float}, ref Vector512{int})"/>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static void Take(Vector128<float> value, Vector128<int> index, ref Vector128<float> best, ref Vector128<int> winner)
+    {
+        var take = Vector128.GreaterThan(value, best) | ~Vector128.Equals(value, value);
+        best = Vector128.ConditionalSelect(take, value, best);
+        winner = Vector128.ConditionalSelect(take.AsInt32(), index, winner);
+    }
 }
