@@ -109,12 +109,21 @@ public class PixelInputGradientTests
         Assert.True(passed, line);
     }
 
-    /// <summary>Checks one network's gradients, a batch of 3 on both training calls (with and without dX); returns whether all agree and a report line.</summary>
+    /// <summary>
+    /// Checks one network's gradients on both training calls (with and without dX), for a batch of 3 and one of 19,
+    /// which the layers whose dX runs sample-vectorised split into a group of 16 (two of 8 with Vector256) and 3
+    /// pixel-vectorised; returns whether all agree and a report line.
+    /// </summary>
     internal static (bool Passed, string Line) Check(string name)
+    {
+        var (passed, line) = Check(name, batch: 3);
+        return passed ? Check(name, batch: 19) : (passed, line);
+    }
+
+    private static (bool Passed, string Line) Check(string name, int batch)
     {
         var (network, layers) = Create(name);
         var d = network.Description;
-        const int batch = 3;
         var random = new DeterministicRandom(23);
         var inputs = new float[batch * d.InputLength];
         random.FillSymmetric(inputs, 1f);
@@ -152,7 +161,7 @@ public class PixelInputGradientTests
         for (int i = inputs.Length; i < inputGradientsAndSentinels.Length; i++)
             if (inputGradientsAndSentinels[i] != -12345f) failures.Add($"written past dX at {i - inputs.Length}: {inputGradientsAndSentinels[i]:G7}");
         bool passed = failures.Count == 0;
-        return (passed, $"pixel input gradient {name}: {(passed ? "ok" : "FAILED")}, {failures.Count} mismatches: {string.Join("; ", failures.Take(8))}");
+        return (passed, $"pixel input gradient {name}: {(passed ? "ok" : "FAILED")}, batch {batch}, {failures.Count} mismatches: {string.Join("; ", failures.Take(8))}");
 
         void Compare(string what, float[] actual, double[] expected, double[] scale)
         {
@@ -205,6 +214,17 @@ public class PixelInputGradientChoiceTests
         Assert.Null(network.GetField("_packedInputGradient0", Private));
         var instance = Activator.CreateInstance(network, 0)!;
         Assert.Equal(pixelInputGradient, ColumnGradients(instance).Length == 0);
+    }
+
+    [Fact]
+    public void Whole_groups_of_samples_run_sample_vectorised_where_the_pixel_kernel_would_mostly_multiply_padding()
+    {
+        // LeNet-5's second layer: dY rows of 10 padded by 4 under dX rows of 14, so 10 of 16 lanes of the pixel
+        // kernel's FMAs meet padding; both vector widths get the kernel with the samples in the lanes.
+        Assert.True(Has(typeof(PixelDxLeNetSecondLayerNet), "Layer0_Conv2D_InputGradientSamples512"));
+        Assert.True(Has(typeof(PixelDxLeNetSecondLayerNet), "Layer0_Conv2D_InputGradientSamples256"));
+        // Strided layers keep col2im, and with it no sample-vectorised kernel.
+        Assert.False(Has(typeof(PixelDxStridedNet), "Layer0_Conv2D_InputGradientSamples512"));
     }
 
     [Fact]

@@ -331,7 +331,7 @@ internal static class ConvolutionEmitter
         {
             w.Line("// dX for the whole batch (overwritten)");
             w.Open("if (wantInputGradient)");
-            PixelConvolutionEmitter.EmitDispatch(w, pixelInputGradient.Kernel(l, at), pixelInputGradient.Plan, at, "dy, dx, n");
+            pixelInputGradient.EmitDispatch(w, l, at);
             w.Close();
         }
         if (transposed)
@@ -344,7 +344,7 @@ internal static class ConvolutionEmitter
         }
         w.Close();
         w.Line();
-        if (pixelInputGradient is not null) PixelConvolutionEmitter.EmitKernels(w, pixelInputGradient.Kernel(l, at), pixelInputGradient.Plan, at);
+        pixelInputGradient?.EmitKernels(w, l, at);
     }
 
     public static string Describe(LayerModel l)

@@ -43,8 +43,26 @@ internal sealed record DirectBackwardPlan(
 /// <see cref="Transposed"/> (dY padded, the flipped kernel with its channels swapped) computed by the kernels of
 /// <see cref="PixelConvolutionEmitter"/> with <see cref="Plan"/>. <see cref="Reason"/> says why, for the generated comments.
 /// </summary>
-internal sealed record PixelInputGradientPlan(LayerModel Transposed, PixelConvolutionPlan Plan, string Reason)
+internal sealed record PixelInputGradientPlan(LayerModel Transposed, PixelConvolutionPlan Plan, string Reason, SampleInputGradientPlan? Samples = null)
 {
+    /// <summary>
+    /// The dX dispatch: with <see cref="Samples"/>, whole groups of samples go to the sample-vectorised kernels and the
+    /// rest to the pixel-vectorised ones.
+    /// </summary>
+    public void EmitDispatch(SourceWriter w, LayerModel l, KernelOffsets at)
+    {
+        var kernel = Kernel(l, at);
+        if (Samples is null) PixelConvolutionEmitter.EmitDispatch(w, kernel, Plan, at, "dy, dx, n");
+        else SampleInputGradientEmitter.EmitDispatch(w, l, Samples, at, arguments => PixelConvolutionEmitter.EmitDispatch(w, kernel, Plan, at, arguments));
+    }
+
+    /// <summary>The dX kernels: the pixel-vectorised family and, with <see cref="Samples"/>, the sample-vectorised one.</summary>
+    public void EmitKernels(SourceWriter w, LayerModel l, KernelOffsets at)
+    {
+        if (Samples is not null) SampleInputGradientEmitter.EmitKernels(w, l, Samples, at);
+        PixelConvolutionEmitter.EmitKernels(w, Kernel(l, at), Plan, at);
+    }
+
     /// <summary>The kernel family: W[oc][c][ky][kx] read as the weight of output channel c, input channel oc and tap (KH − 1 − ky, KW − 1 − kx).</summary>
     public PixelKernel Kernel(LayerModel l, KernelOffsets at)
     {
@@ -188,12 +206,14 @@ internal static class DirectConvolutionBackwardEmitter
             whyNot = $"as a convolution over dX's pixels ({best.Describe(l.Input.Width)}) it models at {pixelCycles:F0} cycles a sample, Wᵀ·dY and col2im at {col2imCycles:F0}";
             return null;
         }
-        string reason = $"dX pixel-vectorised: the convolution of dY padded by {transposed.PadTop}/{transposed.PadLeft} with the flipped, transposed kernel, " +
+        var samples = SampleInputGradientEmitter.Choose(l, pixelCycles);
+        string reason = (samples is null ? "" : samples.Reason + "; ") +
+                        $"dX pixel-vectorised: the convolution of dY padded by {transposed.PadTop}/{transposed.PadLeft} with the flipped, transposed kernel, " +
                         $"vectorised over the pixels of dX's rows because its {l.Input.Channels} channel{(l.Input.Channels == 1 ? " does" : "s do")} not fill a Vector256; " +
                         $"tile of {best.Describe(l.Input.Width)}" +
                         (plan.SkipsBorderRows ? "; each tile of rows skips the kernel rows that see only dY's zero border" : "") +
                         $"; no column gradients (modelled {pixelCycles:F0} cycles a sample against {col2imCycles:F0} for Wᵀ·dY and col2im)";
-        return new PixelInputGradientPlan(transposed, plan, reason);
+        return new PixelInputGradientPlan(transposed, plan, reason, samples);
     }
 
     /// <summary>The zero-padded copy of one sample's dY that a pixel-vectorised input gradient reads, when it needs one.</summary>
@@ -202,6 +222,7 @@ internal static class DirectConvolutionBackwardEmitter
         var (t, p) = (plan.Transposed, plan.Plan);
         if (p.NeedsPaddedCopy)
             w.Line($"private readonly float[] _paddedOutputGradient{l.Index} = new float[{p.PaddedLength(t.Input.Channels)}]; // {users} zero-padded dY sample [{t.Input.Channels}×{p.PaddedHeight}×{p.PaddedWidth}]{(p.Slack > 0 ? $" and {p.Slack} floats that rows narrower than the vector read past it" : "")}; its border stays zero");
+        if (plan.Samples is { } samples) SampleInputGradientEmitter.EmitFields(w, l, samples, users);
     }
 
     /// <summary>
@@ -332,7 +353,7 @@ internal static class DirectConvolutionBackwardEmitter
         }
         else if (plan.PixelInputGradient is { } pixel)
         {
-            PixelConvolutionEmitter.EmitDispatch(w, pixel.Kernel(l, at), pixel.Plan, at, "dy, dx, n");
+            pixel.EmitDispatch(w, l, at);
         }
         else
         {
@@ -360,7 +381,7 @@ internal static class DirectConvolutionBackwardEmitter
             DirectConvolutionEmitter.EmitScalarForward(w, inputKernel, plan.InputGradient!, at);
         }
         else if (inputKernel is not null) DirectConvolutionEmitter.EmitKernels(w, inputKernel, plan.InputGradient!, at);
-        if (plan.PixelInputGradient is { } pixelKernels) PixelConvolutionEmitter.EmitKernels(w, pixelKernels.Kernel(l, at), pixelKernels.Plan, at);
+        if (plan.PixelInputGradient is { } pixelKernels) pixelKernels.EmitKernels(w, l, at);
     }
 
     /// <summary>

@@ -65,7 +65,7 @@ internal static class GeneratedNames
     private static readonly string[] LayerFieldPrefixes =
     {
         "_columns", "_weightGradientsT", "_weightGradientLanes", "_directScratch", "_poolWinners", "_packed", "_padded",
-        "_packedInputGradient", "_inputGradientScratch", "_paddedOutputGradient",
+        "_packedInputGradient", "_inputGradientScratch", "_paddedOutputGradient", "_outputGradientSamples", "_inputGradientSamples",
         "_winogradWeights", "_winogradTransformed", "_winogradInput", "_winogradProducts", "_winogradScratch",
         "_inputGradientWinogradWeights", "_inputGradientWinogradTransformed", "_inputGradientWinogradInput",
         "_inputGradientWinogradProducts", "_inputGradientWinogradScratch",
