@@ -159,11 +159,7 @@ internal static class PixelWeightGradientEmitter
             int x0 = starts[v];
             bool masked = overlap > 0 && v == starts.Count - 1;
             w.Open("");
-            for (int q = 0; q < t.Channels; q++)
-            {
-                string load = $"{vector}.LoadUnsafe(ref rowGradient, {q * pixels + x0})";
-                w.Line($"{type} d{q} = {(masked ? $"{load} & fresh" : load)};");
-            }
+            EmitOutputGradientLoads(w, t, pixels, x0, masked);
             for (int j = 0; j < t.Taps; j++)
             {
                 w.Line($"{type} a{j} = {vector}.LoadUnsafe(ref row, (nuint)(tap{j} + {x0}));");
@@ -206,11 +202,7 @@ internal static class PixelWeightGradientEmitter
             int x0 = starts[v];
             bool masked = overlap > 0 && v == starts.Count - 1;
             w.Open("");
-            for (int q = 0; q < t.Channels; q++)
-            {
-                string load = $"{vector}.LoadUnsafe(ref rowGradient, {q * pixels + x0})";
-                w.Line($"{type} d{q} = {(masked ? $"{load} & fresh" : load)};");
-            }
+            EmitOutputGradientLoads(w, t, pixels, x0, masked);
             for (int ky = 0; ky < kh; ky++)
                 for (int q = 0; q < t.Channels; q++) w.Line($"g{q}{ky} = {vector}.FusedMultiplyAdd(a{ky}{v}, d{q}, g{q}{ky});");
             w.Close();
@@ -223,6 +215,16 @@ internal static class PixelWeightGradientEmitter
                 w.Line($"g{q}{ky}.StoreUnsafe(ref lanes, {Lane(q, ky)});");
         w.Close();
         w.Close();
+    }
+
+    /// <summary>The tile's dY vectors d0 … at one vector position of the row, the last position's overlapping lanes masked to zero.</summary>
+    private static void EmitOutputGradientLoads(SourceWriter w, PixelWeightTile t, int pixels, int x0, bool masked)
+    {
+        for (int q = 0; q < t.Channels; q++)
+        {
+            string load = $"{t.Vector}.LoadUnsafe(ref rowGradient, {q * pixels + x0})";
+            w.Line($"{t.Vector}<float> d{q} = {(masked ? $"{load} & fresh" : load)};");
+        }
     }
 
     private static void EmitScalar(SourceWriter w, LayerModel l, PixelConvolutionPlan plan, KernelOffsets at) =>
