@@ -255,7 +255,7 @@ internal static class ConvolutionEmitter
         w.Line($"/// <summary>{l.Name} backward: {dw}{(l.Bias ? ", db += Σ dY" : "")}, and when dx is not empty dX = {dxFormula}.</summary>");
         w.Open($"private void {l.Name}_Backward{at.Suffix}(ReadOnlySpan<float> x, ReadOnlySpan<float> dy, Span<float> dx, int n{at.ParameterParameter})");
         if (gemmInputGradient) w.Line("ref float parameters = ref MemoryMarshal.GetReference(_parameters);");
-        w.Line("ref float gradients = ref MemoryMarshal.GetArrayDataReference(_gradients);");
+        if (!pixelWeightGradient) w.Line("ref float gradients = ref MemoryMarshal.GetArrayDataReference(_gradients);");
         if (!pixelWeightGradient) w.Line(columns ? $"ref float columns = ref MemoryMarshal.GetArrayDataReference(_columns{l.Index});" : "ref float input = ref MemoryMarshal.GetReference(x);");
         if (gemmInputGradient || !pixelWeightGradient) w.Line("ref float outputGradient = ref MemoryMarshal.GetReference(dy);");
         if (col2im) w.Line("ref float columnGradients = ref MemoryMarshal.GetArrayDataReference(_columnGradients);");
@@ -268,7 +268,10 @@ internal static class ConvolutionEmitter
         }
         w.Line("bool wantInputGradient = !dx.IsEmpty;");
         if (pixelWeightGradient) w.Line($"{l.Name}_WeightGradient(x, dy, n{at.ParameterArgument});");
-        w.Open("for (int s = 0; s < n; s++)");
+        // A loop over the samples for im2col, the GEMM weight gradient, the bias and the GEMM input gradient; a pixel
+        // weight gradient with a pixel input gradient needs none of them.
+        bool perSample = columns || !pixelWeightGradient || gemmInputGradient;
+        if (perSample) w.Open("for (int s = 0; s < n; s++)");
         if (columns) w.Line($"{l.Name}_Im2Col(x.Slice(s * {inLength}, {inLength}), _columns{l.Index});");
         if (transposed)
         {
@@ -305,7 +308,7 @@ internal static class ConvolutionEmitter
                 $"{dw}: [{ocg}×{pixels}]·[{pixels}×{kg}]");
             if (groups > 1) w.Close();
         }
-        if (l.Bias)
+        if (l.Bias && !pixelWeightGradient) // the pixel weight-gradient kernels sum db themselves
         {
             w.Open($"for (int c = 0; c < {l.Output.Channels}; c++)");
             w.Line($"Unsafe.Add(ref gradients, {at.Parameter(l.WeightLength)} + c) += Elementwise.Sum(dy.Slice(s * {outLength} + c * {pixels}, {pixels}));");
@@ -326,7 +329,7 @@ internal static class ConvolutionEmitter
             if (col2im) w.Line($"{l.Name}_Col2Im(_columnGradients, dx.Slice(s * {inLength}, {inLength}));");
             w.Close();
         }
-        w.Close();
+        if (perSample) w.Close();
         if (pixelInputGradient is not null)
         {
             w.Line("// dX for the whole batch (overwritten)");

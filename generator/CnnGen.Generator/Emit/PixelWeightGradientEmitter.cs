@@ -81,7 +81,7 @@ internal static class PixelWeightGradientEmitter
             w.Line($"private readonly float[] _weightGradientLanes{l.Index} = new float[{LanesLength(l, tiles)}]; // {users} weight gradient as per-lane partial sums, summed across lanes once per call");
     }
 
-    /// <summary>The dispatch and the kernels: <c>{l.Name}_WeightGradient(x, dy, n)</c> adds the batch's dW into the gradients.</summary>
+    /// <summary>The dispatch and the kernels: <c>{l.Name}_WeightGradient(x, dy, n)</c> adds the batch's dW (and db) into the gradients.</summary>
     public static void Emit(SourceWriter w, LayerModel l, PixelConvolutionPlan plan, IReadOnlyList<PixelWeightTile> tiles, KernelOffsets at)
     {
         w.Line($"/// <summary>{l.Name} weight gradient: dW += Σ dY·xpad over the batch, vectorised over output pixels, without im2col.</summary>");
@@ -128,6 +128,20 @@ internal static class PixelWeightGradientEmitter
         w.Line($"ref float sample = ref Unsafe.Add(ref inputs, s * {l.Input.Length});");
         w.Line($"ref float gradient = ref Unsafe.Add(ref outputGradients, s * {l.Output.Length});");
         ConvolutionKernelParts.EmitPaddedCopy(w, l, plan, "sample");
+        if (l.Bias)
+        {
+            // Here rather than in a pass of its own over dY: it brings the sample's dY into L1 for the tiles.
+            w.Line("// db += Σ dY over each plane of the sample");
+            w.Open($"for (int o = 0; o < {oc}; o++)");
+            w.Line($"ref float plane = ref Unsafe.Add(ref gradient, o * {pixels});");
+            w.Line($"{type} sum = {type}.Zero;");
+            w.Line("int p = 0;");
+            w.Line($"for (; p + {width} <= {pixels}; p += {width}) sum += {vector}.LoadUnsafe(ref plane, (nuint)p);");
+            w.Line($"float total = {vector}.Sum(sum);");
+            if (pixels % width != 0) w.Line($"for (; p < {pixels}; p++) total += Unsafe.Add(ref plane, p);");
+            w.Line($"Unsafe.Add(ref gradients, {at.Parameter(l.WeightLength)} + o) += total;");
+            w.Close();
+        }
         w.Open($"for (int o = 0; o < {oc}; o += {t.Channels})");
         if (t.Column) EmitColumnTiles(w, l, t, starts, overlap, input, plane, wp);
         else EmitTapTiles(w, l, t, starts, overlap, input, wp);
@@ -228,5 +242,5 @@ internal static class PixelWeightGradientEmitter
     }
 
     private static void EmitScalar(SourceWriter w, LayerModel l, PixelConvolutionPlan plan, KernelOffsets at) =>
-        DirectConvolutionBackwardEmitter.EmitScalarWeightGradient(w, l, plan, at);
+        DirectConvolutionBackwardEmitter.EmitScalarWeightGradient(w, l, plan, at, bias: true);
 }
