@@ -281,7 +281,7 @@ internal static class GemmEmitter
     {
         null => value,
         "ReLU" when vector is null => $"MathF.Max({value}, 0f)",
-        "ReLU" => $"{vector}.Max({value}, {vector}<float>.Zero)",
+        "ReLU" => $"global::CnnGen.Internal.VectorMath.ReLU({value})",
         _ => throw new InvalidOperationException("unknown epilogue " + activation),
     };
 
