@@ -62,6 +62,11 @@ public partial class PixelDxNarrowRowsNet { }
 [Conv2D(8, 3, Padding = 1)]
 public partial class PixelDxTinyRowsNet { }
 
+// Seven input channels: with Vector256 (16 registers) the sample-vectorised dX takes them in a group of 6 and one of 1.
+[Network(7, 9, 12, Loss = Loss.MeanSquaredError)]
+[Conv2D(8, 3, 4, Padding = 1)]
+public partial class PixelDxSevenChannelsNet { }
+
 /// <summary>
 /// Every weight, bias and input gradient of networks of convolutions (no activations) against the definition, in
 /// double: the forward pass layer by layer, then from dY = 2(y − t) / (n·outputs), with y the network's own outputs,
@@ -80,7 +85,7 @@ public class PixelInputGradientTests
     [
         nameof(PixelDxLeNetSecondLayerNet), nameof(PixelDxPaddedNet), nameof(PixelDxRectangularNet), nameof(PixelDxWideRowsNet),
         nameof(PixelDxLeNetFirstLayerNet), nameof(PixelDxSingleChannelNet), nameof(PixelDxSharedNet), nameof(PixelDxShortPlanesNet), nameof(PixelDxStridedNet),
-        nameof(PixelDxNarrowRowsNet), nameof(PixelDxTinyRowsNet),
+        nameof(PixelDxNarrowRowsNet), nameof(PixelDxTinyRowsNet), nameof(PixelDxSevenChannelsNet),
     ];
 
     public static TheoryData<string> Networks => new(All);
@@ -98,6 +103,7 @@ public class PixelInputGradientTests
         nameof(PixelDxStridedNet) => (new PixelDxStridedNet(5), [new(3, 15, 15, 8, 3, 3, 1, true, Stride: 2)]),
         nameof(PixelDxNarrowRowsNet) => (new PixelDxNarrowRowsNet(5), [new(4, 7, 7, 8, 3, 3, 1, true)]),
         nameof(PixelDxTinyRowsNet) => (new PixelDxTinyRowsNet(5), [new(4, 4, 4, 8, 3, 3, 1, true)]),
+        nameof(PixelDxSevenChannelsNet) => (new PixelDxSevenChannelsNet(5), [new(7, 9, 12, 8, 3, 4, 1, true)]),
         _ => throw new ArgumentException(name),
     };
 
@@ -225,6 +231,7 @@ public class PixelInputGradientChoiceTests
         Assert.True(Has(typeof(PixelDxLeNetSecondLayerNet), "Layer0_Conv2D_InputGradientSamples256"));
         // Strided layers keep col2im, and with it no sample-vectorised kernel.
         Assert.False(Has(typeof(PixelDxStridedNet), "Layer0_Conv2D_InputGradientSamples512"));
+        Assert.True(Has(typeof(PixelDxSevenChannelsNet), "Layer0_Conv2D_InputGradientSamples256"));
     }
 
     [Fact]
