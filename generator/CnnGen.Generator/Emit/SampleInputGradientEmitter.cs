@@ -125,10 +125,10 @@ internal static class SampleInputGradientEmitter
 
     public static void EmitKernels(SourceWriter w, LayerModel l, SampleInputGradientPlan plan, KernelOffsets at)
     {
-        foreach (var t in plan.Tiles) EmitKernel(w, l, t, plan, at);
+        foreach (var t in plan.Tiles) EmitKernel(w, l, t, at);
     }
 
-    private static void EmitKernel(SourceWriter w, LayerModel l, SampleTile t, SampleInputGradientPlan plan, KernelOffsets at)
+    private static void EmitKernel(SourceWriter w, LayerModel l, SampleTile t, KernelOffsets at)
     {
         int c = l.Input.Channels, ih = l.Input.Height, iw = l.Input.Width, kh = l.KernelHeight, kw = l.KernelWidth;
         int oc = l.Output.Channels, oh = l.Output.Height, ow = l.Output.Width, row = PaddedRow(l), lanes = t.Width;
