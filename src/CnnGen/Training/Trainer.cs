@@ -18,7 +18,9 @@ namespace CnnGen.Training;
 /// the factory given to the constructor. A batch is cut into shards of <see cref="TrainerOptions.ShardSize"/> samples
 /// (a fixed number, whatever the thread count); shard <c>k</c> always runs on replica <c>k</c>, which first copies the
 /// weights and batch-norm statistics of <see cref="Network"/> (the master) and then computes the shard's mean
-/// gradient into its own <c>Gradients</c>. Pre-started threads take shards as they come. Once every shard is done,
+/// gradient into its own <c>Gradients</c>. Pre-started threads take shards as they come. On more than one thread the
+/// replicas copy the weights from a published copy of the master's, which the threads write range by range at the
+/// start of the step (see <see cref="PublishWork"/>). Once every shard is done,
 /// the same threads, without sleeping in between, take ranges of the parameter vector: each range's gradient is the
 /// shards' gradients summed in shard order, each weighted by its share of the batch, into the master's
 /// <c>Gradients</c>, and the optimizer then updates that range of the master's parameters (unless gradient clipping
@@ -54,6 +56,7 @@ public sealed class Trainer<TNetwork> : IDisposable where TNetwork : class, INet
     private readonly int _inputLength;
     private readonly int _outputLength;
     private readonly bool _hasState;
+    private readonly PublishWork? _publish;
     private TNetwork[] _replicas = [];
     private float[] _shardWeights = [];
     private float[] _shardLosses = [];
@@ -98,6 +101,7 @@ public sealed class Trainer<TNetwork> : IDisposable where TNetwork : class, INet
         _pool = new WorkerPool(options.Threads, $"CnnGen trainer ({description.Name})");
         _shards = new ShardWork(this);
         _reduction = new ReductionWork(this);
+        if (options.Threads > 1) _publish = new PublishWork(this);
         _evaluation = new EvaluationWork(this);
         try
         {
@@ -328,8 +332,8 @@ public sealed class Trainer<TNetwork> : IDisposable where TNetwork : class, INet
         long start = Stopwatch.GetTimestamp();
         var logits = new float[data.Count * _outputLength];
         _evaluation.Set(data, logits);
-        _pool.Run(_evaluation.Synchronize, _pool.ThreadCount);
-        _pool.Run(_evaluation, (data.Count + Options.EvaluationBatchSize - 1) / Options.EvaluationBatchSize);
+        _pool.Run(new ParallelPhase(_evaluation.Synchronize, _pool.ThreadCount),
+            new ParallelPhase(_evaluation, (data.Count + Options.EvaluationBatchSize - 1) / Options.EvaluationBatchSize));
         _evaluation.Clear();
         metrics.Add(logits, data, 0);
         return metrics.Result(Stopwatch.GetElapsedTime(start));
@@ -366,10 +370,19 @@ public sealed class Trainer<TNetwork> : IDisposable where TNetwork : class, INet
         _reduction.ShardCount = shardCount;
         _reduction.Update = update;
 
+        int chunks = (_parameterCount + ReductionChunk - 1) / ReductionChunk;
         long t0 = Stopwatch.GetTimestamp();
         try
         {
-            _pool.Run(_shards, shardCount, _reduction, (_parameterCount + ReductionChunk - 1) / ReductionChunk);
+            if (_publish is not null)
+            {
+                _publish.Next();
+                _pool.Run(new ParallelPhase(_publish, chunks), new ParallelPhase(_shards, shardCount), new ParallelPhase(_reduction, chunks));
+            }
+            else
+            {
+                _pool.Run(new ParallelPhase(_shards, shardCount), new ParallelPhase(_reduction, chunks));
+            }
         }
         finally
         {
@@ -449,7 +462,7 @@ public sealed class Trainer<TNetwork> : IDisposable where TNetwork : class, INet
         {
             var master = trainer.Network;
             var replica = trainer._replicas[item];
-            master.Parameters.CopyTo(replica.Parameters);
+            (trainer._publish is { } publish ? publish.Weights : master.Parameters).CopyTo(replica.Parameters);
             if (trainer._hasState) master.State.CopyTo(replica.State);
             replica.Training = true;
 
@@ -462,6 +475,41 @@ public sealed class Trainer<TNetwork> : IDisposable where TNetwork : class, INet
                 ? replica.ComputeGradients(inputs, new ReadOnlySpan<int>(_labels + first, count), count)
                 : replica.ComputeGradients(inputs, new ReadOnlySpan<float>(_targets + (long)first * outputLength, count * outputLength), count);
             trainer._shardTicks[item] += Stopwatch.GetTimestamp() - start;
+        }
+    }
+
+    /// <summary>
+    /// Item c: copies range c of the master's weights into the published copy the replicas read this step.
+    /// </summary>
+    /// <remarks>
+    /// Why not let the replicas copy the master's weights directly: each thread then reads the whole master, and at
+    /// the end of the step the thread that updates a range finds every line of it in the other threads' caches too,
+    /// so each of its stores waits for those copies to be invalidated. Measured on LeNet-5 with two threads (Zen 5):
+    /// the update of half the parameters took 25–36 µs a thread against 9.5 µs when nobody else had read them. With
+    /// the publication the master's ranges stay with the threads that update them (items of this phase and of the
+    /// reduction phase cover the same ranges, so each thread takes the same block of both), and the replicas read
+    /// one of two published copies, used on alternate steps, which nobody writes again until a step later, by when
+    /// the readers' caches have mostly let them go. The update then takes 8–15 µs a thread and the copy 4–6 µs; the
+    /// whole step, both versions alternating in one process (30 rounds of 100 steps, four runs), 0.3 µs slower to
+    /// 24 µs faster (median −7 µs of 510–590). The copy is taken at every step, so weights changed between steps (a
+    /// callback, a checkpoint, the caller's own optimizer step) are picked up.
+    /// </remarks>
+    private sealed class PublishWork(Trainer<TNetwork> trainer) : IParallelWork
+    {
+        private readonly float[][] _copies = [new float[trainer._parameterCount], new float[trainer._parameterCount]];
+        private int _current;
+
+        /// <summary>This step's published weights.</summary>
+        public ReadOnlySpan<float> Weights => _copies[_current];
+
+        /// <summary>Switches to the other copy, for the next step.</summary>
+        public void Next() => _current ^= 1;
+
+        public void Run(int item, int worker)
+        {
+            int start = item * ReductionChunk;
+            int length = Math.Min(ReductionChunk, trainer._parameterCount - start);
+            trainer.Network.Parameters.Slice(start, length).CopyTo(_copies[_current].AsSpan(start, length));
         }
     }
 

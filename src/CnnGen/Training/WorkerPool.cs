@@ -11,6 +11,9 @@ internal interface IParallelWork
     void Run(int item, int worker);
 }
 
+/// <summary>One phase of a parallel run: items 0 … <paramref name="Count"/> − 1 of <paramref name="Work"/>.</summary>
+internal readonly record struct ParallelPhase(IParallelWork Work, int Count);
+
 /// <summary>
 /// A fixed set of threads, started once, that run <see cref="IParallelWork"/> items together with the calling thread.
 /// </summary>
@@ -18,14 +21,15 @@ internal interface IParallelWork
 /// <para>
 /// Why not <c>Parallel.For</c>: a training step must allocate nothing, and <c>Parallel.For</c> and tasks allocate
 /// per call. Here each background thread waits on its own semaphore, so one run wakes each exactly once; items are
-/// claimed with an interlocked counter, and the last thread to run out of items signals the caller.
+/// claimed with interlocked counters, and the last thread to run out of items signals the caller.
 /// After the first call (which may create the semaphores' internal wait objects) nothing is allocated.
 /// </para>
 /// <para>
-/// A run may have two phases: every thread that runs out of items of the first waits, spinning, until all of them
-/// are done, then takes items of the second. A trainer reduces the shards' gradients and steps the optimizer that
-/// way, in the same wake-up as the shards: a second run would wake the threads again (about 15 µs on this project's
-/// host, sometimes over 100), which made a parallel reduction of LeNet-5's 62k parameters slower than a serial one.
+/// A run may have several phases: every thread that runs out of items of one waits, spinning, until all of them are
+/// done, then takes items of the next. A trainer publishes the weights, computes the shards, then reduces their
+/// gradients and steps the optimizer that way, in one wake-up: a second run would wake the threads again (about
+/// 15 µs on this project's host, sometimes over 100), which made a parallel reduction of LeNet-5's 62k parameters
+/// slower than a serial one.
 /// </para>
 /// <para>
 /// Each thread first takes the items of its own contiguous block (thread w of T: items [w·n/T, (w+1)·n/T)), then
@@ -41,19 +45,22 @@ internal interface IParallelWork
 /// </remarks>
 internal sealed class WorkerPool : IDisposable
 {
+    /// <summary>The most phases one run takes.</summary>
+    public const int MaxPhases = 4;
+
+    // Counters one cache line (16 ints) apart, so that threads claiming items in different blocks, or finishing
+    // items of different phases, do not contend for a line.
+    private const int CounterStride = 16;
+
     private readonly Thread[] _threads;
     private readonly SemaphoreSlim[] _wake;
     private readonly ManualResetEventSlim _finished = new(false);
-    private IParallelWork? _work;
-    private int _itemCount;
-    // Per phase and block, the next item to claim, one cache line (16 ints) apart so that claims in different blocks
-    // do not contend for a line.
-    private const int CounterStride = 16;
+    private readonly ParallelPhase[] _phases = new ParallelPhase[MaxPhases];
+    private int _phaseCount;
+    // Per phase and block, the next item to claim: _nextItem[(phase · ThreadCount + block) · CounterStride].
     private readonly int[] _nextItem;
-    private int _doneItems;
-    private IParallelWork? _then;
-    private int _thenCount;
-    private readonly int[] _nextThen;
+    // Per phase, the items finished: _doneItems[phase · CounterStride].
+    private readonly int[] _doneItems = new int[MaxPhases * CounterStride];
     private int _busyWorkers;
     private ExceptionDispatchInfo? _failure;
     private volatile bool _disposed;
@@ -64,8 +71,7 @@ internal sealed class WorkerPool : IDisposable
         if (threadCount < 1)
             throw new ArgumentOutOfRangeException(nameof(threadCount), threadCount, "At least one thread is needed.");
         ThreadCount = threadCount;
-        _nextItem = new int[threadCount * CounterStride];
-        _nextThen = new int[threadCount * CounterStride];
+        _nextItem = new int[MaxPhases * threadCount * CounterStride];
         _threads = new Thread[threadCount - 1];
         _wake = new SemaphoreSlim[threadCount - 1];
         for (int i = 0; i < _threads.Length; i++)
@@ -88,33 +94,38 @@ internal sealed class WorkerPool : IDisposable
     /// Runs items 0 … <paramref name="itemCount"/> − 1 of <paramref name="work"/> on all threads and returns when
     /// every item is done. Rethrows the first exception an item threw (after all threads have stopped). Not reentrant.
     /// </summary>
-    public void Run(IParallelWork work, int itemCount) => Run(work, itemCount, null, 0);
+    public void Run(IParallelWork work, int itemCount) => Run([new ParallelPhase(work, itemCount)]);
 
     /// <summary>
-    /// Runs every item of <paramref name="work"/>, then, once all of them are done, every item of
-    /// <paramref name="then"/>, on all threads, and returns when both phases are done. If an item of the first phase
-    /// throws, the second does not run; the first exception is rethrown after all threads have stopped. Not reentrant.
+    /// Runs the phases in order on all threads: every item of a phase, and only once all of them are done, the
+    /// items of the next; returns when the last phase is done. If an item throws, the later phases do not run; the
+    /// first exception is rethrown after all threads have stopped. Not reentrant.
     /// </summary>
-    public void Run(IParallelWork work, int itemCount, IParallelWork? then, int thenCount)
+    /// <exception cref="ArgumentException">More than <see cref="MaxPhases"/> phases.</exception>
+    public void Run(params ReadOnlySpan<ParallelPhase> phases)
     {
         ObjectDisposedException.ThrowIf(_disposed, this);
-        if (then is null || thenCount < 0) thenCount = 0;
-        if (itemCount < 0) itemCount = 0;
-        if (itemCount + thenCount == 0) return;
-        if (_threads.Length == 0 || itemCount + thenCount == 1)
+        if (phases.Length > MaxPhases)
+            throw new ArgumentException($"A run takes at most {MaxPhases} phases, not {phases.Length}.", nameof(phases));
+        int totalItems = 0;
+        foreach (var phase in phases) totalItems += Math.Max(phase.Count, 0);
+        if (totalItems == 0) return;
+        if (_threads.Length == 0 || totalItems == 1)
         {
-            for (int item = 0; item < itemCount; item++) work.Run(item, 0);
-            for (int item = 0; item < thenCount; item++) then!.Run(item, 0);
+            foreach (var phase in phases)
+                for (int item = 0; item < phase.Count; item++) phase.Work.Run(item, 0);
             return;
         }
 
-        _work = work;
-        _itemCount = itemCount;
-        StartBlocks(_nextItem, itemCount);
-        _doneItems = 0;
-        _then = then;
-        _thenCount = thenCount;
-        StartBlocks(_nextThen, thenCount);
+        _phaseCount = phases.Length;
+        for (int p = 0; p < phases.Length; p++)
+        {
+            int count = Math.Max(phases[p].Count, 0);
+            _phases[p] = phases[p] with { Count = count };
+            for (int block = 0; block < ThreadCount; block++)
+                _nextItem[(p * ThreadCount + block) * CounterStride] = BlockStart(block, count);
+            _doneItems[p * CounterStride] = 0;
+        }
         _failure = null;
         _finished.Reset();
         Volatile.Write(ref _busyWorkers, _threads.Length);
@@ -122,8 +133,7 @@ internal sealed class WorkerPool : IDisposable
 
         RunItems(0);
         _finished.Wait();
-        _work = null;
-        _then = null;
+        Array.Clear(_phases);
         _failure?.Throw();
     }
 
@@ -141,35 +151,35 @@ internal sealed class WorkerPool : IDisposable
 
     private void RunItems(int worker)
     {
-        int count = _itemCount;
-        RunPhase(_work!, count, _nextItem, worker, countDone: _thenCount > 0);
-        if (_thenCount == 0) return;
-
-        // The second phase reads what the first wrote: wait for its last item (Interlocked.Increment publishes the
-        // item's writes; Volatile.Read acquires them). Spinning, because the wait is at most one item long and both
-        // threads are needed again right after it.
-        var spin = new SpinWait();
-        while (Volatile.Read(ref _doneItems) < count) spin.SpinOnce(sleep1Threshold: -1);
-        if (Volatile.Read(ref _failure) is not null) return;
-        RunPhase(_then!, _thenCount, _nextThen, worker, countDone: false);
+        for (int p = 0; p < _phaseCount; p++)
+        {
+            if (p > 0)
+            {
+                // This phase reads what the one before wrote: wait for its last item (Interlocked.Increment
+                // publishes the item's writes; Volatile.Read acquires them). Spinning, because the wait is at most
+                // one item long and every thread is needed again right after it.
+                int before = _phases[p - 1].Count;
+                var spin = new SpinWait();
+                while (Volatile.Read(ref _doneItems[(p - 1) * CounterStride]) < before) spin.SpinOnce(sleep1Threshold: -1);
+                if (Volatile.Read(ref _failure) is not null) return;
+            }
+            RunPhase(p, worker, countDone: p + 1 < _phaseCount);
+        }
     }
 
     // Block b of a phase of `count` items: [b·count/T, (b+1)·count/T).
     private int BlockStart(int block, int count) => (int)((long)block * count / ThreadCount);
 
-    private void StartBlocks(int[] next, int count)
-    {
-        for (int block = 0; block < ThreadCount; block++) next[block * CounterStride] = BlockStart(block, count);
-    }
-
     // Claims items of the worker's own block, then of the blocks after it, wrapping around, until none is left.
-    private void RunPhase(IParallelWork work, int count, int[] next, int worker, bool countDone)
+    private void RunPhase(int phase, int worker, bool countDone)
     {
+        var (work, count) = _phases[phase];
         for (int b = 0; b < ThreadCount; b++)
         {
             int block = (worker + b) % ThreadCount, end = BlockStart(block + 1, count);
+            ref int next = ref _nextItem[(phase * ThreadCount + block) * CounterStride];
             int item;
-            while ((item = Interlocked.Increment(ref next[block * CounterStride]) - 1) < end)
+            while ((item = Interlocked.Increment(ref next) - 1) < end)
             {
                 try
                 {
@@ -181,7 +191,7 @@ internal sealed class WorkerPool : IDisposable
                 }
                 finally
                 {
-                    if (countDone) Interlocked.Increment(ref _doneItems);
+                    if (countDone) Interlocked.Increment(ref _doneItems[phase * CounterStride]);
                 }
             }
         }

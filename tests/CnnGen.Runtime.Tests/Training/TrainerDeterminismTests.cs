@@ -119,6 +119,38 @@ public sealed class TrainerDeterminismTests
         AssertBitIdentical(expected, master.Gradients.ToArray());
     }
 
+    [Theory]
+    [InlineData(1)]
+    [InlineData(2)]
+    [InlineData(3)]
+    public void Weights_changed_between_steps_are_the_weights_every_shard_of_the_next_step_uses(int threads)
+    {
+        // Replicas copy the master's weights at every step (on several threads, through a published copy): a change
+        // made between steps — a callback, a loaded checkpoint, a step of the caller's own — must reach all shards.
+        var data = SyntheticData.Noise28(64, seed: 6);
+        var master = new TrainerLeNet5(9);
+        using var trainer = new Trainer<TrainerLeNet5>(master, seed => new TrainerLeNet5(seed), new Sgd(TrainerLeNet5.ParameterCount, 0.1f),
+            new TrainerOptions { Threads = threads, ShardSize = 16 });
+        trainer.TrainStep(data.Features, data.Labels, 64);
+        trainer.TrainStep(data.Features, data.Labels, 64);
+
+        var replacement = new TrainerLeNet5(12).Parameters.ToArray();
+        replacement.CopyTo(master.Parameters);
+        float loss = trainer.ComputeGradients(data.Features, data.Labels, 64);
+
+        var expected = new TrainerLeNet5(12) { Training = true };
+        float expectedLoss = 0;
+        var expectedGradients = new float[TrainerLeNet5.ParameterCount];
+        for (int k = 0; k < 4; k++)
+        {
+            expectedLoss += 0.25f * expected.ComputeGradients(data.Features.Slice(16 * k * 784, 16 * 784), data.Labels.Slice(16 * k, 16), 16);
+            for (int i = 0; i < expectedGradients.Length; i++) expectedGradients[i] += expected.Gradients[i] * 0.25f;
+        }
+        Assert.Equal(expectedLoss, loss, 1e-6f);
+        AssertBitIdentical(expectedGradients, master.Gradients.ToArray());
+        AssertBitIdentical(replacement, master.Parameters.ToArray()); // ComputeGradients does not step
+    }
+
     [Fact]
     public void Master_running_statistics_are_the_shard_weighted_average_of_the_replicas_summed_in_shard_order()
     {

@@ -6,34 +6,48 @@ namespace CnnGen.Runtime.Tests.Training;
 
 /// <summary>
 /// <see cref="WorkerPool"/> claims items block by block (each thread its own block first, then the others'): every
-/// item of both phases must still run exactly once, the second phase only after the first, whatever the counts.
+/// item of every phase must still run exactly once, each phase only after the one before, whatever the counts.
 /// </summary>
 public sealed class WorkerPoolTests
 {
-    public static TheoryData<int, int, int> Counts()
+    public static TheoryData<int, int, int, int> Counts()
     {
-        var cases = new TheoryData<int, int, int>();
+        var cases = new TheoryData<int, int, int, int>();
         foreach (int threads in new[] { 1, 2, 3, 4 })
             foreach (int items in new[] { 0, 1, 2, 3, 4, 7, 9, 64 })
                 foreach (int then in new[] { 0, 1, 5, 8 })
-                    cases.Add(threads, items, then);
+                    foreach (int last in new[] { 0, 3 })
+                        cases.Add(threads, items, then, last);
         return cases;
     }
 
     [Theory]
     [MemberData(nameof(Counts))]
-    public void Every_item_of_both_phases_runs_exactly_once_and_the_second_after_the_first(int threads, int items, int then)
+    public void Every_item_of_every_phase_runs_exactly_once_and_after_the_phase_before(int threads, int items, int then, int last)
     {
         using var pool = new WorkerPool(threads, "test");
         for (int run = 0; run < 20; run++)
         {
             var first = new Counting(items);
             var second = new Counting(then, before: first);
-            pool.Run(first, items, second, then);
+            var third = new Counting(last, before: second);
+            pool.Run(new ParallelPhase(first, items), new ParallelPhase(second, then), new ParallelPhase(third, last));
             first.AssertEachOnce();
             second.AssertEachOnce();
+            third.AssertEachOnce();
             Assert.False(second.StartedEarly, "an item of the second phase started before the first phase was done");
+            Assert.False(third.StartedEarly, "an item of the third phase started before the second phase was done");
         }
+    }
+
+    [Fact]
+    public void More_phases_than_a_run_takes_are_refused()
+    {
+        using var pool = new WorkerPool(2, "test");
+        var phases = new ParallelPhase[WorkerPool.MaxPhases + 1];
+        for (int p = 0; p < phases.Length; p++) phases[p] = new ParallelPhase(new Counting(2), 2);
+        var e = Assert.Throws<ArgumentException>(() => pool.Run(phases));
+        Assert.Contains($"at most {WorkerPool.MaxPhases} phases", e.Message);
     }
 
     [Fact]
@@ -49,11 +63,11 @@ public sealed class WorkerPoolTests
     }
 
     [Fact]
-    public void The_first_exception_is_rethrown_and_the_second_phase_does_not_run()
+    public void The_first_exception_is_rethrown_and_the_next_phase_does_not_run()
     {
         using var pool = new WorkerPool(2, "test");
         var second = new Counting(4);
-        Assert.Throws<InvalidOperationException>(() => pool.Run(new Throwing(), 4, second, 4));
+        Assert.Throws<InvalidOperationException>(() => pool.Run(new ParallelPhase(new Throwing(), 4), new ParallelPhase(second, 4)));
         Assert.Equal(0, second.Total);
 
         var again = new Counting(6);
