@@ -79,41 +79,9 @@ run_step() {
 
 # --- CnnGen: FMA peak and, once the generated kernels exist, CnnGen's own figures ------------------------------------
 # CnnGen's side: `quick lenet` prints the FMA peak and CnnGen's LeNet-5 figures (lenet_b1_latency_us,
-# lenet_infer_img_s, lenet_train_img_s on 1 thread and through the Trainer on 2); `quick conv` the 3x3 64->64
-# 56x56 convolution (conv3x3_64_56_forward_ms and conv3x3_64_56_backward_ms, input and weight gradients together).
-if wants peak || wants cnngen; then
-  command -v dotnet >/dev/null || problems+=("the .NET SDK (see global.json)")
-fi
-if (( ${#missing_packages[@]} )); then
-  echo "Missing packages. Install them with:" >&2
-  echo "  apt-get install -y --no-install-recommends ${missing_packages[*]}" >&2
-  if [[ " ${missing_packages[*]} " == *" libopenblas0-openmp "* ]]; then
-    echo "OpenBLAS then becomes the system BLAS through update-alternatives; this script selects it with" >&2
-    echo "LD_LIBRARY_PATH either way, so you may set the alternatives back (update-alternatives --config libblas.so.3-x86_64-linux-gnu)." >&2
-  fi
-fi
-for p in "${problems[@]}"; do echo "Missing: $p" >&2; done
-if (( ${#missing_packages[@]} + ${#problems[@]} )); then exit 1; fi
-
-mkdir -p "$BUILD"
-RESULTS="$BUILD/results.jsonl"
-: > "$RESULTS"
-# Runs a step, shows its output, and keeps its RESULT lines.
-run_step() {
-  local title="$1"; shift
-  echo
-  echo "=== $title ==="
-  "$@" | tee "$BUILD/step.log"
-  grep '^RESULT ' "$BUILD/step.log" >> "$RESULTS" || true
-}
-
-# --- CnnGen: FMA peak and, once the generated kernels exist, CnnGen's own figures ------------------------------------
-# HOOK for CnnGen's side. `quick lenet` prints the FMA peak and then CnnGen's LeNet-5 figures (metrics
-# lenet_b1_latency_us, lenet_infer_img_s, lenet_train_img_s) as soon as a generated LeNet-5 is registered in
-# benchmarks/CnnGen.Benchmarks/Quick/Subjects.cs; until then it says that they are missing.
-# When the convolution kernels exist, add a `quick conv` mode that prints RESULT lines named like oneDNN's
-# (conv3x3_64_56_forward_ms, ..._backward_data_ms, ..._backward_weights_ms, with "batch" and "threads")
-# and call it below: summarize.py pairs figures by metric, batch and thread count, nothing else to change.
+# lenet_infer_img_s, lenet_train_img_s on 1 thread, through the Trainer on 2, and on one thread per processor); `quick
+# conv` the 3x3 64->64 56x56 convolution (conv3x3_64_56_forward_ms and conv3x3_64_56_backward_ms, input and weight
+# gradients together).
 if wants peak || wants cnngen; then
   echo "Building CnnGen.Benchmarks (Release)..."
   dotnet build "$BENCHMARKS_PROJECT" -c Release --nologo -v quiet -clp:ErrorsOnly >/dev/null

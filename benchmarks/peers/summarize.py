@@ -21,6 +21,8 @@ TARGETS = {
     "conv3x3_64_56_forward_ms": 1.0,
 }
 TIME_UNITS = {"ms", "us", "s"}
+# One-thread figures measured on each logical processor in turn: `<metric>_on_processor`, config "processor N".
+PER_PROCESSOR = "_on_processor"
 
 
 def read(paths):
@@ -67,7 +69,7 @@ def main():
     # training on one thread by the generated class alone and through the Trainer).
     ours = {}
     for r in results:
-        if r["source"] != "cnngen" or r["metric"] == "fma_peak":
+        if r["source"] != "cnngen" or r["metric"] == "fma_peak" or r["metric"].endswith(PER_PROCESSOR):
             continue
         key = (r["metric"], r.get("batch"), r["threads"])
         if key not in ours or better(r, ours[key]):
@@ -112,7 +114,8 @@ def print_scaling(results, peaks):
     multi-threaded configuration to itself on one thread follows."""
     rates = {}
     for r in results:
-        if r["source"] == "cnngen" and r["metric"] != "fma_peak" and r["unit"] not in TIME_UNITS:
+        if (r["source"] == "cnngen" and r["metric"] != "fma_peak" and not r["metric"].endswith(PER_PROCESSOR)
+                and r["unit"] not in TIME_UNITS):
             configs = rates.setdefault((r["metric"], r.get("batch")), {}).setdefault(r["threads"], {})
             configs[r.get("config", "")] = max(configs.get(r.get("config", ""), 0.0), r["value"])
     lines = []
@@ -139,6 +142,31 @@ def print_scaling(results, peaks):
         print(f"scaling, CnnGen (target >= {SCALING_TARGET:g}x on 2 threads), beside the FMA peak's in the same run:")
         for line in lines:
             print("  " + line)
+    print_per_processor(results, rates)
+
+
+def print_per_processor(results, rates):
+    """The one-thread figures measured on each processor in turn, and the multi-threaded figure against the slowest
+    of them: threads that each take an equal share of the work (the Trainer's shards, the predictor's chunks) wait for
+    the slowest processor, so T times its rate is what T threads can reach, whatever the one-thread figure's luck."""
+    by_metric = {}
+    for r in results:
+        if r["source"] == "cnngen" and r["metric"].endswith(PER_PROCESSOR):
+            by_metric.setdefault((r["metric"][:-len(PER_PROCESSOR)], r.get("batch")), []).append(r)
+    for (metric, batch), figures in sorted(by_metric.items(), key=lambda kv: str(kv[0])):
+        figures.sort(key=lambda r: r.get("config", ""))
+        slowest = min(r["value"] for r in figures)
+        fastest = max(r["value"] for r in figures)
+        print(f"{metric} on one thread, per processor: " +
+              ", ".join(f"{r.get('config', '?')} {r['value']:.0f}" for r in figures) +
+              f" {figures[0]['unit']} (the slowest {100 * (1 - slowest / fastest):.0f}% below the fastest)")
+        for threads, configs in sorted(rates.get((metric, batch), {}).items()):
+            if threads < 2:
+                continue
+            config, rate = max(configs.items(), key=lambda kv: kv[1])
+            bound = threads * slowest
+            print(f"  {threads} threads ({config}): {rate:.0f}, {rate / slowest:.2f}x the slowest processor's rate, "
+                  f"{100 * rate / bound:.0f}% of {threads} x that")
 
 
 if __name__ == "__main__":

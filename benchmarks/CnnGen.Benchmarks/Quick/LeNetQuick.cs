@@ -25,6 +25,7 @@ public static class LeNetQuick
         Measure(subject);
         TrainerQuick.Measure(threads: 1); // the same Trainer on one thread: the scaling figure compares like with like
         TrainerQuick.Measure(threads: 2);
+        PerProcessorQuick.Measure();
         PredictorQuick.Measure(threads: 2);
         return 0;
     }
