@@ -72,6 +72,28 @@ public sealed class GeneratedCodeTests(ITestOutputHelper output)
         Assert.True(nearLimit.Count == 0, "Methods within a factor of 2 of the JIT's MinOpts limits:\n" + string.Join("\n", nearLimit));
     }
 
+    [Theory]
+    [InlineData("EveryFeature", "Samples.Kitchen.EveryFeatureNet.g.cs")]
+    [InlineData("Winograd", "Samples.Vision.WinogradNet.g.cs")]
+    public void Every_generated_method_with_a_loop_is_compiled_fully_optimised_at_its_first_call(string network, string hintName)
+    {
+        // Tiered compilation would first run the kernels' loops as tier-0 code, several times slower, for the first
+        // few hundred calls (SourceWriter.OpenMethod says what that cost). A method emitted without the attribute
+        // (a new emitter calling Open instead of OpenMethod) is caught here.
+        string source = network == "EveryFeature" ? TestNetworks.EveryFeature : TestNetworks.Winograd;
+        var run = GeneratorHarness.Run(source).AssertGeneratorDidNotThrow();
+        var root = CSharpSyntaxTree.ParseText(run.Source(hintName)).GetRoot();
+        var methods = root.DescendantNodes().OfType<Microsoft.CodeAnalysis.CSharp.Syntax.MethodDeclarationSyntax>()
+            .Where(m => m.Body is not null && m.Body.DescendantNodes().Any(n => n is Microsoft.CodeAnalysis.CSharp.Syntax.ForStatementSyntax
+                or Microsoft.CodeAnalysis.CSharp.Syntax.WhileStatementSyntax or Microsoft.CodeAnalysis.CSharp.Syntax.DoStatementSyntax))
+            .ToList();
+        Assert.True(methods.Count >= 10, $"only {methods.Count} methods with loops found");
+        var unoptimised = methods.Where(m => !m.AttributeLists.SelectMany(l => l.Attributes)
+                .Any(a => a.ToString() == "MethodImpl(MethodImplOptions.AggressiveOptimization)"))
+            .Select(m => m.Identifier.Text).ToList();
+        Assert.True(unoptimised.Count == 0, "Methods with loops left to tiered compilation: " + string.Join(", ", unoptimised));
+    }
+
     /// <summary>Big kernels are where unrolling taps grows methods: AlexNet's 11×11 stride-4 stem and a 7×7 ResNet stem.</summary>
     private const string LargeKernels = """
         using CnnGen;

@@ -115,7 +115,7 @@ internal static class ConvolutionEmitter
     {
         int plane = l.Input.Height * l.Input.Width, pixels = l.Output.Height * l.Output.Width, taps = l.KernelHeight * l.KernelWidth;
         w.Line($"/// <summary>{l.Name}: im2col of one sample, [{l.Input.Channels}×{l.Input.Height}×{l.Input.Width}] → [{l.Input.Channels * taps}×{pixels}], one row per (channel, tap); padded positions are never written and stay zero.</summary>");
-        w.Open($"private static void {l.Name}_Im2Col(ReadOnlySpan<float> x, Span<float> columns)");
+        w.OpenMethod($"private static void {l.Name}_Im2Col(ReadOnlySpan<float> x, Span<float> columns)");
         w.Line("ref float input = ref MemoryMarshal.GetReference(x);");
         w.Line("ref float output = ref MemoryMarshal.GetReference(columns);");
         w.Open($"for (int c = 0; c < {l.Input.Channels}; c++)");
@@ -154,7 +154,7 @@ internal static class ConvolutionEmitter
     {
         int plane = l.Input.Height * l.Input.Width, pixels = l.Output.Height * l.Output.Width, taps = l.KernelHeight * l.KernelWidth;
         w.Line($"/// <summary>{l.Name}: col2im of one sample, adds the [{l.Input.Channels * taps}×{pixels}] column gradients back into dX [{l.Input.Channels}×{l.Input.Height}×{l.Input.Width}] (cleared first).</summary>");
-        w.Open($"private static void {l.Name}_Col2Im(ReadOnlySpan<float> columns, Span<float> dx)");
+        w.OpenMethod($"private static void {l.Name}_Col2Im(ReadOnlySpan<float> columns, Span<float> dx)");
         w.Line("dx.Clear();");
         w.Line("ref float input = ref MemoryMarshal.GetReference(dx);");
         w.Line("ref float output = ref MemoryMarshal.GetReference(columns);");
@@ -193,7 +193,7 @@ internal static class ConvolutionEmitter
         int inLength = l.Input.Length, outLength = l.Output.Length;
         string g = groups > 1 ? "g" : "0";
         w.Line($"/// <summary>{l.Name} forward: {Describe(l)}. Per sample and group: Y[{ocg}×{pixels}] = W[{ocg}×{kg}]·{(columns ? "col" : "X")}[{kg}×{pixels}]{(l.Bias ? " + bias" : "")}.</summary>");
-        w.Open($"private void {l.Name}_Forward{at.Suffix}(ReadOnlySpan<float> x, Span<float> y, int n{at.ParameterParameter})");
+        w.OpenMethod($"private void {l.Name}_Forward{at.Suffix}(ReadOnlySpan<float> x, Span<float> y, int n{at.ParameterParameter})");
         w.Line("ref float parameters = ref MemoryMarshal.GetReference(_parameters);");
         w.Line(columns ? $"ref float columns = ref MemoryMarshal.GetArrayDataReference(_columns{l.Index});" : "ref float input = ref MemoryMarshal.GetReference(x);");
         w.Line("ref float output = ref MemoryMarshal.GetReference(y);");
@@ -253,7 +253,7 @@ internal static class ConvolutionEmitter
         if (!pixelWeightGradient && pixelInputGradient is not null) w.Line($"// backward: {pixelInputGradient.Reason}");
         string dxFormula = pixelInputGradient is not null ? "conv(dYpad, flipped W) over its pixels" : col2im ? "col2im(Wᵀ·dY)" : "Wᵀ·dY";
         w.Line($"/// <summary>{l.Name} backward: {dw}{(l.Bias ? ", db += Σ dY" : "")}, and when dx is not empty dX = {dxFormula}.</summary>");
-        w.Open($"private void {l.Name}_Backward{at.Suffix}(ReadOnlySpan<float> x, ReadOnlySpan<float> dy, Span<float> dx, int n{at.ParameterParameter})");
+        w.OpenMethod($"private void {l.Name}_Backward{at.Suffix}(ReadOnlySpan<float> x, ReadOnlySpan<float> dy, Span<float> dx, int n{at.ParameterParameter})");
         if (gemmInputGradient) w.Line("ref float parameters = ref MemoryMarshal.GetReference(_parameters);");
         if (!pixelWeightGradient) w.Line("ref float gradients = ref MemoryMarshal.GetArrayDataReference(_gradients);");
         if (!pixelWeightGradient) w.Line(columns ? $"ref float columns = ref MemoryMarshal.GetArrayDataReference(_columns{l.Index});" : "ref float input = ref MemoryMarshal.GetReference(x);");

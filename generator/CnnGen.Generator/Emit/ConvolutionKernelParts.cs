@@ -41,7 +41,7 @@ internal static class ConvolutionKernelParts
             w.Line($"/// <summary>{l.Name} forward and {pool.Name} in one pass: each block of output rows is pooled while in L1 and only the pooled {pool.Output} is stored, with, when <paramref name=\"indices\"/> is not empty, each window's winner as {pool.Name}'s forward records it (training). Without vectors, the two layers one after the other through <paramref name=\"unpooled\"/>.</summary>");
         else
             w.Line($"/// <summary>{l.Name} forward and {pool.Name} in one pass, for inference: each block of output rows is pooled while in L1 and only the pooled {pool.Output} is stored. Without vectors, the two layers one after the other through <paramref name=\"unpooled\"/>.</summary>");
-        w.Open($"private void {l.Name}_ForwardPooled(ReadOnlySpan<float> x, Span<float> unpooled, Span<float> y, int n{(recordsWinners ? ", Span<int> indices = default" : "")})");
+        w.OpenMethod($"private void {l.Name}_ForwardPooled(ReadOnlySpan<float> x, Span<float> unpooled, Span<float> y, int n{(recordsWinners ? ", Span<int> indices = default" : "")})");
         bool first = true;
         foreach (var (vector, width) in widths)
         {

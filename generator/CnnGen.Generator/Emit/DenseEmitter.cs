@@ -20,7 +20,7 @@ internal static class DenseEmitter
     {
         int inputs = l.Input.Length, outputs = l.Output.Length;
         w.Line($"/// <summary>{l.Name} forward: {l.Input} flattened to [{inputs}] → [{outputs}]; Y[n×{outputs}] = X[n×{inputs}]·Wᵀ{(l.Bias ? " + b" : "")}.</summary>");
-        w.Open($"private void {l.Name}_Forward{at.Suffix}(ReadOnlySpan<float> x, Span<float> y, int n{at.ParameterParameter})");
+        w.OpenMethod($"private void {l.Name}_Forward{at.Suffix}(ReadOnlySpan<float> x, Span<float> y, int n{at.ParameterParameter})");
         w.Line("ref float parameters = ref MemoryMarshal.GetReference(_parameters);");
         w.Line("ref float input = ref MemoryMarshal.GetReference(x);");
         w.Line("ref float output = ref MemoryMarshal.GetReference(y);");
@@ -40,7 +40,7 @@ internal static class DenseEmitter
     {
         int inputs = l.Input.Length, outputs = l.Output.Length;
         w.Line($"/// <summary>{l.Name} backward: dW += dYᵀ·X{(l.Bias ? ", db += Σ dY" : "")}, and when dx is not empty dX = dY·W.</summary>");
-        w.Open($"private void {l.Name}_Backward{at.Suffix}(ReadOnlySpan<float> x, ReadOnlySpan<float> dy, Span<float> dx, int n{at.ParameterParameter})");
+        w.OpenMethod($"private void {l.Name}_Backward{at.Suffix}(ReadOnlySpan<float> x, ReadOnlySpan<float> dy, Span<float> dx, int n{at.ParameterParameter})");
         w.Line("ref float parameters = ref MemoryMarshal.GetReference(_parameters);");
         w.Line("ref float gradients = ref MemoryMarshal.GetArrayDataReference(_gradients);");
         w.Line("ref float input = ref MemoryMarshal.GetReference(x);");

@@ -327,7 +327,7 @@ internal static class DirectConvolutionBackwardEmitter
         w.Line($"// backward: {plan.InputGradientReason}");
         string inputGradient = plan.InputGradientWinograd is not null ? "conv(dYpad, flipped Wᵀ) as Winograd F(2×2, 3×3)" : plan.InputGradient is not null ? "conv(dYpad, flipped Wᵀ)" : plan.PixelInputGradient is not null ? "conv(dYpad, flipped W) over its pixels" : "col2im(Wᵀ·dY)";
         w.Line($"/// <summary>{l.Name} backward: dWᵀ += xpad·dYᵀ{(l.Bias ? ", db += Σ dY" : "")}, and when dx is not empty dX = {inputGradient} (overwritten).</summary>");
-        w.Open($"private void {l.Name}_Backward{at.Suffix}(ReadOnlySpan<float> x, ReadOnlySpan<float> dy, Span<float> dx, int n{at.ParameterParameter})");
+        w.OpenMethod($"private void {l.Name}_Backward{at.Suffix}(ReadOnlySpan<float> x, ReadOnlySpan<float> dy, Span<float> dx, int n{at.ParameterParameter})");
         ConvolutionKernelParts.EmitDispatch(w, plan.WeightTiles.Select(t => (t.Vector, t.Width)), $"{l.Name}_WeightGradient", $"x, dy, n{at.ParameterArgument}");
         w.Line("if (dx.IsEmpty) return;");
         DirectKernel? inputKernel = null;
@@ -411,7 +411,7 @@ internal static class DirectConvolutionBackwardEmitter
         int plane = forward.PaddedHeight * forward.PaddedWidth, wp = forward.PaddedWidth;
         string vector = t.Vector;
         w.Line($"/// <summary>{l.Name} weight gradient with {vector}: dWᵀ [{k}×{ocp}] += xpad·dYᵀ in tiles of {t.Channels} channel(s) × {t.Taps} tap(s) × {t.Vectors}×{t.Width} output channels{(t.PixelStep > 1 ? $" over {t.PixelStep} output pixels a step" : "")}, the reduction over blocks of {t.RowsPerBlock} output row(s); then dW += dWᵀ transposed.</summary>");
-        w.Open($"private void {l.Name}_WeightGradient{t.Width * 32}(ReadOnlySpan<float> x, ReadOnlySpan<float> dy, int n{at.ParameterParameter})");
+        w.OpenMethod($"private void {l.Name}_WeightGradient{t.Width * 32}(ReadOnlySpan<float> x, ReadOnlySpan<float> dy, int n{at.ParameterParameter})");
         w.Line("ref float gradients = ref MemoryMarshal.GetArrayDataReference(_gradients);");
         if (forward.NeedsPaddedCopy) w.Line($"ref float padded = ref MemoryMarshal.GetArrayDataReference(_padded{l.Index});");
         w.Line("ref float inputs = ref MemoryMarshal.GetReference(x);");
@@ -567,7 +567,7 @@ internal static class DirectConvolutionBackwardEmitter
         int oh = l.Output.Height, ow = l.Output.Width, pixels = oh * ow;
         int plane = geometry.PaddedHeight * geometry.PaddedWidth, wp = geometry.PaddedWidth;
         w.Line($"/// <summary>{l.Name} weight gradient without SIMD: dW[oc][c][ky][kx] += Σ dY[oc]·xpad[c] shifted by the tap.</summary>");
-        w.Open($"private void {l.Name}_WeightGradientScalar(ReadOnlySpan<float> x, ReadOnlySpan<float> dy, int n{at.ParameterParameter})");
+        w.OpenMethod($"private void {l.Name}_WeightGradientScalar(ReadOnlySpan<float> x, ReadOnlySpan<float> dy, int n{at.ParameterParameter})");
         w.Line("ref float gradients = ref MemoryMarshal.GetArrayDataReference(_gradients);");
         if (geometry.NeedsPaddedCopy) w.Line($"ref float padded = ref MemoryMarshal.GetArrayDataReference(_padded{l.Index});");
         w.Line("ref float inputs = ref MemoryMarshal.GetReference(x);");

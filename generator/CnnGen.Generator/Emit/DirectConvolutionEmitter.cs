@@ -181,7 +181,7 @@ internal static class DirectConvolutionEmitter
     {
         int pixels = l.Output.Height * l.Output.Width, k = DirectConvolutionPlan.Reduction(l);
         w.Line($"/// <summary>{l.Name} forward: {ConvolutionEmitter.Describe(l)}. Direct convolution per sample: Yᵀ[{pixels}×{l.Output.Channels}] = {(l.ReLUInKernel ? "ReLU(" : "")}colᵀ·Wᵀ{(l.Bias ? " + bias" : "")}{(l.ReLUInKernel ? ")" : "")}, colᵀ[{pixels}×{k}] read in place from the {(plan.NeedsPaddedCopy ? "zero-padded " : "")}input, then transposed to NCHW.</summary>");
-        w.Open($"private void {l.Name}_Forward{at.Suffix}(ReadOnlySpan<float> x, Span<float> y, int n{at.ParameterParameter})");
+        w.OpenMethod($"private void {l.Name}_Forward{at.Suffix}(ReadOnlySpan<float> x, Span<float> y, int n{at.ParameterParameter})");
         var kernel = new DirectKernel(l, $"{l.Name} forward", $"{l.Name}_Forward", $"_packed{l.Index}", $"_directScratch{l.Index}", $"_padded{l.Index}",
             (writer, ocp) => EmitPack(writer, l, ocp, at), $"{at.Parameter(0)} + oc * {k}", $"(c * {l.KernelHeight} + ky) * {l.KernelWidth}", 1, pool);
         EmitDispatch(w, kernel, plan, at, "x, y, n", pool is null ? "" : ", false, default");
@@ -213,7 +213,7 @@ internal static class DirectConvolutionEmitter
         bool unrollRows = taps * (2 + nv + mr * (1 + nv)) <= UnrollBudget;
         w.Line($"/// <summary>{kernel.Title} with {vector}: tiles of {mr} pixels × {nv}×{width} output channels{(ocp != oc ? $" (padded from {oc} to {ocp})" : "")}, blocks of {t.RowsPerBlock} output row(s) through a [{t.RowsPerBlock * ow}×{ocp}] scratch.</summary>");
         var pool = kernel.Pool;
-        w.Open($"private void {kernel.Method}{width * 32}(ReadOnlySpan<float> x, Span<float> y, int n{at.ParameterParameter}{(pool is null ? "" : ", bool pool, Span<int> winners")})");
+        w.OpenMethod($"private void {kernel.Method}{width * 32}(ReadOnlySpan<float> x, Span<float> y, int n{at.ParameterParameter}{(pool is null ? "" : ", bool pool, Span<int> winners")})");
         w.Line("ref float parameters = ref MemoryMarshal.GetReference(_parameters);");
         w.Line($"ref float packed = ref MemoryMarshal.GetArrayDataReference({kernel.Packed});");
         w.Line($"ref float scratch = ref MemoryMarshal.GetArrayDataReference({kernel.Scratch});");
@@ -333,7 +333,7 @@ internal static class DirectConvolutionEmitter
         int c = l.Input.Channels, kh = l.KernelHeight, kw = l.KernelWidth;
         int oh = l.Output.Height, ow = l.Output.Width, plane = geometry.PaddedHeight * geometry.PaddedWidth, wp = geometry.PaddedWidth;
         w.Line($"/// <summary>{kernel.Title} without SIMD: each output a dot product of the window and the weights.</summary>");
-        w.Open($"private void {kernel.Method}Scalar(ReadOnlySpan<float> x, Span<float> y, int n{at.ParameterParameter})");
+        w.OpenMethod($"private void {kernel.Method}Scalar(ReadOnlySpan<float> x, Span<float> y, int n{at.ParameterParameter})");
         w.Line("ref float parameters = ref MemoryMarshal.GetReference(_parameters);");
         if (geometry.NeedsPaddedCopy) w.Line($"ref float padded = ref MemoryMarshal.GetArrayDataReference({kernel.Padded});");
         w.Line("ref float inputs = ref MemoryMarshal.GetReference(x);");

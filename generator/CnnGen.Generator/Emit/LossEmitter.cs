@@ -15,7 +15,7 @@ internal static class LossEmitter
         {
             case LossKind.SoftmaxCrossEntropy:
                 w.Line("/// <summary>Softmax cross-entropy with class labels: mean over the batch of logsumexp(z) − z[label]; dz = (softmax(z) − onehot) / n.</summary>");
-                w.Open("private static float ComputeLoss(ReadOnlySpan<float> logits, ReadOnlySpan<int> labels, Span<float> gradient, int n)");
+                w.OpenMethod("private static float ComputeLoss(ReadOnlySpan<float> logits, ReadOnlySpan<int> labels, Span<float> gradient, int n)");
                 w.Line("double total = 0;");
                 w.Line("float scale = 1f / n;");
                 w.Open("for (int s = 0; s < n; s++)");
@@ -28,7 +28,7 @@ internal static class LossEmitter
                 w.Close();
                 w.Line();
                 w.Line("/// <summary>Softmax cross-entropy with class probabilities: mean over the batch of −Σ t·log softmax(z); dz = (softmax(z)·Σt − t) / n.</summary>");
-                w.Open("private static float ComputeLoss(ReadOnlySpan<float> logits, ReadOnlySpan<float> targets, Span<float> gradient, int n)");
+                w.OpenMethod("private static float ComputeLoss(ReadOnlySpan<float> logits, ReadOnlySpan<float> targets, Span<float> gradient, int n)");
                 w.Line("double total = 0;");
                 w.Line("float scale = 1f / n;");
                 w.Open("for (int s = 0; s < n; s++)");
@@ -44,7 +44,7 @@ internal static class LossEmitter
                 break;
             case LossKind.BinaryCrossEntropy:
                 w.Line("/// <summary>Binary cross-entropy on logits, stable form max(z, 0) − z·t + log(1 + e^−|z|), mean over batch × outputs; dz = (σ(z) − t) / (n·outputs).</summary>");
-                w.Open("private static float ComputeLoss(ReadOnlySpan<float> logits, ReadOnlySpan<float> targets, Span<float> gradient, int n)");
+                w.OpenMethod("private static float ComputeLoss(ReadOnlySpan<float> logits, ReadOnlySpan<float> targets, Span<float> gradient, int n)");
                 w.Line("double total = 0;");
                 w.Line($"int count = n * {classes};");
                 w.Line("float scale = 1f / count;");
@@ -59,7 +59,7 @@ internal static class LossEmitter
                 break;
             case LossKind.MeanSquaredError:
                 w.Line("/// <summary>Mean squared error over batch × outputs; dz = 2(z − t) / (n·outputs).</summary>");
-                w.Open("private static float ComputeLoss(ReadOnlySpan<float> logits, ReadOnlySpan<float> targets, Span<float> gradient, int n)");
+                w.OpenMethod("private static float ComputeLoss(ReadOnlySpan<float> logits, ReadOnlySpan<float> targets, Span<float> gradient, int n)");
                 w.Line("double total = 0;");
                 w.Line($"int count = n * {classes};");
                 w.Line("float scale = 2f / count;");

@@ -299,7 +299,7 @@ internal static class NetworkEmitter
         w.Line("public int BatchCapacity => _capacity;");
         w.Line();
         w.Line("/// <summary>Grows the training workspace to hold <paramref name=\"batchSize\"/> samples, so later calls allocate nothing.</summary>");
-        w.Open("public void EnsureBatchCapacity(int batchSize)");
+        w.OpenMethod("public void EnsureBatchCapacity(int batchSize)");
         w.Line("if (batchSize < 1) GeneratedSupport.ThrowBatchSize(batchSize);");
         w.Line("if (batchSize <= _capacity) return;");
         w.Line($"_activations = new float[(long)batchSize * {plan.FloatsPerSample}];");
@@ -324,7 +324,7 @@ internal static class NetworkEmitter
         int last = n.Layers.Count - 1;
         w.Line("/// <summary>Computes the logits of one sample (NCHW); allocates nothing. Thread safety: not thread-safe, as the instance.</summary>");
         w.Line("/// <exception cref=\"ArgumentException\">A span does not have the length of one sample.</exception>");
-        w.Open("public void Predict(ReadOnlySpan<float> input, Span<float> output)");
+        w.OpenMethod("public void Predict(ReadOnlySpan<float> input, Span<float> output)");
         w.Line("if (input.Length != InputLength) GeneratedSupport.ThrowLength(nameof(input), \"InputLength\", InputLength, input.Length);");
         w.Line("if (output.Length != OutputLength) GeneratedSupport.ThrowLength(nameof(output), \"OutputLength\", OutputLength, output.Length);");
         w.Open("if (Training)");
@@ -337,7 +337,7 @@ internal static class NetworkEmitter
         w.Line();
         w.Line("/// <summary>Computes the logits of <paramref name=\"batchSize\"/> samples (NCHW, one after another); allocates nothing up to <see cref=\"BatchCapacity\"/> in training mode, never in inference mode.</summary>");
         w.Line("/// <exception cref=\"ArgumentException\">A span's length is not batchSize times the sample's.</exception>");
-        w.Open("public void Predict(ReadOnlySpan<float> inputs, Span<float> outputs, int batchSize)");
+        w.OpenMethod("public void Predict(ReadOnlySpan<float> inputs, Span<float> outputs, int batchSize)");
         EmitCheckBatch(w);
         w.Line("if (outputs.Length != batchSize * OutputLength) GeneratedSupport.ThrowLength(nameof(outputs), $\"batchSize × OutputLength = {batchSize} × {OutputLength}\", batchSize * OutputLength, outputs.Length);");
         w.Open("if (Training)");
@@ -368,7 +368,7 @@ internal static class NetworkEmitter
             w.Line("/// <param name=\"batchSize\">Samples in the batch, at least 1.</param>");
             w.Line("/// <param name=\"inputGradients\">When not empty, receives dLoss/dInput [batchSize × InputLength] (saliency maps, adversarial examples).</param>");
             w.Line("/// <remarks>Allocates nothing for batches up to <see cref=\"BatchCapacity\"/>. Not thread-safe. Invalid arguments throw before anything changes.</remarks>");
-            w.Open($"public float ComputeGradients(ReadOnlySpan<float> inputs, {targetType}, int batchSize, Span<float> inputGradients = default)");
+            w.OpenMethod($"public float ComputeGradients(ReadOnlySpan<float> inputs, {targetType}, int batchSize, Span<float> inputGradients = default)");
             if (labels && n.Loss != LossKind.SoftmaxCrossEntropy)
             {
                 w.Line($"GeneratedSupport.ThrowLabelsNeedCrossEntropy(\"{n.Loss}\");");
@@ -417,7 +417,7 @@ internal static class NetworkEmitter
     private static void EmitInference(SourceWriter w, NetworkModel n, BufferPlan plan)
     {
         w.Line("/// <summary>Inference on one sample, layer by layer through two ping-pong buffers; the last layer writes the output.</summary>");
-        w.Open("private void Infer(ReadOnlySpan<float> input, Span<float> output)");
+        w.OpenMethod("private void Infer(ReadOnlySpan<float> input, Span<float> output)");
         string current = "input";
         bool useA = true;
         for (int i = 0; i < n.Layers.Count; i++)
@@ -476,7 +476,7 @@ internal static class NetworkEmitter
     private static void EmitRecordedForward(SourceWriter w, NetworkModel n, BufferPlan plan)
     {
         w.Line("/// <summary>The forward pass over n samples that keeps what the backward pass needs, in the training workspace.</summary>");
-        w.Open("private void ForwardRecorded(ReadOnlySpan<float> inputs, int n)");
+        w.OpenMethod("private void ForwardRecorded(ReadOnlySpan<float> inputs, int n)");
         w.Line("bool training = Training;");
         for (int i = 0; i < n.Layers.Count; i++)
         {
@@ -527,7 +527,7 @@ internal static class NetworkEmitter
     private static void EmitRecordedBackward(SourceWriter w, NetworkModel n, BufferPlan plan)
     {
         w.Line("/// <summary>The backward pass: the loss left dLoss/dLogits in _gradientA; gradients flow back through two ping-pong buffers.</summary>");
-        w.Open("private void BackwardRecorded(ReadOnlySpan<float> inputs, int n, Span<float> inputGradients)");
+        w.OpenMethod("private void BackwardRecorded(ReadOnlySpan<float> inputs, int n, Span<float> inputGradients)");
         w.Line("bool training = Training;");
         w.Line("Array.Clear(_gradients);");
         bool inA = true;

@@ -289,7 +289,7 @@ internal static class PixelConvolutionEmitter
     public static void EmitForward(SourceWriter w, LayerModel l, PixelConvolutionPlan plan, KernelOffsets at)
     {
         w.Line($"/// <summary>{l.Name} forward: {ConvolutionEmitter.Describe(l)}. Direct convolution vectorised over the output pixels of each row, read from the {(plan.NeedsPaddedCopy ? "zero-padded copy of the " : "")}input{(l.ReLUInKernel ? ", ReLU at the store" : "")}.</summary>");
-        w.Open($"private void {l.Name}_Forward{at.Suffix}(ReadOnlySpan<float> x, Span<float> y, int n{at.ParameterParameter})");
+        w.OpenMethod($"private void {l.Name}_Forward{at.Suffix}(ReadOnlySpan<float> x, Span<float> y, int n{at.ParameterParameter})");
         var kernel = PixelKernel.Forward(l, at);
         EmitDispatch(w, kernel, plan, at, "x, y, n", plan.Pool is null ? "" : ", false, default");
         w.Close();
@@ -332,7 +332,7 @@ internal static class PixelConvolutionEmitter
         var pool = plan.Pool;
         string pooling = pool is null ? "" : $"; with <paramref name=\"pool\"/>, {pool.Name} too: only the pooled {pool.Output} is stored";
         w.Line($"/// <summary>{kernel.Title} with {vector}: tiles of {t.Describe(ow)}; {unrolled} unrolled{skipped}{pooling}.</summary>");
-        w.Open($"private void {kernel.Method}{width * 32}(ReadOnlySpan<float> x, Span<float> y, int n{at.ParameterParameter}{(pool is null ? "" : ", bool pool, Span<int> winners")})");
+        w.OpenMethod($"private void {kernel.Method}{width * 32}(ReadOnlySpan<float> x, Span<float> y, int n{at.ParameterParameter}{(pool is null ? "" : ", bool pool, Span<int> winners")})");
         w.Line("ref float parameters = ref MemoryMarshal.GetReference(_parameters);");
         if (plan.NeedsPaddedCopy) w.Line($"ref float padded = ref MemoryMarshal.GetArrayDataReference({kernel.Padded});");
         w.Line("ref float inputs = ref MemoryMarshal.GetReference(x);");

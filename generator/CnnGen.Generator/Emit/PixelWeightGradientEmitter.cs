@@ -85,7 +85,7 @@ internal static class PixelWeightGradientEmitter
     public static void Emit(SourceWriter w, LayerModel l, PixelConvolutionPlan plan, IReadOnlyList<PixelWeightTile> tiles, KernelOffsets at)
     {
         w.Line($"/// <summary>{l.Name} weight gradient: dW += Σ dY·xpad over the batch, vectorised over output pixels, without im2col.</summary>");
-        w.Open($"private void {l.Name}_WeightGradient(ReadOnlySpan<float> x, ReadOnlySpan<float> dy, int n{at.ParameterParameter})");
+        w.OpenMethod($"private void {l.Name}_WeightGradient(ReadOnlySpan<float> x, ReadOnlySpan<float> dy, int n{at.ParameterParameter})");
         ConvolutionKernelParts.EmitDispatch(w, tiles.Select(t => (t.Vector, t.Width)), $"{l.Name}_WeightGradient", $"x, dy, n{at.ParameterArgument}");
         w.Close();
         w.Line();
@@ -114,7 +114,7 @@ internal static class PixelWeightGradientEmitter
             ? $"tiles of per-lane partial sums of {t.Channels} output channel(s) × a kernel column of {t.Taps} taps (its {t.Taps} input rows stay in registers down the output rows)"
             : $"tiles of {t.Channels} output channel(s) × {t.Taps} tap(s) of per-lane partial sums";
         w.Line($"/// <summary>{l.Name} weight gradient with {vector}: {tiles}, {starts.Count} vector(s) of {width} pixels a row{(overlap > 0 ? $", the last overlapping by {overlap} (masked)" : "")}.</summary>");
-        w.Open($"private void {l.Name}_WeightGradient{width * 32}(ReadOnlySpan<float> x, ReadOnlySpan<float> dy, int n{at.ParameterParameter})");
+        w.OpenMethod($"private void {l.Name}_WeightGradient{width * 32}(ReadOnlySpan<float> x, ReadOnlySpan<float> dy, int n{at.ParameterParameter})");
         w.Line("ref float gradients = ref MemoryMarshal.GetArrayDataReference(_gradients);");
         if (plan.NeedsPaddedCopy) w.Line($"ref float padded = ref MemoryMarshal.GetArrayDataReference(_padded{l.Index});");
         w.Line("ref float inputs = ref MemoryMarshal.GetReference(x);");

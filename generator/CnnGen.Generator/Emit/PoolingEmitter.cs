@@ -15,7 +15,7 @@ internal static class PoolingEmitter
     {
         var (ih, iw, oh, ow, k, s, p) = (l.Input.Height, l.Input.Width, l.Output.Height, l.Output.Width, l.KernelHeight, l.StrideHeight, l.PadTop);
         w.Line($"/// <summary>{l.Name} forward: {l.Input} → {l.Output}, window {k}×{k}, stride {s}, padding {p}; records each maximum's index when indices is not empty.</summary>");
-        w.Open($"private static void {l.Name}_Forward{at.Suffix}(ReadOnlySpan<float> x, Span<float> y, int n, Span<int> indices)");
+        w.OpenMethod($"private static void {l.Name}_Forward{at.Suffix}(ReadOnlySpan<float> x, Span<float> y, int n, Span<int> indices)");
         w.Line("bool record = !indices.IsEmpty;");
         if (k == 2 && s == 2 && p == 0 && ow >= 4)
         {
@@ -154,7 +154,7 @@ internal static class PoolingEmitter
     {
         int inPlane = l.Input.Height * l.Input.Width, outPlane = l.Output.Height * l.Output.Width;
         w.Line($"/// <summary>{l.Name} backward: each output gradient goes to the input position that won the forward pass; with pooled not empty, only where the pooled value is positive (the ReLU before, folded in).</summary>");
-        w.Open($"private static void {l.Name}_Backward{at.Suffix}(ReadOnlySpan<float> dy, ReadOnlySpan<int> indices, ReadOnlySpan<float> pooled, Span<float> dx, int n)");
+        w.OpenMethod($"private static void {l.Name}_Backward{at.Suffix}(ReadOnlySpan<float> dy, ReadOnlySpan<int> indices, ReadOnlySpan<float> pooled, Span<float> dx, int n)");
         w.Line("bool masked = !pooled.IsEmpty;");
         if (TilesInput2x2(l))
         {
@@ -240,7 +240,7 @@ internal static class PoolingEmitter
         var (ih, iw, oh, ow, k, s, p) = (l.Input.Height, l.Input.Width, l.Output.Height, l.Output.Width, l.KernelHeight, l.StrideHeight, l.PadTop);
         string scale = Literals.Float(1f / (k * k));
         w.Line($"/// <summary>{l.Name} forward: {l.Input} → {l.Output}, window {k}×{k}, stride {s}, padding {p} (counted in the divisor).</summary>");
-        w.Open($"private static void {l.Name}_Forward{at.Suffix}(ReadOnlySpan<float> x, Span<float> y, int n)");
+        w.OpenMethod($"private static void {l.Name}_Forward{at.Suffix}(ReadOnlySpan<float> x, Span<float> y, int n)");
         w.Open($"for (int plane = 0; plane < n * {l.Input.Channels}; plane++)");
         w.Line($"ReadOnlySpan<float> input = x.Slice(plane * {ih * iw}, {ih * iw});");
         w.Line($"int o = plane * {oh * ow};");
@@ -274,7 +274,7 @@ internal static class PoolingEmitter
         var (ih, iw, oh, ow, k, s, p) = (l.Input.Height, l.Input.Width, l.Output.Height, l.Output.Width, l.KernelHeight, l.StrideHeight, l.PadTop);
         string scale = Literals.Float(1f / (k * k));
         w.Line($"/// <summary>{l.Name} backward: each output gradient, divided by the window size, goes to every input of its window.</summary>");
-        w.Open($"private static void {l.Name}_Backward{at.Suffix}(ReadOnlySpan<float> dy, Span<float> dx, int n)");
+        w.OpenMethod($"private static void {l.Name}_Backward{at.Suffix}(ReadOnlySpan<float> dy, Span<float> dx, int n)");
         w.Line("dx.Clear();");
         w.Open($"for (int plane = 0; plane < n * {l.Input.Channels}; plane++)");
         w.Line($"Span<float> input = dx.Slice(plane * {ih * iw}, {ih * iw});");
@@ -295,12 +295,12 @@ internal static class PoolingEmitter
     {
         int plane = l.Input.Height * l.Input.Width;
         w.Line($"/// <summary>{l.Name} forward: {l.Input} → {l.Output}, the mean of each channel's plane.</summary>");
-        w.Open($"private static void {l.Name}_Forward{at.Suffix}(ReadOnlySpan<float> x, Span<float> y, int n)");
+        w.OpenMethod($"private static void {l.Name}_Forward{at.Suffix}(ReadOnlySpan<float> x, Span<float> y, int n)");
         w.Line($"for (int c = 0; c < n * {l.Input.Channels}; c++) y[c] = Elementwise.Sum(x.Slice(c * {plane}, {plane})) * {Literals.Float(1f / plane)};");
         w.Close();
         w.Line();
         w.Line($"/// <summary>{l.Name} backward: each channel's gradient, divided by {plane}, spreads over its plane.</summary>");
-        w.Open($"private static void {l.Name}_Backward{at.Suffix}(ReadOnlySpan<float> dy, Span<float> dx, int n)");
+        w.OpenMethod($"private static void {l.Name}_Backward{at.Suffix}(ReadOnlySpan<float> dy, Span<float> dx, int n)");
         w.Line($"for (int c = 0; c < n * {l.Input.Channels}; c++) dx.Slice(c * {plane}, {plane}).Fill(dy[c] * {Literals.Float(1f / plane)});");
         w.Close();
         w.Line();

@@ -17,7 +17,7 @@ internal static class RegularizationEmitter
         string mean = at.State(0), variance = at.State(channels), stats = at.Stats(0);
         string momentum = Literals.Float(l.Momentum), epsilon = Literals.Float(l.Epsilon);
         w.Line($"/// <summary>{l.Name} forward: {l.Input}, eps {epsilon}, momentum {momentum}. With batch statistics when <paramref name=\"training\"/> (updating the running ones), else the running statistics; x̂ goes to <paramref name=\"normalized\"/> when it is not empty.</summary>");
-        w.Open($"private void {l.Name}_Forward{at.Suffix}(ReadOnlySpan<float> x, Span<float> normalized, Span<float> y, int n, bool training{(at.Shared ? ", int parameterOffset, int stateOffset, int statsOffset" : "")})");
+        w.OpenMethod($"private void {l.Name}_Forward{at.Suffix}(ReadOnlySpan<float> x, Span<float> normalized, Span<float> y, int n, bool training{(at.Shared ? ", int parameterOffset, int stateOffset, int statsOffset" : "")})");
         w.Line("bool record = !normalized.IsEmpty;");
         w.Open($"for (int c = 0; c < {channels}; c++)");
         w.Line("float mean, inverseStd;");
@@ -57,7 +57,7 @@ internal static class RegularizationEmitter
         w.Line();
 
         w.Line($"/// <summary>{l.Name} backward: dγ += Σ dy·x̂, dβ += Σ dy; in training dx = γ/σ·(dy − mean(dy) − x̂·mean(dy·x̂)), else dx = γ/σ·dy.</summary>");
-        w.Open($"private void {l.Name}_Backward{at.Suffix}(ReadOnlySpan<float> dy, ReadOnlySpan<float> normalized, Span<float> dx, int n, bool training{(at.Shared ? ", int parameterOffset, int statsOffset" : "")})");
+        w.OpenMethod($"private void {l.Name}_Backward{at.Suffix}(ReadOnlySpan<float> dy, ReadOnlySpan<float> normalized, Span<float> dx, int n, bool training{(at.Shared ? ", int parameterOffset, int statsOffset" : "")})");
         w.Open($"for (int c = 0; c < {channels}; c++)");
         w.Line("double sumDy = 0, sumDyX = 0;");
         w.Open("for (int s = 0; s < n; s++)");
@@ -85,7 +85,7 @@ internal static class RegularizationEmitter
         int length = l.Input.Length;
         string p = Literals.Float(l.Probability), scale = Literals.Float(1f / (1f - l.Probability));
         w.Line($"/// <summary>{l.Name} forward: {l.Input}, p = {p}; in training draws the mask (0 or {scale}) from the network's seeded generator, else copies.</summary>");
-        w.Open($"private void {l.Name}_Forward{at.Suffix}(ReadOnlySpan<float> x, Span<float> mask, Span<float> y, int n, bool training)");
+        w.OpenMethod($"private void {l.Name}_Forward{at.Suffix}(ReadOnlySpan<float> x, Span<float> mask, Span<float> y, int n, bool training)");
         w.Open("if (!training)");
         w.Line($"x.Slice(0, n * {length}).CopyTo(y);");
         w.Line("return;");
@@ -95,7 +95,7 @@ internal static class RegularizationEmitter
         w.Close();
         w.Line();
         w.Line($"/// <summary>{l.Name} backward: dx = dy·mask in training, else dx = dy.</summary>");
-        w.Open($"private static void {l.Name}_Backward{at.Suffix}(ReadOnlySpan<float> dy, ReadOnlySpan<float> mask, Span<float> dx, bool training)");
+        w.OpenMethod($"private static void {l.Name}_Backward{at.Suffix}(ReadOnlySpan<float> dy, ReadOnlySpan<float> mask, Span<float> dx, bool training)");
         w.Line("if (training) Elementwise.Multiply(dy, mask, dx); else dy.CopyTo(dx);");
         w.Close();
         w.Line();

@@ -135,7 +135,7 @@ internal static class SampleInputGradientEmitter
         int inPlane = ih * iw, dyPlane = oh * row * lanes, taps = kh * kw;
         string vector = t.Vector, type = $"{vector}<float>";
         w.Line($"/// <summary>{l.Name} input gradient with {vector}, n a multiple of {lanes}: {lanes} samples a vector, tiles of up to {t.Group} dX channel(s) × 2 pixels over the taps that reach dY.</summary>");
-        w.Open($"private void {l.Name}_InputGradientSamples{lanes * 32}(ReadOnlySpan<float> dy, Span<float> dx, int n{at.ParameterParameter})");
+        w.OpenMethod($"private void {l.Name}_InputGradientSamples{lanes * 32}(ReadOnlySpan<float> dy, Span<float> dx, int n{at.ParameterParameter})");
         w.Line("ref float parameters = ref MemoryMarshal.GetReference(_parameters);");
         w.Line($"ref float samplesDy = ref MemoryMarshal.GetArrayDataReference(_outputGradientSamples{l.Index});");
         w.Line($"ref float samplesDx = ref MemoryMarshal.GetArrayDataReference(_inputGradientSamples{l.Index});");

@@ -270,7 +270,7 @@ internal static class WinogradConvolutionEmitter
         int c = l.Input.Channels;
         string method = $"{l.Name}_Winograd";
         w.Line($"/// <summary>{l.Name} forward: {ConvolutionEmitter.Describe(l)}. Winograd F(2×2, 3×3) per sample: Y = Aᵀ[U ⊙ V]A{(l.Bias ? " + bias" : "")} over {plan.TileRows}×{plan.TileColumns} tiles of 2×2 outputs, U = G·g·Gᵀ, V = Bᵀ·d·B; without vectors the direct convolution.</summary>");
-        w.Open($"private void {l.Name}_Forward{at.Suffix}(ReadOnlySpan<float> x, Span<float> y, int n{at.ParameterParameter})");
+        w.OpenMethod($"private void {l.Name}_Forward{at.Suffix}(ReadOnlySpan<float> x, Span<float> y, int n{at.ParameterParameter})");
         EmitDispatch(w, ForwardKernel(l, pool), plan, $"{l.Name}_ForwardScalar", $"x, y, n{at.ParameterArgument}", pool is null ? "" : ", false");
         w.Close();
         w.Line();
@@ -310,7 +310,7 @@ internal static class WinogradConvolutionEmitter
         int oh = l.Output.Height, ow = l.Output.Width, pixels = oh * ow, wp = plan.PaddedWidth, r = t.TileRowsPerBlock;
         string name = kernel.Method, width = (t.Width * 32).ToString();
         w.Line($"/// <summary>{kernel.Title} with {t.Vector}: U transformed from the parameters, then per sample the input copied channel-last ({c}{(cp != c ? $" padded to {cp}" : "")} channels), and per block of {r} tile row(s) V, the 16 products M (tiles of {t.Tiles} tiles × {t.Vectors}×{t.Width} output channels{(kp != k ? $", padded from {k} to {kp}" : "")}), Y through a [{2 * r * ow}×{kp}] scratch into NCHW.</summary>");
-        w.Open($"private void {name}{width}(ReadOnlySpan<float> x, Span<float> y, int n{at.ParameterParameter}{(pool is null ? "" : ", bool pool")})");
+        w.OpenMethod($"private void {name}{width}(ReadOnlySpan<float> x, Span<float> y, int n{at.ParameterParameter}{(pool is null ? "" : ", bool pool")})");
         w.Line($"ref float weights = {Aligned(kernel, "Weights")};");
         w.Line($"ref float input = {Aligned(kernel, "Input")};");
         w.Line($"ref float transformed = {Aligned(kernel, "Transformed")};");
@@ -359,7 +359,7 @@ internal static class WinogradConvolutionEmitter
         int c = l.Input.Channels, k = l.Output.Channels, kp = t.PackedChannels, reduction = 9 * c;
         string vector = t.Vector, type = $"{vector}<float>";
         w.Line($"/// <summary>{l.Name}: U[16][{c}][{kp}] = G·g·Gᵀ of every 3×3 kernel{(kernel.Flipped ? $", the input gradient's: g[k][c][ky][kx] = W[c][k][2 − ky][2 − kx] of W [{c}][{k}][3][3]" : "")}, vectorised over output channels{(kernel.Flipped ? "" : ", and the bias after it")}{(kp != k ? $"; lanes {k}..{kp - 1} stay zero" : "")}.</summary>");
-        w.Open($"private void {kernel.Method}Weights{t.Width * 32}(ref float weights{at.ParameterParameter})");
+        w.OpenMethod($"private void {kernel.Method}Weights{t.Width * 32}(ref float weights{at.ParameterParameter})");
         w.Line("ref float parameters = ref MemoryMarshal.GetReference(_parameters);");
         w.Line($"ref float staging = ref Unsafe.Add(ref weights, {16 * t.WeightPlane(c) + kp});");
         if (kernel.Flipped)
@@ -412,7 +412,7 @@ internal static class WinogradConvolutionEmitter
         int cp = t.PackedInputChannels, wp = plan.PaddedWidth, tw = plan.TileColumns;
         string vector = t.Vector, type = $"{vector}<float>";
         w.Line($"/// <summary>{l.Name}: V = Bᵀ·d·B of the tiles in tile rows ty0 .. ty0 + rows − 1, as V[tile][ξ][{cp}] (a tile's 16 vectors together).</summary>");
-        w.Open($"private static void {kernel.Method}Input{t.Width * 32}(ref float input, int ty0, int rows, ref float transformed)");
+        w.OpenMethod($"private static void {kernel.Method}Input{t.Width * 32}(ref float input, int ty0, int rows, ref float transformed)");
         w.Open("for (int ty = 0; ty < rows; ty++)");
         w.Open($"for (int tx = 0; tx < {tw}; tx++)");
         w.Line($"ref float d = ref Unsafe.Add(ref input, (ty0 + ty) * {2 * wp * cp} + tx * {2 * cp});");
@@ -449,7 +449,7 @@ internal static class WinogradConvolutionEmitter
         int c = l.Input.Channels, cp = t.PackedInputChannels, kp = t.PackedChannels, mr = t.Tiles, nv = t.Vectors, width = t.Width;
         string vector = t.Vector, type = $"{vector}<float>";
         w.Line($"/// <summary>{l.Name}: M[ξ] = V[ξ]·U[ξ] for ξ = 0..15, [tiles × {c}]·[{c} × {kp}], tiles a multiple of {mr}.</summary>");
-        w.Open($"private static void {kernel.Method}Products{width * 32}(ref float transformed, ref float weights, ref float products, int tiles)");
+        w.OpenMethod($"private static void {kernel.Method}Products{width * 32}(ref float transformed, ref float weights, ref float products, int tiles)");
         w.Open("for (int xi = 0; xi < 16; xi++)");
         w.Line($"ref float v = ref Unsafe.Add(ref transformed, xi * {cp});");
         w.Line($"ref float u = ref Unsafe.Add(ref weights, xi * {t.WeightPlane(c)});");
@@ -498,7 +498,7 @@ internal static class WinogradConvolutionEmitter
         string vector = t.Vector, type = $"{vector}<float>";
         bool odd = ow % 2 != 0;
         w.Line($"/// <summary>{l.Name}: Y = {(l.ReLUInKernel ? "ReLU(" : "")}Aᵀ·M·A{(l.Bias ? " + bias" : "")}{(l.ReLUInKernel ? ")" : "")} of the block's tiles into rows of the [pixels × {kp}] scratch{(odd ? $"; the last tile of a row is half outside the {ow}-pixel width" : "")}.</summary>");
-        w.Open($"private static void {kernel.Method}Output{t.Width * 32}(ref float products, ref float bias, int rows, ref float scratch)");
+        w.OpenMethod($"private static void {kernel.Method}Output{t.Width * 32}(ref float products, ref float bias, int rows, ref float scratch)");
         w.Open("for (int ty = 0; ty < rows; ty++)");
         w.Open($"for (int tx = 0; tx < {tw}; tx++)");
         w.Line($"ref float m = ref Unsafe.Add(ref products, (ty * {tw} + tx) * {16 * kp});");

@@ -18,6 +18,7 @@ public static class Elementwise
     public static void ReLU(ReadOnlySpan<float> z, Span<float> y) => TensorPrimitives.Max(z, 0f, y);
 
     /// <summary>dz = z &gt; 0 ? dy : 0 (PyTorch's gradient at 0 is 0).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void ReLUBackward(ReadOnlySpan<float> z, ReadOnlySpan<float> dy, Span<float> dz)
     {
         ref float zr = ref MemoryMarshal.GetReference(z);
@@ -39,6 +40,7 @@ public static class Elementwise
     }
 
     /// <summary>y = z &gt; 0 ? z : alpha·z.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void LeakyReLU(ReadOnlySpan<float> z, Span<float> y, float alpha)
     {
         CheckLengths(z.Length, y.Length, y.Length);
@@ -46,6 +48,7 @@ public static class Elementwise
     }
 
     /// <summary>dz = z &gt; 0 ? dy : alpha·dy.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void LeakyReLUBackward(ReadOnlySpan<float> z, ReadOnlySpan<float> dy, Span<float> dz, float alpha)
     {
         CheckLengths(z.Length, dy.Length, dz.Length);
@@ -56,6 +59,7 @@ public static class Elementwise
     public static void Sigmoid(ReadOnlySpan<float> z, Span<float> y) => TensorPrimitives.Sigmoid(z, y);
 
     /// <summary>dz = dy·y·(1 − y), from the output y.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void SigmoidBackward(ReadOnlySpan<float> y, ReadOnlySpan<float> dy, Span<float> dz)
     {
         CheckLengths(y.Length, dy.Length, dz.Length);
@@ -66,6 +70,7 @@ public static class Elementwise
     public static void Tanh(ReadOnlySpan<float> z, Span<float> y) => TensorPrimitives.Tanh(z, y);
 
     /// <summary>dz = dy·(1 − y²), from the output y.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void TanhBackward(ReadOnlySpan<float> y, ReadOnlySpan<float> dy, Span<float> dz)
     {
         CheckLengths(y.Length, dy.Length, dz.Length);
@@ -73,6 +78,7 @@ public static class Elementwise
     }
 
     /// <summary>y = z·Φ(z), exact erf form.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void GELU(ReadOnlySpan<float> z, Span<float> y)
     {
         CheckLengths(z.Length, y.Length, y.Length);
@@ -80,6 +86,7 @@ public static class Elementwise
     }
 
     /// <summary>dz = dy·(Φ(z) + z·φ(z)).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void GELUBackward(ReadOnlySpan<float> z, ReadOnlySpan<float> dy, Span<float> dz)
     {
         CheckLengths(z.Length, dy.Length, dz.Length);
@@ -87,6 +94,7 @@ public static class Elementwise
     }
 
     /// <summary>y = z·sigmoid(z).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void SiLU(ReadOnlySpan<float> z, Span<float> y)
     {
         CheckLengths(z.Length, y.Length, y.Length);
@@ -94,6 +102,7 @@ public static class Elementwise
     }
 
     /// <summary>dz = dy·σ(z)·(1 + z·(1 − σ(z))).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void SiLUBackward(ReadOnlySpan<float> z, ReadOnlySpan<float> dy, Span<float> dz)
     {
         CheckLengths(z.Length, dy.Length, dz.Length);

@@ -11,6 +11,9 @@ namespace CnnGen.Internal;
 /// NCHW planes [channels × pixels], and their weight gradients need dY the other way round. A scalar transpose moves
 /// one float per load and store through strided addresses (measured 2.7 cycles a float, 11 % of a 64→64 3×3 layer's
 /// forward); these move 16×16 (AVX-512) or 8×8 (AVX) blocks through registers with in-register shuffles.
+/// The loops are compiled fully optimised at their first call, like the generated kernels that call them
+/// (<c>AggressiveOptimization</c>): tier-0 vector code is several times slower, and a training step calls them
+/// hundreds of times before tiering would replace it.
 /// </summary>
 [EditorBrowsable(EditorBrowsableState.Never)]
 public static class Transpose
@@ -21,6 +24,7 @@ public static class Transpose
     /// blocks overlap at the ends of the rows instead of reading or writing outside them (an overlapped element is
     /// written twice with the same value), so the two regions must not overlap each other.
     /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void Block(ref float source, int sourceStride, int rows, ref float destination, int destinationStride, int columns)
     {
         int j = 0;
@@ -68,6 +72,7 @@ public static class Transpose
     /// shuffles) while they are in L1, and the transpose moves a quarter of the floats. The maximum propagates NaN,
     /// as the standalone pooling layer's.
     /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void Pooled2x2Block(ref float source, int sourceStride, int rows, int width, ref float destination, int destinationStride, int columns)
     {
         int pooledRows = rows / 2, pooledWidth = width / 2;
@@ -123,6 +128,7 @@ public static class Transpose
     /// <paramref name="winnerScratch"/> (rows / 2 · width / 2 pixels of <paramref name="sourceStride"/> ints) and are
     /// transposed into <paramref name="winners"/> like the values.
     /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void Pooled2x2BlockWinners(ref float source, int sourceStride, int rows, int width, int firstRow,
         ref float destination, ref int winners, ref int winnerScratch, int destinationStride, int columns)
     {

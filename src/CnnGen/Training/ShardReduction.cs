@@ -46,6 +46,7 @@ internal static class ShardReduction
         buffer == ShardBuffer.Gradients ? network.Gradients : network.State;
 
     /// <summary>destination = source · weight.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void Scale(ReadOnlySpan<float> source, float weight, Span<float> destination)
     {
         ref float s = ref MemoryMarshal.GetReference(source);
@@ -64,6 +65,7 @@ internal static class ShardReduction
     /// destination = (((destination + a·wa) + b·wb) + c·wc) + e·we, or with <paramref name="overwrite"/>
     /// ((a·wa + b·wb) + c·wc) + e·we: each product rounded before its sum, in one pass.
     /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void AddScaled4(Span<float> destination, bool overwrite,
         ReadOnlySpan<float> a, float wa, ReadOnlySpan<float> b, float wb, ReadOnlySpan<float> c, float wc, ReadOnlySpan<float> e, float we)
     {
@@ -98,6 +100,7 @@ internal static class ShardReduction
     }
 
     /// <summary>destination = destination + source · weight, the product rounded before the sum.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void AddScaled(ReadOnlySpan<float> source, float weight, Span<float> destination)
     {
         ref float s = ref MemoryMarshal.GetReference(source);
