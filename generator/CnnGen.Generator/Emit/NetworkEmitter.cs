@@ -190,6 +190,12 @@ internal static class NetworkEmitter
         w.Line($"// One sample's activations, ping-ponged by the inference path ({plan.MaxLength} floats each).");
         w.Line($"private readonly float[] _inferenceA = new float[{plan.MaxLength}];");
         w.Line($"private readonly float[] _inferenceB = new float[{plan.MaxLength}];");
+        if (plan.BatchedInferenceFrom >= 0)
+        {
+            w.Line($"// A chunk of up to {BufferPlan.InferenceChunk} samples' activations from {n.Layers[plan.BatchedInferenceFrom].Name} on, ping-ponged by batch inference ({BufferPlan.InferenceChunk} × {plan.BatchedInferenceLength} floats each).");
+            w.Line($"private readonly float[] _inferenceChunkA = new float[{BufferPlan.InferenceChunk * plan.BatchedInferenceLength}];");
+            w.Line($"private readonly float[] _inferenceChunkB = new float[{BufferPlan.InferenceChunk * plan.BatchedInferenceLength}];");
+        }
         int unpooled = 0;
         for (int i = 0; i < n.Layers.Count; i++) if (plan.FusedPool[i] is not null) unpooled = Math.Max(unpooled, n.Layers[i].Output.Length);
         if (unpooled > 0) w.Line($"private readonly float[] _inferenceUnpooled = new float[{unpooled}]; // a fused convolution's output before pooling, on the path without vectors");
@@ -346,7 +352,17 @@ internal static class NetworkEmitter
         w.Line($"_activations.AsSpan({plan.Output[last]} * _capacity, batchSize * OutputLength).CopyTo(outputs);");
         w.Line("return;");
         w.Close();
-        w.Line("for (int s = 0; s < batchSize; s++) Infer(inputs.Slice(s * InputLength, InputLength), outputs.Slice(s * OutputLength, OutputLength));");
+        if (plan.BatchedInferenceFrom >= 0)
+        {
+            w.Open($"for (int s = 0; s < batchSize; s += {BufferPlan.InferenceChunk})");
+            w.Line($"int count = Math.Min({BufferPlan.InferenceChunk}, batchSize - s);");
+            w.Line("InferChunk(inputs.Slice(s * InputLength, count * InputLength), outputs.Slice(s * OutputLength, count * OutputLength), count);");
+            w.Close();
+        }
+        else
+        {
+            w.Line("for (int s = 0; s < batchSize; s++) Infer(inputs.Slice(s * InputLength, InputLength), outputs.Slice(s * OutputLength, OutputLength));");
+        }
         w.Close();
         w.Line();
     }
@@ -418,22 +434,55 @@ internal static class NetworkEmitter
     {
         w.Line("/// <summary>Inference on one sample, layer by layer through two ping-pong buffers; the last layer writes the output.</summary>");
         w.OpenMethod("private void Infer(ReadOnlySpan<float> input, Span<float> output)");
-        string current = "input";
-        bool useA = true;
-        for (int i = 0; i < n.Layers.Count; i++)
+        EmitInferenceLayers(w, n, plan, 0, n.Layers.Count, "input", "output", "1", ("_inferenceA", "_inferenceB"));
+        w.Close();
+        w.Line();
+        int from = plan.BatchedInferenceFrom;
+        if (from < 0) return;
+
+        w.Line($"/// <summary>Inference on n ≤ {BufferPlan.InferenceChunk} samples: the layers before {n.Layers[from].Name} one sample at a time, from there on the n samples together, so that each dense weight loaded feeds n dot products instead of one. Each output is the same sum in the same order as <see cref=\"Infer\"/>'s.</summary>");
+        w.OpenMethod("private void InferChunk(ReadOnlySpan<float> inputs, Span<float> outputs, int n)");
+        string batchedInput = "inputs";
+        if (from > 0)
+        {
+            int length = n.Layers[from - 1].Output.Length;
+            w.Open("for (int s = 0; s < n; s++)");
+            EmitInferenceLayers(w, n, plan, 0, from, "inputs.Slice(s * InputLength, InputLength)", $"_inferenceChunkA.AsSpan(s * {length}, {length})", "1",
+                ("_inferenceA", "_inferenceB"));
+            w.Close();
+            batchedInput = $"_inferenceChunkA.AsSpan(0, n * {length})";
+        }
+        // The layer before the batched ones wrote chunk A, so they start from chunk B.
+        EmitInferenceLayers(w, n, plan, from, n.Layers.Count, batchedInput, "outputs", "n", ("_inferenceChunkB", "_inferenceChunkA"));
+        w.Close();
+        w.Line();
+    }
+
+    /// <summary>
+    /// Layers [first, end) of the inference path on <paramref name="samples"/> samples: from <paramref name="input"/>,
+    /// each into one of two ping-pong <paramref name="buffers"/> (the first one first), the last into
+    /// <paramref name="output"/>.
+    /// </summary>
+    private static void EmitInferenceLayers(SourceWriter w, NetworkModel n, BufferPlan plan, int first, int end, string input, string output,
+        string samples, (string First, string Second) buffers)
+    {
+        string current = input;
+        bool useFirst = true;
+        string buffer(int i) => $"{(useFirst ? buffers.First : buffers.Second)}.AsSpan(0, {(samples == "1" ? "" : samples + " * ")}{n.Layers[i].Output.Length})";
+        for (int i = first; i < end; i++)
         {
             var l = n.Layers[i];
-            string target = i == n.Layers.Count - 1 ? "output" : $"{(useA ? "_inferenceA" : "_inferenceB")}.AsSpan(0, {l.Output.Length})";
+            string target = i == end - 1 ? output : buffer(i);
             w.Line($"// {l.Name}: {Summary(l)} → {l.Output}");
-            if (plan.FusedPool[i] is { } pool)
+            if (plan.FusedPool[i] is { } pool && i + 1 < end)
             {
                 // The pooled output takes the convolution's buffer (the pair counts as one layer); the path without
                 // vectors runs the two layers through a third buffer.
-                string pooled = i + 1 == n.Layers.Count - 1 ? "output" : $"{(useA ? "_inferenceA" : "_inferenceB")}.AsSpan(0, {pool.Output.Length})";
+                string pooled = i + 1 == end - 1 ? output : buffer(i + 1);
                 w.Line($"// {pool.Name}: {Summary(pool)} → {pool.Output}, fused into the convolution's epilogue");
-                w.Line($"{l.Name}_ForwardPooled({current}, _inferenceUnpooled.AsSpan(0, {l.Output.Length}), {pooled}, 1);");
+                w.Line($"{l.Name}_ForwardPooled({current}, _inferenceUnpooled.AsSpan(0, {l.Output.Length}), {pooled}, {samples});");
                 current = pooled;
-                useA = !useA;
+                useFirst = !useFirst;
                 i++;
                 continue;
             }
@@ -441,18 +490,18 @@ internal static class NetworkEmitter
             {
                 case LayerKind.Conv2D:
                 case LayerKind.Dense:
-                    w.Line($"{l.Name}_Forward({current}, {target}, 1);");
+                    w.Line($"{l.Name}_Forward({current}, {target}, {samples});");
                     if (l.HasSeparateActivation) w.Line(ActivationCall(l.Activation, target, target, l.Alpha));
                     break;
                 case LayerKind.MaxPool2D:
-                    w.Line($"{l.Name}_Forward({current}, {target}, 1, default);");
+                    w.Line($"{l.Name}_Forward({current}, {target}, {samples}, default);");
                     break;
                 case LayerKind.AvgPool2D:
                 case LayerKind.GlobalAvgPool2D:
-                    w.Line($"{l.Name}_Forward({current}, {target}, 1);");
+                    w.Line($"{l.Name}_Forward({current}, {target}, {samples});");
                     break;
                 case LayerKind.BatchNorm2D:
-                    w.Line($"{l.Name}_Forward({current}, default, {target}, 1, training: false);");
+                    w.Line($"{l.Name}_Forward({current}, default, {target}, {samples}, training: false);");
                     break;
                 case LayerKind.Dropout:
                     w.Line($"{current}.CopyTo({target});");
@@ -462,10 +511,8 @@ internal static class NetworkEmitter
                     break;
             }
             current = target;
-            useA = !useA;
+            useFirst = !useFirst;
         }
-        w.Close();
-        w.Line();
     }
 
     private static string Span(string buffer, int offset, int length) => $"{buffer}.AsSpan({offset} * _capacity, n * {length})";

@@ -19,7 +19,8 @@ internal static class GeneratedNames
         "DefaultBatchCapacity", "InputShape", "Description", "Parameters", "Gradients", "State", "Training",
         "BatchCapacity", "s_description", "_parameters", "_gradients", "_state", "_inferenceA", "_inferenceB",
         "_columnGradients", "_batchNormStats", "_activations", "_indices", "_gradientA", "_gradientB", "_capacity",
-        "_dropoutRandom", "_outputGradientT", "_parameterStorage", "_parameterStart", "_inferenceUnpooled", "Infer", "ForwardRecorded", "BackwardRecorded", "ComputeLoss", "EnsureBatchCapacity",
+        "_dropoutRandom", "_outputGradientT", "_parameterStorage", "_parameterStart", "_inferenceUnpooled", "_inferenceChunkA",
+        "_inferenceChunkB", "Infer", "InferChunk", "ForwardRecorded", "BackwardRecorded", "ComputeLoss", "EnsureBatchCapacity",
     };
 
     // Generated overloads: a user method of the same name and parameter types collides; other overloads are fine.

@@ -34,6 +34,7 @@ internal static class ReferenceChildProcess
         ("max pool semantics", MaxPoolSemanticsTests.All, MaxPoolSemanticsTests.Check),
         ("winograd", Winograd.WinogradConvolutionTests.All, Winograd.WinogradConvolutionTests.Check),
         ("winograd input gradient", WinogradInputGradient.WinogradInputGradientTests.All, WinogradInputGradient.WinogradInputGradientTests.Check),
+        ("batch inference", BatchInferenceTests.All, BatchInferenceTests.Check),
     ];
 
     /// <summary>Checks every fixture and every network of every suite; one line per network (its report summary, then any failures); 0 when all pass.</summary>
