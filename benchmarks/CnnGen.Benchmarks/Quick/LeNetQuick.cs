@@ -23,8 +23,12 @@ public static class LeNetQuick
             return 0;
         }
         Measure(subject);
-        TrainerQuick.Measure(threads: 1); // the same Trainer on one thread: the scaling figure compares like with like
-        TrainerQuick.Measure(threads: 2);
+        // The same Trainer on one thread: the scaling figure compares like with like.
+        foreach (int shardSize in new[] { 16, 32 })
+        {
+            TrainerQuick.Measure(threads: 1, shardSize);
+            TrainerQuick.Measure(threads: 2, shardSize);
+        }
         PerProcessorQuick.Measure();
         PredictorQuick.Measure(threads: 2);
         return 0;
