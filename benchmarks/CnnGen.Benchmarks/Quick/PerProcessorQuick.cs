@@ -29,12 +29,8 @@ public static class PerProcessorQuick
         int processors = Math.Min(Environment.ProcessorCount, MaxProcessors);
         if (processors < 2 || !OperatingSystem.IsLinux() || !TryGetAffinity(out ulong all)) return;
 
-        double trainingFlops = 3.0 * LeNet5.ForwardFlops - 2.0 * LeNet5.Description.Layers[0].MultiplyAccumulates;
-        var random = new DeterministicRandom(1);
-        var inputs = new float[batch * LeNet5.InputLength];
-        random.FillSymmetric(inputs, 1f);
-        var labels = new int[batch];
-        for (int i = 0; i < batch; i++) labels[i] = random.NextInt(LeNet5.OutputLength);
+        double trainingFlops = LeNetBatch.TrainingFlops;
+        var (inputs, labels) = LeNetBatch.Create();
         var network = new LeNet5(1) { Training = true };
         var sgd = new Sgd(LeNet5.ParameterCount, learningRate: 0.01f, momentum: 0.9);
 

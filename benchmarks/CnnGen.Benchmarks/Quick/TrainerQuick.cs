@@ -23,12 +23,8 @@ public static class TrainerQuick
     public static void Measure(int threads, int shardSize = 16)
     {
         const int batch = LeNetQuick.Batch;
-        double trainingFlops = 3.0 * LeNet5.ForwardFlops - 2.0 * LeNet5.Description.Layers[0].MultiplyAccumulates;
-        var random = new DeterministicRandom(1);
-        var inputs = new float[batch * LeNet5.InputLength];
-        random.FillSymmetric(inputs, 1f);
-        var labels = new int[batch];
-        for (int i = 0; i < batch; i++) labels[i] = random.NextInt(LeNet5.OutputLength);
+        double trainingFlops = LeNetBatch.TrainingFlops;
+        var (inputs, labels) = LeNetBatch.Create();
 
         var network = new LeNet5(1);
         var sgd = new Sgd(LeNet5.ParameterCount, learningRate: 0.01f, momentum: 0.9);
