@@ -474,7 +474,7 @@ internal static class NetworkEmitter
             var l = n.Layers[i];
             string target = i == end - 1 ? output : buffer(i);
             w.Line($"// {l.Name}: {Summary(l)} → {l.Output}");
-            if (plan.FusedPool[i] is { } pool && i + 1 < end)
+            if (plan.FusedPool[i] is { } pool) // never split: the batched layers start at a dense one
             {
                 // The pooled output takes the convolution's buffer (the pair counts as one layer); the path without
                 // vectors runs the two layers through a third buffer.
