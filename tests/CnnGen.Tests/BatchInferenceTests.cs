@@ -3,19 +3,28 @@ using CnnGen.Tests.Networks;
 
 namespace CnnGen.Tests;
 
+/// <summary>An activation layer and dropout between dense layers, behind a convolution without a pool.</summary>
+[Network(2, 6, 6)]
+[Conv2D(3, 3, Activation = Activation.ReLU)]
+[Dense(8)]
+[Tanh]
+[Dropout(0.25f)]
+[Dense(3)]
+public partial class DenseTailNet { }
+
 /// <summary>
 /// Batch inference runs the layers from the first dense one on over chunks of up to 16 samples at once (the layers
 /// before it one sample at a time), through buffers of its own: its outputs must be, bit for bit, those of one
 /// sample at a time, for batches shorter than a chunk, of exactly one, and of a chunk and a remainder. The networks
 /// cover a convolutional prefix with fused pools (LeNet-5), a network that is dense from its first layer with
-/// activation layers between (ActivationLayersNet), dropout, batch normalization, and a prefix that ends in a plain
-/// convolution. The ISA child processes (ReferenceChildProcess) run the same checks on the Vector256 and scalar paths.
+/// activation layers between (ActivationLayersNet), dropout (before the dense layers, and among them in DenseTailNet),
+/// batch normalization, and prefixes that end in a plain convolution. The ISA child processes (ReferenceChildProcess) run the same checks on the Vector256 and scalar paths.
 /// </summary>
 public class BatchInferenceTests
 {
     /// <summary>The networks (the ISA child processes check them all too).</summary>
     internal static readonly string[] All =
-        [nameof(LeNet5), nameof(ActivationLayersNet), nameof(DropoutNet), nameof(BatchNormNet), nameof(PointwiseAndSameNet)];
+        [nameof(LeNet5), nameof(ActivationLayersNet), nameof(DropoutNet), nameof(BatchNormNet), nameof(PointwiseAndSameNet), nameof(DenseTailNet)];
 
     private static readonly int[] BatchSizes = [1, 5, 16, 17, 40];
 
@@ -39,8 +48,13 @@ public class BatchInferenceTests
             nameof(DropoutNet) => With(new DropoutNet(3), n => n.Predict),
             nameof(BatchNormNet) => With(new BatchNormNet(3), n => n.Predict),
             nameof(PointwiseAndSameNet) => With(new PointwiseAndSameNet(3), n => n.Predict),
+            nameof(DenseTailNet) => With(new DenseTailNet(3), n => n.Predict),
             _ => throw new ArgumentException(name),
         };
+        // Running statistics other than 0 and 1, so batch norm's inference arithmetic is not an identity.
+        var state = network.State;
+        var statistics = new DeterministicRandom(5);
+        for (int i = 0; i < state.Length; i++) state[i] = 0.5f + statistics.NextFloat();
         network.Training = false;
         int inputLength = network.Description.InputLength, outputLength = network.Description.OutputLength;
         int failures = 0, compared = 0;
