@@ -94,6 +94,37 @@ public sealed class GeneratedCodeTests(ITestOutputHelper output)
         Assert.True(unoptimised.Count == 0, "Methods with loops left to tiered compilation: " + string.Join(", ", unoptimised));
     }
 
+    [Theory]
+    [InlineData(4, 16, 16, 16)] // 1,024 floats a sample into the dense layer: chunks of 16
+    [InlineData(32, 16, 16, 8)] // 8,192: 8, so a chunk buffer stays within 65,536 floats
+    [InlineData(64, 32, 32, 0)] // 65,536: one sample at a time, and no chunk buffers allocated
+    public void Batch_inference_chunks_stay_within_their_buffer_budget(int channels, int height, int width, int chunk)
+    {
+        string source = $$"""
+            using CnnGen;
+
+            namespace Samples;
+
+            [Network({{channels}}, {{height}}, {{width}})]
+            [Dense(10)]
+            public partial class FlatNet { }
+            """;
+        var run = GeneratorHarness.Run(source).AssertGeneratorDidNotThrow();
+        Assert.Empty(run.GeneratorDiagnostics);
+        run.AssertGeneratedCodeCompilesCleanly();
+        string code = run.Source("Samples.FlatNet.g.cs");
+        if (chunk == 0)
+        {
+            Assert.DoesNotContain("InferChunk", code);
+            Assert.DoesNotContain("_inferenceChunkA", code);
+        }
+        else
+        {
+            Assert.Contains($"for (int s = 0; s < batchSize; s += {chunk})", code);
+            Assert.Contains($"_inferenceChunkA = new float[{chunk * channels * height * width}]", code);
+        }
+    }
+
     /// <summary>Big kernels are where unrolling taps grows methods: AlexNet's 11×11 stride-4 stem and a 7×7 ResNet stem.</summary>
     private const string LargeKernels = """
         using CnnGen;

@@ -28,7 +28,7 @@ internal sealed class BufferPlan
     public int FloatsPerSample { get; }
     public int IndicesPerSample { get; }
     public int MaxLength { get; }         // the longest activation of one sample (inference and gradient ping-pong)
-    public int BatchedInferenceFrom { get; } // the first layer that batch inference runs over a chunk of samples at once (the first Dense), else -1
+    public int BatchedInferenceFrom { get; } // the first layer that batch inference runs over a chunk of samples at once (the first Dense), else -1 (see InferenceChunk)
     public int BatchedInferenceLength { get; } // the longest activation of one sample from that layer's input on, else 0
     public int MaxColumnGradients { get; }
     public int BatchNormStats { get; }    // per batch-norm channel: 1/sqrt(var + eps) of the last forward pass
@@ -36,16 +36,27 @@ internal sealed class BufferPlan
     public int[] Owner { get; }           // the first layer with the same signature: its kernels (and buffers) serve this layer too
 
     /// <summary>
-    /// Samples that batch inference runs through the dense layers together (<see cref="BatchedInferenceFrom"/>).
+    /// Samples that batch inference runs through the dense layers together (<see cref="BatchedInferenceFrom"/>): up to
+    /// <see cref="MaxInferenceChunk"/>, fewer where a sample's activations there are so long that the chunk would
+    /// pass <see cref="InferenceChunkBudget"/> floats; 0 when not even two samples fit, or without a dense layer.
+    /// </summary>
+    /// <remarks>
     /// Why: one sample at a time, a dense layer is a matrix-vector product that streams its whole weight matrix from
     /// L2 per sample, bound by the cache's bandwidth, not by the FMAs (LeNet-5's Dense(120): 192 KB of weights, 1.86 µs
     /// a sample against 0.42 µs of arithmetic at the FMA peak; 27 % of a batch-64 Predict). Over 16 samples each
     /// weight vector loaded feeds 16 dot products. The convolutions before stay one sample at a time, where their
     /// activations stay in L1 and L2. Each output is the same sum in the same order either way (a dot product's
     /// accumulator does not depend on how many rows its tile has), so batch and single-sample predictions agree bit
-    /// for bit.
-    /// </summary>
-    public const int InferenceChunk = 16;
+    /// for bit. The budget bounds what each instance allocates for it (two buffers of at most 256 KB): a network that
+    /// flattens 64×32×32 activations into its first dense layer keeps predicting one sample at a time.
+    /// </remarks>
+    public int InferenceChunk { get; }
+
+    /// <summary>The most samples a batch-inference chunk takes.</summary>
+    public const int MaxInferenceChunk = 16;
+
+    /// <summary>The most floats each of the two chunk buffers holds.</summary>
+    public const int InferenceChunkBudget = 65_536;
 
     public BufferPlan(NetworkModel network)
     {
@@ -113,6 +124,8 @@ internal sealed class BufferPlan
             int from = BatchedInferenceFrom;
             BatchedInferenceLength = from == 0 ? network.Input.Length : network.Layers[from - 1].Output.Length;
             for (int i = from; i < count; i++) BatchedInferenceLength = Math.Max(BatchedInferenceLength, network.Layers[i].Output.Length);
+            InferenceChunk = Math.Min(MaxInferenceChunk, InferenceChunkBudget / BatchedInferenceLength);
+            if (InferenceChunk < 2) { InferenceChunk = 0; BatchedInferenceFrom = -1; BatchedInferenceLength = 0; }
         }
         FloatsPerSample = floats;
         IndicesPerSample = ints;

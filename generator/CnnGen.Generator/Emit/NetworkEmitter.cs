@@ -192,9 +192,9 @@ internal static class NetworkEmitter
         w.Line($"private readonly float[] _inferenceB = new float[{plan.MaxLength}];");
         if (plan.BatchedInferenceFrom >= 0)
         {
-            w.Line($"// A chunk of up to {BufferPlan.InferenceChunk} samples' activations from {n.Layers[plan.BatchedInferenceFrom].Name} on, ping-ponged by batch inference ({BufferPlan.InferenceChunk} × {plan.BatchedInferenceLength} floats each).");
-            w.Line($"private readonly float[] _inferenceChunkA = new float[{BufferPlan.InferenceChunk * plan.BatchedInferenceLength}];");
-            w.Line($"private readonly float[] _inferenceChunkB = new float[{BufferPlan.InferenceChunk * plan.BatchedInferenceLength}];");
+            w.Line($"// A chunk of up to {plan.InferenceChunk} samples' activations from {n.Layers[plan.BatchedInferenceFrom].Name} on, ping-ponged by batch inference ({plan.InferenceChunk} × {plan.BatchedInferenceLength} floats each).");
+            w.Line($"private readonly float[] _inferenceChunkA = new float[{plan.InferenceChunk * plan.BatchedInferenceLength}];");
+            w.Line($"private readonly float[] _inferenceChunkB = new float[{plan.InferenceChunk * plan.BatchedInferenceLength}];");
         }
         int unpooled = 0;
         for (int i = 0; i < n.Layers.Count; i++) if (plan.FusedPool[i] is not null) unpooled = Math.Max(unpooled, n.Layers[i].Output.Length);
@@ -354,8 +354,8 @@ internal static class NetworkEmitter
         w.Close();
         if (plan.BatchedInferenceFrom >= 0)
         {
-            w.Open($"for (int s = 0; s < batchSize; s += {BufferPlan.InferenceChunk})");
-            w.Line($"int count = Math.Min({BufferPlan.InferenceChunk}, batchSize - s);");
+            w.Open($"for (int s = 0; s < batchSize; s += {plan.InferenceChunk})");
+            w.Line($"int count = Math.Min({plan.InferenceChunk}, batchSize - s);");
             w.Line("InferChunk(inputs.Slice(s * InputLength, count * InputLength), outputs.Slice(s * OutputLength, count * OutputLength), count);");
             w.Close();
         }
@@ -440,7 +440,7 @@ internal static class NetworkEmitter
         int from = plan.BatchedInferenceFrom;
         if (from < 0) return;
 
-        w.Line($"/// <summary>Inference on n ≤ {BufferPlan.InferenceChunk} samples: the layers before {n.Layers[from].Name} one sample at a time, from there on the n samples together, so that each dense weight loaded feeds n dot products instead of one. Each output is the same sum in the same order as <see cref=\"Infer\"/>'s.</summary>");
+        w.Line($"/// <summary>Inference on n ≤ {plan.InferenceChunk} samples: the layers before {n.Layers[from].Name} one sample at a time, from there on the n samples together, so that each dense weight loaded feeds n dot products instead of one. Each output is the same sum in the same order as <see cref=\"Infer\"/>'s.</summary>");
         w.OpenMethod("private void InferChunk(ReadOnlySpan<float> inputs, Span<float> outputs, int n)");
         string batchedInput = "inputs";
         if (from > 0)
