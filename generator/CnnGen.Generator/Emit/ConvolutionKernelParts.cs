@@ -1,4 +1,5 @@
 using System.Collections.Generic;
+using CnnGen.Generator.Model;
 
 namespace CnnGen.Generator.Emit;
 
@@ -14,6 +15,14 @@ internal interface IPaddedInput
 /// <summary>Pieces every direct-convolution kernel family shares: the choice of vector width, the padded input copy.</summary>
 internal static class ConvolutionKernelParts
 {
+    /// <summary>
+    /// A vector value of a convolution's output as its kernel stores it: ReLU applied (<c>maxps 0, x</c>, one
+    /// instruction, where IEEE's <c>Vector512.Max</c> takes three) when the layer's activation runs in the kernel.
+    /// Every kernel family's epilogue goes through here, so they all agree, −0 included.
+    /// </summary>
+    public static string Activated(LayerModel l, string value) =>
+        l.ReLUInKernel ? $"global::CnnGen.Internal.VectorMath.ReLU({value})" : value;
+
     /// <summary>
     /// Calls <paramref name="method"/> suffixed with the widest accelerated vector width among <paramref name="widths"/>
     /// (widest first: 512, 256), else its Scalar variant; <paramref name="vectorArguments"/> go to the vector kernels only.

@@ -268,7 +268,7 @@ internal static class DirectConvolutionEmitter
         for (int r = 0; r < mr; r++)
             for (int v = 0; v < nv; v++)
             {
-                string value = l.ReLUInKernel ? $"global::CnnGen.Internal.VectorMath.ReLU(c{r}{v})" : $"c{r}{v}";
+                string value = ConvolutionKernelParts.Activated(l, $"c{r}{v}");
                 w.Line($"{value}.StoreUnsafe(ref tile, (nuint)({ob}{r * ocp + v * width}));");
             }
         if (channelLoop) w.Close();

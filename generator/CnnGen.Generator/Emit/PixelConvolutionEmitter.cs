@@ -481,7 +481,7 @@ internal static class PixelConvolutionEmitter
                         w.Open("");
                         w.Line($"{type} pairs = {vector}.Shuffle(global::CnnGen.Internal.VectorMath.Max(c{r}{v}{q}, c{r + 1}{v}{q}), evenThenOdd);");
                         w.Line($"{halfType} pooled = global::CnnGen.Internal.VectorMath.Max(pairs.GetLower(), pairs.GetUpper());");
-                        w.Line($"{(l.ReLUInKernel ? "global::CnnGen.Internal.VectorMath.ReLU(pooled)" : "pooled")}.StoreUnsafe(ref pooledTo, {PooledIndex(r, v, q)});");
+                        w.Line($"{ConvolutionKernelParts.Activated(l, "pooled")}.StoreUnsafe(ref pooledTo, {PooledIndex(r, v, q)});");
                         w.Close();
                     }
             w.Close();
@@ -497,7 +497,7 @@ internal static class PixelConvolutionEmitter
                 for (int v = 0; v < vectors; v++)
                     for (int q = 0; q < channels; q++)
                     {
-                        string Value(int row) => l.ReLUInKernel ? $"global::CnnGen.Internal.VectorMath.ReLU(c{row}{v}{q})" : $"c{row}{v}{q}";
+                        string Value(int row) => ConvolutionKernelParts.Activated(l, $"c{row}{v}{q}");
                         w.Open("");
                         w.Line($"{type} top = {vector}.Shuffle({Value(r)}, evenThenOdd), bottom = {vector}.Shuffle({Value(r + 1)}, evenThenOdd);");
                         string row = r == 0 ? $"oy * {ow}" : $"(oy + {r}) * {ow}";
@@ -528,7 +528,7 @@ internal static class PixelConvolutionEmitter
             for (int v = 0; v < vectors; v++)
                 for (int q = 0; q < channels; q++)
                 {
-                    string value = l.ReLUInKernel ? $"global::CnnGen.Internal.VectorMath.ReLU(c{r}{v}{q})" : $"c{r}{v}{q}";
+                    string value = ConvolutionKernelParts.Activated(l, $"c{r}{v}{q}");
                     string at0 = Index(Sum(columns[v], q * pixels + r * ow));
                     if (!narrow)
                     {

@@ -530,7 +530,7 @@ internal static class WinogradConvolutionEmitter
         string Finish(string sum)
         {
             string value = l.Bias ? $"{sum} + b" : sum;
-            return l.ReLUInKernel ? $"global::CnnGen.Internal.VectorMath.ReLU({value})" : value;
+            return ConvolutionKernelParts.Activated(l, value);
         }
     }
 
