@@ -125,6 +125,25 @@ public sealed class GeneratedCodeTests(ITestOutputHelper output)
         }
     }
 
+    [Fact]
+    public void Gemm_tails_run_in_vectors_and_batches_in_whole_tiles()
+    {
+        // LeNet-5's Dense(84) weight gradient accumulates into 120 columns: 7 Vector512s, then the last 8 as one
+        // Vector256 (they ran as a scalar loop: half of that layer's backward time).
+        var run = GeneratorHarness.Run(TestNetworks.LeNet5).AssertGeneratorDidNotThrow();
+        string code = run.Source("Samples.LeNet5.g.cs");
+        Assert.Contains("int j = 112; // 8 more column(s) as one Vector256", code);
+        Assert.DoesNotContain("column(s), scalar", code);
+        // A batch's rows (M known at run time) in tiles that leave no single rows in the trainer's shards of 16,
+        // 32 and 64, where the FMA latency is covered: Dense(120)'s and Dense(84)'s dX = dY·W, and a GEMM whose
+        // columns fit 2 vectors.
+        foreach (int n in new[] { 400, 120, 32 })
+        {
+            var (rows, vectors) = CnnGen.Generator.Emit.GemmEmitter.ChooseBroadcastTile(null, n, 16, coverLatency: true);
+            Assert.True(16 % rows == 0, $"{n} columns: tiles of {rows} rows × {vectors} vectors leave single rows in a batch of 16");
+        }
+    }
+
     /// <summary>Big kernels are where unrolling taps grows methods: AlexNet's 11×11 stride-4 stem and a 7×7 ResNet stem.</summary>
     private const string LargeKernels = """
         using CnnGen;

@@ -55,6 +55,12 @@ internal static class GemmEmitter
     /// With <paramref name="coverLatency"/>, a tile also costs at least 4 cycles per k (the FMA latency: each
     /// accumulator's chain advances once per 4 cycles, two FMA ports need 8 chains in flight), and among equal costs
     /// the tile with more accumulators wins, since it reloads B and A fewer times.
+    /// <para>
+    /// M unknown here (<paramref name="m"/> null: the batch's rows) is costed over batches of 16, 32 and 64 (the
+    /// trainer's shards, inference chunks), whose rows left over after the full tiles run one at a time, as emitted.
+    /// Tiles of 6 rows, which an assumed M of 96 chose before, left 4 single rows in each of them, whose 4 to 8
+    /// chains could not cover the FMA latency; tiles of 4 or 8 rows leave none.
+    /// </para>
     /// </remarks>
     internal static (int Rows, int Vectors) ChooseBroadcastTile(int? m, int n, int width, bool coverLatency = false)
     {
@@ -68,16 +74,20 @@ internal static class GemmEmitter
             {
                 if (rows * nv + nv + 2 > registers) continue;
                 double cost = 0;
-                int rowCount = m ?? 96;
-                foreach (var (tileRows, rowTiles) in new[] { (rows, rowCount / rows), (rowCount % rows, 1) })
+                foreach (int rowCount in m is int known ? new[] { known } : TypicalBatches)
                 {
-                    if (tileRows == 0) continue;
-                    foreach (var (tileVectors, columnTiles) in new[] { (nv, vectors / nv), (vectors % nv, 1) })
+                    int left = rowCount % rows;
+                    var rowTileSets = m is null ? new[] { (rows, rowCount / rows), (1, left) } : new[] { (rows, rowCount / rows), (left, 1) };
+                    foreach (var (tileRows, rowTiles) in rowTileSets)
                     {
-                        if (tileVectors == 0) continue;
-                        double tileCost = Math.Max(tileRows * tileVectors, tileRows + tileVectors);
-                        if (coverLatency) tileCost = Math.Max(tileCost, 8);
-                        cost += rowTiles * columnTiles * tileCost / 2.0;
+                        if (tileRows == 0 || rowTiles == 0) continue;
+                        foreach (var (tileVectors, columnTiles) in new[] { (nv, vectors / nv), (vectors % nv, 1) })
+                        {
+                            if (tileVectors == 0) continue;
+                            double tileCost = Math.Max(tileRows * tileVectors, tileRows + tileVectors);
+                            if (coverLatency) tileCost = Math.Max(tileCost, 8);
+                            cost += rowTiles * columnTiles * tileCost / 2.0;
+                        }
                     }
                 }
                 if (cost < bestCost - 1e-9 || (coverLatency && cost < bestCost + 1e-9 && rows * nv > best.Item1 * best.Item2))
@@ -89,6 +99,9 @@ internal static class GemmEmitter
         }
         return best;
     }
+
+    /// <summary>Batch sizes a tile for a run-time M is costed over (see <see cref="ChooseBroadcastTile"/>).</summary>
+    private static readonly int[] TypicalBatches = { 16, 32, 64 };
 
     /// <summary>Dot-product tiles: 4×4 accumulators with AVX-512's 32 registers, 2×4 with AVX2's 16.</summary>
     private static int DotRows(int width) => width == 16 ? 4 : 2;
@@ -161,7 +174,8 @@ internal static class GemmEmitter
         int fullTile = g.N - g.N % (vectors * width);
         int fullVector = g.N - g.N % width;
         // A tail narrower than a vector: where C is only stored, recompute the last whole vector of columns
-        // (overlapping the previous tile); where C accumulates, finish with scalars.
+        // (overlapping the previous tile); where C accumulates (an overlap would add twice), finish with narrower
+        // vectors, then scalars (see NarrowTail).
         bool overlapTail = g.N > fullVector && g.Init != GemmInit.Accumulate;
         // Cache blocking: when the whole B panel (K × N) would not stay in L2, the full-tile columns go in blocks
         // whose panel does (about 384 KiB), and every row tile runs over one block before the next, so each block
@@ -225,14 +239,42 @@ internal static class GemmEmitter
                 }
                 else if (g.N > fullVector)
                 {
-                    w.Line($"// the last {g.N - fullVector} column(s), scalar");
-                    EmitBroadcastScalarRows(w, g, mr, fullVector.ToString(), g.N.ToString());
+                    int j = fullVector;
+                    foreach (var (narrow, narrowWidth) in NarrowTail(width, g.N - fullVector))
+                    {
+                        w.Open("");
+                        w.Line($"int j = {j}; // {narrowWidth} more column(s) as one {narrow}");
+                        EmitBroadcastTile(w, g, narrow, $"{narrow}<float>", narrowWidth, mr, 1);
+                        w.Close();
+                        j += narrowWidth;
+                    }
+                    if (j < g.N)
+                    {
+                        w.Line($"// the last {g.N - j} column(s), scalar");
+                        EmitBroadcastScalarRows(w, g, mr, j.ToString(), g.N.ToString());
+                    }
                 }
                 w.Close();
             }
             w.Close();
         }
         if (reductionBlock is not null) w.Close();
+    }
+
+    /// <summary>
+    /// The narrower vectors that cover an accumulating tail of <paramref name="columns"/> (fewer than
+    /// <paramref name="width"/>): a Vector256 for 8 of them under Vector512, a Vector128 for 4, each at most once;
+    /// what is left (under 4) is scalar. A narrower vector is accelerated wherever a wider one is. Each element's
+    /// sum is the same chain of FMAs as in the full vectors, so the tail rounds as they do.
+    /// </summary>
+    private static System.Collections.Generic.IEnumerable<(string Vector, int Width)> NarrowTail(int width, int columns)
+    {
+        foreach (var (vector, narrowWidth) in new[] { ("Vector256", 8), ("Vector128", 4) })
+        {
+            if (narrowWidth >= width || columns < narrowWidth) continue;
+            yield return (vector, narrowWidth);
+            columns -= narrowWidth;
+        }
     }
 
     /// <summary>The share of L2 a B panel may take (Zen 4 and most current cores have 1–2 MiB of L2 per core).</summary>

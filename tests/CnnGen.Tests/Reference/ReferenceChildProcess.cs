@@ -35,6 +35,7 @@ internal static class ReferenceChildProcess
         ("winograd", Winograd.WinogradConvolutionTests.All, Winograd.WinogradConvolutionTests.Check),
         ("winograd input gradient", WinogradInputGradient.WinogradInputGradientTests.All, WinogradInputGradient.WinogradInputGradientTests.Check),
         ("batch inference", BatchInferenceTests.All, BatchInferenceTests.Check),
+        ("batch gradient", BatchGradientTests.All, BatchGradientTests.Check),
     ];
 
     /// <summary>Checks every fixture and every network of every suite; one line per network (its report summary, then any failures); 0 when all pass.</summary>
