@@ -137,6 +137,9 @@ public sealed class GeneratedCodeTests(ITestOutputHelper output)
         // A batch's rows (M known at run time) in tiles that leave no single rows in the trainer's shards of 16,
         // 32 and 64, where the FMA latency is covered: Dense(120)'s and Dense(84)'s dX = dY·W, and a GEMM whose
         // columns fit 2 vectors.
+        // Dense(120)'s forward at batch 1 reads its 192 KB of weights as four long streams (rows j, j + 30, j + 60,
+        // j + 90 of W), not four rows at a time, which the prefetchers would have to learn again every row.
+        Assert.Contains("// columns j, j + 30, j + 60, j + 90: four long streams of B's rows", code);
         foreach (int n in new[] { 400, 120, 32 })
         {
             var (rows, vectors) = CnnGen.Generator.Emit.GemmEmitter.ChooseBroadcastTile(null, n, 16, coverLatency: true);

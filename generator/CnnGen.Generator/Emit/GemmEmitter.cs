@@ -1,4 +1,5 @@
 using System;
+using System.Linq;
 using System.Text;
 
 namespace CnnGen.Generator.Emit;
@@ -359,9 +360,18 @@ internal static class GemmEmitter
     }
 
     /// <summary>Dot-product tiles; <paramref name="vector"/> null emits the scalar path.</summary>
+    /// <remarks>
+    /// A tile's four columns are the rows j, j + Q, j + 2Q and j + 3Q of B (Q = N / 4, N a literal), not four
+    /// neighbouring rows: consecutive rows of B are contiguous, so each of the tile's four loads walks one long
+    /// stream of N / 4 rows, which the hardware prefetchers learn once, instead of a new short stream every row
+    /// (LeNet-5's Dense(120) at batch 1 streams 192 KB of weights from L2 with one row of X: 1.71 µs with
+    /// neighbouring rows, 1.20 µs with far ones, 1.13 µs for a plain sequential read, Zen 5). Every output element is
+    /// the same chain of FMAs and the same reduction either way, so the results are bit for bit the same.
+    /// </remarks>
     private static void EmitDot(SourceWriter w, DotGemm g, string? vector, int width)
     {
         int rows = vector is null ? 1 : DotRows(width), columns = vector is null ? 1 : DotColumns;
+        int stride = columns > 1 && int.TryParse(g.N, out int n) ? Math.Max(1, n / columns) : 1;
         w.Line("int i = 0;");
         foreach (int mr in rows == 1 ? new[] { 1 } : new[] { rows, 1 })
         {
@@ -369,6 +379,15 @@ internal static class GemmEmitter
             w.Line("int j = 0;");
             foreach (int nr in columns == 1 ? new[] { 1 } : new[] { columns, 1 })
             {
+                if (nr > 1 && stride > 1)
+                {
+                    w.Line($"// columns j, j + {stride}, j + {2 * stride}, j + {3 * stride}: four long streams of B's rows (see GemmEmitter.EmitDot)");
+                    w.Open($"for (; j < {stride}; j++)");
+                    EmitDotTile(w, g, vector, width, mr, nr, stride);
+                    w.Close();
+                    w.Line($"j = {stride * nr};");
+                    continue;
+                }
                 w.Open(nr == 1 ? $"for (; j < {g.N}; j++)" : $"for (; j + {nr} <= {g.N}; j += {nr})");
                 EmitDotTile(w, g, vector, width, mr, nr);
                 w.Close();
@@ -377,13 +396,13 @@ internal static class GemmEmitter
         }
     }
 
-    private static void EmitDotTile(SourceWriter w, DotGemm g, string? vector, int width, int mr, int nr)
+    private static void EmitDotTile(SourceWriter w, DotGemm g, string? vector, int width, int mr, int nr, int stride = 1)
     {
         int kFull = vector is null ? 0 : g.K - g.K % width;
         for (int r = 0; r < mr; r++)
             w.Line($"ref float aRow{r} = ref Unsafe.Add(ref {g.A}, {g.AOffset} + (i + {r}) * {g.LdA});");
         for (int c = 0; c < nr; c++)
-            w.Line($"ref float bRow{c} = ref Unsafe.Add(ref {g.B}, {g.BOffset} + (j + {c}) * {g.LdB});");
+            w.Line($"ref float bRow{c} = ref Unsafe.Add(ref {g.B}, {g.BOffset} + (j + {c * stride}) * {g.LdB});");
         bool reduceFour = vector is not null && nr == 4;
         if (vector is not null)
         {
@@ -446,6 +465,26 @@ internal static class GemmEmitter
                 w.Close();
                 for (int r = 0; r < mr; r++)
                     w.Line($"sums{r} += Vector128.Create(t{r}0, t{r}1, t{r}2, t{r}3);");
+            }
+            if (reduceFour && stride > 1)
+            {
+                // The four columns are apart: their bias (or C) gathered, the same lane-wise arithmetic, four stores.
+                string Column(string row, int c) => $"{g.COffset} + ({row}) * {g.LdC} + j{(c == 0 ? "" : $" + {c * stride}")}";
+                string Lanes(Func<int, string> lane) => $"Vector128.Create({string.Join(", ", Enumerable.Range(0, 4).Select(lane))})";
+                for (int r = 0; r < mr; r++)
+                {
+                    string value = g.Init switch
+                    {
+                        GemmInit.Accumulate => $"{Lanes(c => $"Unsafe.Add(ref {g.C}, {Column($"i + {r}", c)})")} + sums{r}",
+                        GemmInit.ColumnBias => $"sums{r} + {Lanes(c => $"Unsafe.Add(ref {g.Bias}, {g.BiasOffset} + j{(c == 0 ? "" : $" + {c * stride}")})")}",
+                        GemmInit.RowBias => $"sums{r} + Vector128.Create(Unsafe.Add(ref {g.Bias}, {g.BiasOffset} + i + {r}))",
+                        _ => $"sums{r}",
+                    };
+                    w.Line($"Vector128<float> out{r} = {Epilogue(g.Activation, "Vector128", "(" + value + ")")};");
+                    for (int c = 0; c < 4; c++)
+                        w.Line($"Unsafe.Add(ref {g.C}, {Column($"i + {r}", c)}) = out{r}.GetElement({c});");
+                }
+                return;
             }
             if (reduceFour)
             {
