@@ -246,12 +246,13 @@ internal static class WinogradConvolutionEmitter
         // Every buffer starts on a cache line (pinned, with the start found at run time): the transforms store and load
         // whole vectors, and on unaligned buffers each one split over two lines (ResNet's 64-channel layer: the input
         // transform 229 -> 114 µs, the output transform 91 -> 45 µs per sample).
-        Field("Weights", plan.WeightsLength(l), kernel.Flipped ? $"U = G·g·Gᵀ of the flipped kernel [16×{c}×KP], an unused bias, and the staging W [{9 * c}×KP], per backward call"
-                                                               : $"U = G·g·Gᵀ [16×{c}×KP], bias, and the staging Wᵀ [{9 * c}×KP], per forward call");
+        Field("Weights", plan.WeightsLength(l), kernel.Flipped ? $"U = G·g·Gᵀ of the flipped kernel [16×{c}×KP], an unused bias, and the staging W [{9 * c}×KP], when the parameters change"
+                                                               : $"U = G·g·Gᵀ [16×{c}×KP], bias, and the staging Wᵀ [{9 * c}×KP], when the parameters change");
         Field("Input", plan.InputLength, $"zero-padded channel-last sample [{plan.PaddedHeight}×{plan.PaddedWidth}×CP]; its border stays zero");
         Field("Transformed", plan.TransformedLength, "V = Bᵀ·d·B of a block of tiles [tiles×16×CP]");
         Field("Products", plan.ProductsLength, "M = V·U of a block of tiles [tiles×16×KP]");
         Field("Scratch", plan.ScratchLength(l), "a block's output rows as [pixels × channels] before the transpose");
+        w.Line($"private readonly float[] {kernel.Fields}WeightsSource{l.Index} = new float[{l.ParameterCount + 1}]; // the parameters {kernel.Fields}Weights{l.Index} was transformed from, and 1 once transformed");
 
         void Field(string name, int length, string comment) =>
             w.Line($"private readonly float[] {kernel.Fields}{name}{l.Index} = global::CnnGen.Internal.GeneratedSupport.AllocateAligned({length}, alignedIndex: 0); // {users} {comment}");
@@ -302,7 +303,7 @@ internal static class WinogradConvolutionEmitter
         }
     }
 
-    /// <summary>The kernel of one vector width: the weight transform once per call, then per sample and block of tile rows the three stages and the transpose to NCHW.</summary>
+    /// <summary>The kernel of one vector width: the weight transform when the parameters changed (GeneratedSupport.IsPackedFrom), then per sample and block of tile rows the three stages and the transpose to NCHW.</summary>
     private static void EmitKernel(SourceWriter w, WinogradKernel kernel, WinogradPlan plan, WinogradTile t, KernelOffsets at)
     {
         var (l, pool) = (kernel.Shape, kernel.Pool);
@@ -318,8 +319,10 @@ internal static class WinogradConvolutionEmitter
         w.Line($"ref float scratch = {Aligned(kernel, "Scratch")};");
         w.Line("ref float inputs = ref MemoryMarshal.GetReference(x);");
         w.Line("ref float outputs = ref MemoryMarshal.GetReference(y);");
-        w.Line($"// U once per call: the caller may change the parameters between calls");
+        w.Line($"// U whenever the layer's parameters are not those it was transformed from");
+        DirectConvolutionEmitter.OpenUnlessPacked(w, l, $"{kernel.Fields}WeightsSource{l.Index}", at);
         w.Line($"{name}Weights{width}(ref weights{at.ParameterArgument});");
+        w.Close();
         w.Open("for (int s = 0; s < n; s++)");
         w.Line($"ref float sample = ref Unsafe.Add(ref inputs, s * {l.Input.Length});");
         w.Line(pool is null ? $"ref float output = ref Unsafe.Add(ref outputs, s * {l.Output.Length});"

@@ -70,6 +70,7 @@ internal static class GeneratedNames
         "_winogradWeights", "_winogradTransformed", "_winogradInput", "_winogradProducts", "_winogradScratch",
         "_inputGradientWinogradWeights", "_inputGradientWinogradTransformed", "_inputGradientWinogradInput",
         "_inputGradientWinogradProducts", "_inputGradientWinogradScratch",
+        "_packedSource", "_packedInputGradientSource", "_winogradWeightsSource", "_inputGradientWinogradWeightsSource",
     };
 
     /// <summary>Per-layer members: LayerN_Kind_Forward and the like, and the per-layer buffers (a prefix, then digits only).</summary>

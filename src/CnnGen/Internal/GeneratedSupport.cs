@@ -53,6 +53,29 @@ public static class GeneratedSupport
         return (int)((64 - address % 64) % 64 / 4);
     }
 
+    /// <summary>
+    /// Whether the weights a kernel packed (transposed, transformed) from <paramref name="source"/> are still good:
+    /// true when <paramref name="source"/> holds, bit for bit, what <paramref name="record"/> recorded when they were
+    /// packed. Otherwise records it and returns false, and the caller packs again. <paramref name="record"/> holds one
+    /// float more than the source, 1 once something has been recorded (a new array's 0: nothing packed yet).
+    /// </summary>
+    /// <remarks>
+    /// Parameters are a writable span that callers, optimizers and checkpoints change at will, so a kernel cannot
+    /// know that they changed; comparing them with what it packed from is exact and reads each float twice, where
+    /// packing again for every call (the kernels did until the third session of 2026-12-05) transposed or
+    /// transformed them: LeNet-5's second convolution repacked 2,416 floats for every single-sample prediction.
+    /// Training, whose weights change every step, fails the comparison at its first vectors and packs as before.
+    /// </remarks>
+    public static bool IsPackedFrom(ReadOnlySpan<float> source, float[] record)
+    {
+        var recorded = record.AsSpan(0, source.Length);
+        if (record[source.Length] == 1f && MemoryMarshal.Cast<float, int>(source).SequenceEqual(MemoryMarshal.Cast<float, int>(recorded)))
+            return true;
+        source.CopyTo(recorded);
+        record[source.Length] = 1f;
+        return false;
+    }
+
     /// <summary>The error function, to about 1e-7 absolute (computed in double).</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static float Erf(float x) => (float)Erf((double)x);

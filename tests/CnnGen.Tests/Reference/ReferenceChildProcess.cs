@@ -36,6 +36,7 @@ internal static class ReferenceChildProcess
         ("winograd input gradient", WinogradInputGradient.WinogradInputGradientTests.All, WinogradInputGradient.WinogradInputGradientTests.Check),
         ("batch inference", BatchInferenceTests.All, BatchInferenceTests.Check),
         ("batch gradient", BatchGradientTests.All, BatchGradientTests.Check),
+        ("packed weights", PackedWeightsTests.All, PackedWeightsTests.Check),
     ];
 
     /// <summary>Checks every fixture and every network of every suite; one line per network (its report summary, then any failures); 0 when all pass.</summary>

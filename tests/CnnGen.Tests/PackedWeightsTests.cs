@@ -1,0 +1,88 @@
+using System;
+using System.Collections.Generic;
+using CnnGen.Tests.DirectBackward;
+using CnnGen.Tests.Networks;
+using CnnGen.Tests.WinogradInputGradient;
+
+namespace CnnGen.Tests;
+
+/// <summary>
+/// Kernels that pack a layer's weights (the direct convolution's Wᵀ, Winograd's U, the input gradient's flipped Wᵀ)
+/// pack them again only when the layer's parameters differ from those they were packed from
+/// (<c>GeneratedSupport.IsPackedFrom</c>). A change made between calls through <see cref="INetwork.Parameters"/> — to
+/// one weight or one bias, of any layer — must reach the next prediction and the next gradients: after each change
+/// the network must give, bit for bit, what a new network with the same parameters gives. The networks: LeNet-5 (its
+/// second convolution direct), a direct convolution with a direct input gradient, and Winograd forward and input
+/// gradient, once with two layers that share their kernels and buffers. The ISA child processes
+/// (ReferenceChildProcess) run the same check on the Vector256 and scalar paths.
+/// </summary>
+public class PackedWeightsTests
+{
+    /// <summary>The networks (the ISA child processes check them all too).</summary>
+    internal static readonly string[] All =
+        [nameof(LeNet5), nameof(Backward64Net), nameof(WinogradInputGradientOddNet), nameof(WinogradInputGradientSharedNet)];
+
+    public static TheoryData<string> Networks => new(All);
+
+    [Theory]
+    [MemberData(nameof(Networks))]
+    public void Parameters_changed_between_calls_reach_the_next_call(string name)
+    {
+        var (passed, line) = Check(name);
+        Assert.True(passed, line);
+    }
+
+    private static INetwork Create(string name, int seed) => name switch
+    {
+        nameof(LeNet5) => new LeNet5(seed),
+        nameof(Backward64Net) => new Backward64Net(seed),
+        nameof(WinogradInputGradientOddNet) => new WinogradInputGradientOddNet(seed),
+        nameof(WinogradInputGradientSharedNet) => new WinogradInputGradientSharedNet(seed),
+        _ => throw new ArgumentException(name),
+    };
+
+    internal static (bool Passed, string Line) Check(string name)
+    {
+        const int batch = 2;
+        var network = Create(name, 3);
+        var (inputs, labels, targets) = GradientCheck.Batch(network, batch, seed: 11);
+        Run(network); // packs every kernel's weights once
+
+        // Each tensor's first and last element: every layer's first weight and, where it has one, its last bias.
+        var changed = new List<int>();
+        foreach (var tensor in network.Description.Parameters)
+        {
+            changed.Add(tensor.Offset);
+            changed.Add(tensor.Offset + tensor.Length - 1);
+        }
+        int failures = 0;
+        string first = "";
+        foreach (int index in changed)
+        {
+            network.Parameters[index] += 0.25f;
+            var got = Run(network);
+            var fresh = Create(name, 99);
+            network.Parameters.CopyTo(fresh.Parameters);
+            var want = Run(fresh);
+            for (int i = 0; i < want.Length; i++)
+            {
+                if (BitConverter.SingleToInt32Bits(got[i]) == BitConverter.SingleToInt32Bits(want[i])) continue;
+                if (failures++ == 0) first = $"; first: after parameter {index} changed, result {i} is {got[i]:R}, a new network's {want[i]:R}";
+            }
+        }
+        string line = failures == 0
+            ? $"packed weights {name}: ok, {changed.Count} parameters changed in turn, each reaching predictions and gradients"
+            : $"packed weights {name}: {failures} results differ from a new network's with the same parameters{first}";
+        return (failures == 0, line);
+
+        // Predictions, the parameters' gradients and the inputs' gradients, one after the other.
+        float[] Run(INetwork n)
+        {
+            var outputs = new float[batch * n.Description.OutputLength];
+            n.Predict(inputs, outputs, batch);
+            var inputGradients = new float[inputs.Length];
+            GradientCheck.Loss(n, inputs, labels, targets, batch, inputGradients);
+            return [.. outputs, .. n.Gradients, .. inputGradients];
+        }
+    }
+}
