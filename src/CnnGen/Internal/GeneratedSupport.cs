@@ -69,8 +69,10 @@ public static class GeneratedSupport
     public static bool IsPackedFrom(ReadOnlySpan<float> source, float[] record)
     {
         var recorded = record.AsSpan(0, source.Length);
-        if (record[source.Length] == 1f && MemoryMarshal.Cast<float, int>(source).SequenceEqual(MemoryMarshal.Cast<float, int>(recorded)))
-            return true;
+        // Compared before the flag is read, so that the first call, which packs, also compiles the comparison: the
+        // second prediction of a new process took 0.67 ms instead of 22 µs while the JIT compiled it then.
+        bool same = MemoryMarshal.Cast<float, int>(source).SequenceEqual(MemoryMarshal.Cast<float, int>(recorded));
+        if (same && record[source.Length] == 1f) return true;
         source.CopyTo(recorded);
         record[source.Length] = 1f;
         return false;
