@@ -24,6 +24,21 @@ internal static class ConvolutionKernelParts
         l.ReLUInKernel ? $"global::CnnGen.Internal.VectorMath.ReLU({value})" : value;
 
     /// <summary>
+    /// The field that records the parameters a layer's packed weights (the buffer <paramref name="packed"/> + index)
+    /// were packed from, for <c>GeneratedSupport.IsPackedFrom</c>: <paramref name="packed"/> + "Source" + index, the
+    /// layer's ParameterCount + 1 floats.
+    /// </summary>
+    public static void EmitPackedSourceField(SourceWriter w, LayerModel l, string packed) =>
+        w.Line($"private readonly float[] {packed}Source{l.Index} = new float[{l.ParameterCount + 1}]; // the parameters {packed}{l.Index} was packed from, and 1 once packed");
+
+    /// <summary>
+    /// Opens the block that packs <paramref name="l"/>'s weights into <paramref name="packed"/> + index only when its
+    /// parameters differ from those recorded in the field of <see cref="EmitPackedSourceField"/>.
+    /// </summary>
+    public static void OpenUnlessPacked(SourceWriter w, LayerModel l, string packed, KernelOffsets at) =>
+        w.Open($"if (!global::CnnGen.Internal.GeneratedSupport.IsPackedFrom(_parameters.Slice({at.Parameter(0)}, {l.ParameterCount}), {packed}Source{l.Index}))");
+
+    /// <summary>
     /// Calls <paramref name="method"/> suffixed with the widest accelerated vector width among <paramref name="widths"/>
     /// (widest first: 512, 256), else its Scalar variant; <paramref name="vectorArguments"/> go to the vector kernels only.
     /// </summary>

@@ -383,7 +383,7 @@ internal static class DirectConvolutionBackwardEmitter
     {
         int taps = l.KernelHeight * l.KernelWidth, c = l.Input.Channels;
         w.Line($"// flipped Wᵀ [{l.Output.Channels * taps}×{cp}]: packed[(oc·{taps} + t)·{cp} + c] = W[(oc·{c} + c)·{taps} + {taps - 1} − t], whenever the layer's parameters are not those it was packed from; lanes {c}..{cp - 1} stay zero.");
-        DirectConvolutionEmitter.OpenUnlessPacked(w, l, $"_packedInputGradientSource{l.Index}", at);
+        ConvolutionKernelParts.OpenUnlessPacked(w, l, "_packedInputGradient", at);
         w.Open($"for (int oc = 0; oc < {l.Output.Channels}; oc++)");
         w.Open($"for (int t = 0; t < {taps}; t++)");
         w.Line($"ref float from = ref Unsafe.Add(ref parameters, {at.Parameter(0)} + oc * {c * taps} + {taps - 1} - t);");

@@ -319,18 +319,11 @@ internal static class DirectConvolutionEmitter
         int oc = l.Output.Channels, k = DirectConvolutionPlan.Reduction(l);
         w.Line($"// Wᵀ [{k}×{ocp}]: packed[kk·{ocp} + oc] = W[oc·{k} + kk], whenever the layer's parameters are not those it was packed from; lanes {oc}..{ocp - 1} stay zero.");
         w.Line("// by the register block transpose (16×16 or 8×8 blocks): 2400 strided scalar copies took 2 µs, the blocks 0.4");
-        OpenUnlessPacked(w, l, $"_packedSource{l.Index}", at);
+        ConvolutionKernelParts.OpenUnlessPacked(w, l, "_packed", at);
         w.Line($"global::CnnGen.Internal.Transpose.Block(ref Unsafe.Add(ref parameters, {at.Parameter(0)}), {k}, {oc}, ref packed, {ocp}, {k});");
         if (l.Bias) w.Line($"for (int oc = 0; oc < {oc}; oc++) Unsafe.Add(ref packed, {k * ocp} + oc) = Unsafe.Add(ref parameters, {at.Parameter(l.WeightLength)} + oc);");
         w.Close();
     }
-
-    /// <summary>
-    /// Opens the block that packs <paramref name="l"/>'s weights only when its parameters differ from those recorded
-    /// in <paramref name="record"/> (<c>GeneratedSupport.IsPackedFrom</c>; the field has ParameterCount + 1 floats).
-    /// </summary>
-    internal static void OpenUnlessPacked(SourceWriter w, LayerModel l, string record, KernelOffsets at) =>
-        w.Open($"if (!global::CnnGen.Internal.GeneratedSupport.IsPackedFrom(_parameters.Slice({at.Parameter(0)}, {l.ParameterCount}), {record}))");
 
     /// <summary>
     /// Without SIMD: the same direct convolution, one output at a time, from the unpacked weights; the kernel family's

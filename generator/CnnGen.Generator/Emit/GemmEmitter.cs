@@ -466,39 +466,32 @@ internal static class GemmEmitter
                 for (int r = 0; r < mr; r++)
                     w.Line($"sums{r} += Vector128.Create(t{r}0, t{r}1, t{r}2, t{r}3);");
             }
-            if (reduceFour && stride > 1)
-            {
-                // The four columns are apart: their bias (or C) gathered, the same lane-wise arithmetic, four stores.
-                string Column(string row, int c) => $"{g.COffset} + ({row}) * {g.LdC} + j{(c == 0 ? "" : $" + {c * stride}")}";
-                string Lanes(Func<int, string> lane) => $"Vector128.Create({string.Join(", ", Enumerable.Range(0, 4).Select(lane))})";
-                for (int r = 0; r < mr; r++)
-                {
-                    string value = g.Init switch
-                    {
-                        GemmInit.Accumulate => $"{Lanes(c => $"Unsafe.Add(ref {g.C}, {Column($"i + {r}", c)})")} + sums{r}",
-                        GemmInit.ColumnBias => $"sums{r} + {Lanes(c => $"Unsafe.Add(ref {g.Bias}, {g.BiasOffset} + j{(c == 0 ? "" : $" + {c * stride}")})")}",
-                        GemmInit.RowBias => $"sums{r} + Vector128.Create(Unsafe.Add(ref {g.Bias}, {g.BiasOffset} + i + {r}))",
-                        _ => $"sums{r}",
-                    };
-                    w.Line($"Vector128<float> out{r} = {Epilogue(g.Activation, "Vector128", "(" + value + ")")};");
-                    for (int c = 0; c < 4; c++)
-                        w.Line($"Unsafe.Add(ref {g.C}, {Column($"i + {r}", c)}) = out{r}.GetElement({c});");
-                }
-                return;
-            }
             if (reduceFour)
             {
+                // The four sums, their bias (or C) and their stores as one Vector128 where the columns are neighbours;
+                // where they are apart (stride > 1), the same lane-wise arithmetic, gathered and stored lane by lane.
+                string At(int c) => c == 0 ? "" : $" + {c * stride}";
+                string Four(string array, string index) => stride == 1
+                    ? $"Vector128.LoadUnsafe(ref Unsafe.Add(ref {array}, {index}))"
+                    : $"Vector128.Create({string.Join(", ", Enumerable.Range(0, 4).Select(c => $"Unsafe.Add(ref {array}, {index}{At(c)})"))})";
                 for (int r = 0; r < mr; r++)
                 {
-                    string target = $"ref Unsafe.Add(ref {g.C}, {g.COffset} + (i + {r}) * {g.LdC} + j)";
+                    string target = $"{g.COffset} + (i + {r}) * {g.LdC} + j";
                     string value = g.Init switch
                     {
-                        GemmInit.Accumulate => $"Vector128.LoadUnsafe({target}) + sums{r}",
-                        GemmInit.ColumnBias => $"sums{r} + Vector128.LoadUnsafe(ref Unsafe.Add(ref {g.Bias}, {g.BiasOffset} + j))",
+                        GemmInit.Accumulate => $"{Four(g.C, target)} + sums{r}",
+                        GemmInit.ColumnBias => $"sums{r} + {Four(g.Bias!, $"{g.BiasOffset} + j")}",
                         GemmInit.RowBias => $"sums{r} + Vector128.Create(Unsafe.Add(ref {g.Bias}, {g.BiasOffset} + i + {r}))",
                         _ => $"sums{r}",
                     };
-                    w.Line($"{Epilogue(g.Activation, "Vector128", "(" + value + ")")}.StoreUnsafe({target});");
+                    string result = Epilogue(g.Activation, "Vector128", "(" + value + ")");
+                    if (stride == 1)
+                    {
+                        w.Line($"{result}.StoreUnsafe(ref Unsafe.Add(ref {g.C}, {target}));");
+                        continue;
+                    }
+                    w.Line($"Vector128<float> out{r} = {result};");
+                    for (int c = 0; c < 4; c++) w.Line($"Unsafe.Add(ref {g.C}, {target}{At(c)}) = out{r}.GetElement({c});");
                 }
                 return;
             }

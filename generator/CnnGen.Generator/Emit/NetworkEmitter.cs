@@ -212,7 +212,7 @@ internal static class NetworkEmitter
             else
             {
                 w.Line($"private readonly float[] _packed{l.Index} = new float[{direct.PackedLength(l)}]; // {Users(n, plan, l.Index)} Wᵀ and bias, packed when the parameters change");
-                w.Line($"private readonly float[] _packedSource{l.Index} = new float[{l.ParameterCount + 1}]; // the parameters _packed{l.Index} was packed from, and 1 once packed");
+                ConvolutionKernelParts.EmitPackedSourceField(w, l, "_packed");
                 w.Line($"private readonly float[] _directScratch{l.Index} = new float[{direct.TileLength(l)}]; // {Users(n, plan, l.Index)} output rows as [pixels × channels] before the transpose");
                 if (plan.FusedPool[l.Index] is { } pool)
                     w.Line($"private readonly int[] _poolWinners{l.Index} = new int[{direct.TileLength(l) / 4}]; // {pool.Name}'s winners of a block of rows, as [pixels × channels] before the transpose");
@@ -228,7 +228,7 @@ internal static class NetworkEmitter
             else
             {
                 w.Line($"private readonly float[] _packedInputGradient{l.Index} = new float[{input.PackedLength(transposed)}]; // {Users(n, plan, l.Index)} flipped Wᵀ of the input gradient, packed when the parameters change");
-                w.Line($"private readonly float[] _packedInputGradientSource{l.Index} = new float[{l.ParameterCount + 1}]; // the parameters _packedInputGradient{l.Index} was packed from, and 1 once packed");
+                ConvolutionKernelParts.EmitPackedSourceField(w, l, "_packedInputGradient");
                 w.Line($"private readonly float[] _inputGradientScratch{l.Index} = new float[{input.TileLength(transposed)}]; // {Users(n, plan, l.Index)} input-gradient rows as [pixels × channels] before the transpose");
             }
             if (input.NeedsPaddedCopy)

@@ -252,7 +252,7 @@ internal static class WinogradConvolutionEmitter
         Field("Transformed", plan.TransformedLength, "V = Bᵀ·d·B of a block of tiles [tiles×16×CP]");
         Field("Products", plan.ProductsLength, "M = V·U of a block of tiles [tiles×16×KP]");
         Field("Scratch", plan.ScratchLength(l), "a block's output rows as [pixels × channels] before the transpose");
-        w.Line($"private readonly float[] {kernel.Fields}WeightsSource{l.Index} = new float[{l.ParameterCount + 1}]; // the parameters {kernel.Fields}Weights{l.Index} was transformed from, and 1 once transformed");
+        ConvolutionKernelParts.EmitPackedSourceField(w, l, $"{kernel.Fields}Weights");
 
         void Field(string name, int length, string comment) =>
             w.Line($"private readonly float[] {kernel.Fields}{name}{l.Index} = global::CnnGen.Internal.GeneratedSupport.AllocateAligned({length}, alignedIndex: 0); // {users} {comment}");
@@ -320,7 +320,7 @@ internal static class WinogradConvolutionEmitter
         w.Line("ref float inputs = ref MemoryMarshal.GetReference(x);");
         w.Line("ref float outputs = ref MemoryMarshal.GetReference(y);");
         w.Line($"// U whenever the layer's parameters are not those it was transformed from");
-        DirectConvolutionEmitter.OpenUnlessPacked(w, l, $"{kernel.Fields}WeightsSource{l.Index}", at);
+        ConvolutionKernelParts.OpenUnlessPacked(w, l, $"{kernel.Fields}Weights", at);
         w.Line($"{name}Weights{width}(ref weights{at.ParameterArgument});");
         w.Close();
         w.Open("for (int s = 0; s < n; s++)");
