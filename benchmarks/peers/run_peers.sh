@@ -4,10 +4,12 @@
 #
 # Installs nothing: it checks the prerequisites and, when one is missing, prints the apt-get line and stops.
 #
-# Usage: benchmarks/peers/run_peers.sh [--only LIST] [--mnist] [--budget SECONDS]
+# Usage: benchmarks/peers/run_peers.sh [--only LIST] [--mnist] [--budget SECONDS] [--isa avx2]
 #   --only LIST   comma-separated steps among: peak,cnngen,torch,onednn (default: all of them)
 #   --mnist       also train PyTorch's LeNet-5 on MNIST for one epoch (slow: 15-30 s)
 #   --budget S    seconds per measurement and configuration, passed to the peers (default: their own)
+#   --isa avx2    everyone limited to AVX2 + FMA, as on a machine without AVX-512 (the brief's reference machine):
+#                 CnnGen's Vector256 path, PyTorch's and oneDNN's avx2 kernels, OpenBLAS's Haswell kernels
 # Every figure is also kept, one RESULT line each, in benchmarks/peers/build/results.jsonl.
 set -euo pipefail
 
@@ -19,13 +21,26 @@ BENCHMARKS_PROJECT="$REPO/benchmarks/CnnGen.Benchmarks"
 
 STEPS="peak,cnngen,torch,onednn"
 MNIST=0
+ISA=""
 BUDGET=()
 while [[ $# -gt 0 ]]; do
   case "$1" in
     --only) STEPS="$2"; shift 2 ;;
     --mnist) MNIST=1; shift ;;
     --budget) BUDGET=(--budget "$2"); shift 2 ;;
-    -h|--help) sed -n '2,12p' "$0"; exit 0 ;;
+    --isa)
+      case "$2" in
+        avx2)
+          # Each tool's own switch; the script checks below that they took effect.
+          export DOTNET_EnableAVX512=0       # .NET: Vector512.IsHardwareAccelerated = false, the Vector256 kernels run
+          export ONEDNN_MAX_CPU_ISA=AVX2     # oneDNN, the program's and PyTorch's: jit:avx2 / gemm kernels
+          export ATEN_CPU_CAPABILITY=avx2    # PyTorch's own vectorised operators
+          export OPENBLAS_CORETYPE=Haswell   # OpenBLAS's AVX2 + FMA kernels
+          ;;
+        *) echo "--isa takes avx2 (the default is everything the machine has)" >&2; exit 2 ;;
+      esac
+      ISA="$2"; shift 2 ;;
+    -h|--help) sed -n '2,14p' "$0"; exit 0 ;;
     *) echo "unknown option $1 (see --help)" >&2; exit 2 ;;
   esac
 done
@@ -68,6 +83,29 @@ if (( ${#missing_packages[@]} + ${#problems[@]} )); then exit 1; fi
 mkdir -p "$BUILD"
 RESULTS="$BUILD/results.jsonl"
 : > "$RESULTS"
+
+# With --isa, each tool must say it took the limit: a variable misspelt or ignored would compare unlike with unlike.
+isa_check() {
+  local what="$1" expected="$2" output; shift 2
+  # The whole output first: `grep -q` would stop reading at the match, and the writer's SIGPIPE fail the pipeline.
+  output="$("$@" 2>&1)" || true
+  if grep -q -- "$expected" <<< "$output"; then
+    echo "  $what: ${expected%\$}"
+  else
+    echo "--isa $ISA: $what did not report '${expected%\$}'; its figures would not be limited to $ISA." >&2
+    exit 1
+  fi
+}
+if [[ -n "$ISA" ]]; then
+  echo "Instruction sets limited to $ISA (DOTNET_EnableAVX512=$DOTNET_EnableAVX512, ONEDNN_MAX_CPU_ISA=$ONEDNN_MAX_CPU_ISA," \
+    "ATEN_CPU_CAPABILITY=$ATEN_CPU_CAPABILITY, OPENBLAS_CORETYPE=$OPENBLAS_CORETYPE):"
+  if wants torch || (( MNIST )); then
+    isa_check "PyTorch's operators" "CPU capability usage: AVX2" \
+      "$PYTHON" -c 'import torch; print(torch.__config__.show())'
+    isa_check "PyTorch's oneDNN" "isa:Intel AVX2$" env ONEDNN_VERBOSE=1 "$PYTHON" -c \
+      'import torch; torch.nn.Conv2d(1, 6, 5)(torch.zeros(1, 1, 28, 28))'
+  fi
+fi
 # Runs a step, shows its output, and keeps its RESULT lines.
 run_step() {
   local title="$1"; shift
@@ -86,6 +124,9 @@ if wants peak || wants cnngen; then
   echo "Building CnnGen.Benchmarks (Release)..."
   dotnet build "$BENCHMARKS_PROJECT" -c Release --nologo -v quiet -clp:ErrorsOnly >/dev/null
   CNNGEN=(dotnet "$BENCHMARKS_PROJECT/bin/Release/net10.0/CnnGen.Benchmarks.dll")
+  if [[ -n "$ISA" ]]; then
+    isa_check ".NET" "AVX-512: no, Vector512 emulated" "${CNNGEN[@]}" peak
+  fi
   if wants cnngen; then
     run_step "CnnGen: FMA peak and LeNet-5 (quick lenet)" "${CNNGEN[@]}" quick lenet
     run_step "CnnGen: 3x3 64->64 56x56 convolution (quick conv)" "${CNNGEN[@]}" quick conv
@@ -111,10 +152,13 @@ if wants onednn; then
     echo "Building onednn_conv..."
     g++ -O2 -std=c++17 -Wall -Wextra "$PEERS/onednn_conv.cpp" -o "$BUILD/onednn_conv" -ldnnl -fopenmp
   fi
+  if [[ -n "$ISA" ]]; then
+    isa_check "oneDNN" "isa:Intel AVX2$" env ONEDNN_VERBOSE=1 "$BUILD/onednn_conv" --budget 0.001 --threads 1 --batches 1
+  fi
   run_step "oneDNN 3x3 64->64 56x56 convolution" "$BUILD/onednn_conv" "${BUDGET[@]}"
 fi
 
 # --- Side by side -------------------------------------------------------------------------------------------------------
 echo
-echo "=== Summary (all figures: $RESULTS) ==="
+echo "=== Summary (all figures: $RESULTS)${ISA:+, instruction sets limited to $ISA} ==="
 "$PYTHON" "$PEERS/summarize.py" "$RESULTS"
