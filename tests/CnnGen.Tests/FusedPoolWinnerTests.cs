@@ -20,6 +20,20 @@ public partial class FoldPixelNet { }
 [Dense(4)]
 public partial class SeparatePixelNet { }
 
+// Five channels: with Vector256 the pooling epilogue takes channels two to a vector, and the fifth alone.
+[Network(1, 16, 16)]
+[Conv2D(5, 3, Padding = 1, Activation = Activation.ReLU)]
+[MaxPool2D(2)]
+[Dense(4)]
+public partial class FoldPixelOddNet { }
+
+[Network(1, 16, 16)]
+[Conv2D(5, 3, Padding = 1)]
+[ReLU]
+[MaxPool2D(2)]
+[Dense(4)]
+public partial class SeparatePixelOddNet { }
+
 /// <summary>
 /// A direct or pixel-vectorised convolution followed by a 2×2 max pooling runs the pooling in its epilogue in training
 /// too (in its [pixels × channels] scratch, or in registers), recording the winners there instead of in the pooling
@@ -31,7 +45,7 @@ public partial class SeparatePixelNet { }
 public class FusedPoolWinnerTests
 {
     /// <summary>The fusing networks (the ISA child processes check them all too).</summary>
-    internal static readonly string[] All = [nameof(FoldOddNet), nameof(FoldWideNet), nameof(FoldPixelNet)];
+    internal static readonly string[] All = [nameof(FoldOddNet), nameof(FoldWideNet), nameof(FoldPixelNet), nameof(FoldPixelOddNet)];
 
     public static TheoryData<string> Networks => new(All);
 
@@ -51,6 +65,7 @@ public class FusedPoolWinnerTests
             nameof(FoldOddNet) => ((INetwork)new FoldOddNet(3), (INetwork)new SeparateOddNet(3)),
             nameof(FoldWideNet) => (new FoldWideNet(3), new SeparateWideNet(3)),
             nameof(FoldPixelNet) => (new FoldPixelNet(3), new SeparatePixelNet(3)),
+            nameof(FoldPixelOddNet) => (new FoldPixelOddNet(3), new SeparatePixelOddNet(3)),
             _ => throw new ArgumentException(name),
         };
         folded.Parameters.CopyTo(separate.Parameters);

@@ -488,27 +488,53 @@ internal static class PixelConvolutionEmitter
             w.Open("else");
             // Training: the values the layer would have stored (ReLU as its row stores apply it), each row's even
             // pixels in the lower half and odd ones in the upper, then the window's four values in PyTorch's order.
-            // LeNet-5's first layer over 64 samples, one core (Zen 5, Vector512): 103 µs, against 88.5 µs for the
-            // convolution and 31–33 µs for the pooling layer as two passes (83.5 µs pooled without winners).
-            w.Line($"// {pool.Name} fused for training: each window's value and winner as {pool.Name}'s forward records them (PyTorch's order: a later value wins if greater or NaN)");
+            // With Vector256, two channels share a vector for that (channel q's windows in the lower half, q + 1's in
+            // the upper), so that the comparisons and selects run at full width, not on one half vector per channel.
+            // LeNet-5's first layer over 64 samples, one core pinned (Zen 5), medians of three runs alternating:
+            // 259–262 → 244–245 µs (the same bits; 207 µs pooled without winners). Not with Vector512: the JIT joins
+            // two Vector256 halves with two inserts into a stale register and spills around them, 125–128 → 132–140 µs.
+            bool pairs = width == 8;
+            w.Line($"// {pool.Name} fused for training: each window's value and winner as {pool.Name}'s forward records them (PyTorch's order: a later value wins if greater or NaN){(pairs ? ", two channels a vector" : "")}");
             w.Line($"ref int winnersTo = ref Unsafe.Add(ref MemoryMarshal.GetReference(winners), s * {pool.Output.Length} + {tileOffset});");
-            w.Line($"{half}<int> evenLanes = {half}.Create({string.Join(", ", Enumerable.Range(0, width / 2).Select(i => Literals.Int(2 * i)))});");
+            w.Line(pairs
+                ? $"Vector{width * 32}<int> evenLanes = Vector{width * 32}.Create({string.Join(", ", Enumerable.Range(0, width).Select(i => Literals.Int(2 * (i % (width / 2)))))});"
+                : $"{half}<int> evenLanes = {half}.Create({string.Join(", ", Enumerable.Range(0, width / 2).Select(i => Literals.Int(2 * i)))});");
             for (int r = 0; r < rows; r += 2)
                 for (int v = 0; v < vectors; v++)
-                    for (int q = 0; q < channels; q++)
+                    for (int q = 0; q < channels; q += pairs ? 2 : 1)
                     {
-                        string Value(int row) => ConvolutionKernelParts.Activated(l, $"c{row}{v}{q}");
-                        w.Open("");
-                        w.Line($"{type} top = {vector}.Shuffle({Value(r)}, evenThenOdd), bottom = {vector}.Shuffle({Value(r + 1)}, evenThenOdd);");
+                        string Value(int row, int channel) => ConvolutionKernelParts.Activated(l, $"c{row}{v}{channel}");
                         string row = r == 0 ? $"oy * {ow}" : $"(oy + {r}) * {ow}";
-                        w.Line($"{half}<int> origin = {half}.Create({(columns[v] == "0" ? row : $"{row} + {columns[v]}")}) + evenLanes; // the windows' top-left pixels");
-                        w.Line($"{halfType} best = top.GetLower();");
-                        w.Line($"{half}<int> winner = origin;");
-                        w.Line($"global::CnnGen.Internal.VectorMath.Take(top.GetUpper(), origin + {half}<int>.One, ref best, ref winner);");
-                        w.Line($"global::CnnGen.Internal.VectorMath.Take(bottom.GetLower(), origin + {half}.Create({ow}), ref best, ref winner);");
-                        w.Line($"global::CnnGen.Internal.VectorMath.Take(bottom.GetUpper(), origin + {half}.Create({ow + 1}), ref best, ref winner);");
-                        w.Line($"best.StoreUnsafe(ref pooledTo, {PooledIndex(r, v, q)});");
-                        w.Line($"winner.StoreUnsafe(ref winnersTo, {PooledIndex(r, v, q)});");
+                        string start = columns[v] == "0" ? row : $"{row} + {columns[v]}";
+                        w.Open("");
+                        if (!pairs || q + 1 == channels)
+                        {
+                            // One channel (or, paired, the odd one out): its windows in half vectors.
+                            w.Line($"{type} top = {vector}.Shuffle({Value(r, q)}, evenThenOdd), bottom = {vector}.Shuffle({Value(r + 1, q)}, evenThenOdd);");
+                            w.Line($"{half}<int> origin = {half}.Create({start}) + evenLanes{(pairs ? ".GetLower()" : "")}; // the windows' top-left pixels");
+                            w.Line($"{halfType} best = top.GetLower();");
+                            w.Line($"{half}<int> winner = origin;");
+                            w.Line($"global::CnnGen.Internal.VectorMath.Take(top.GetUpper(), origin + {half}<int>.One, ref best, ref winner);");
+                            w.Line($"global::CnnGen.Internal.VectorMath.Take(bottom.GetLower(), origin + {half}.Create({ow}), ref best, ref winner);");
+                            w.Line($"global::CnnGen.Internal.VectorMath.Take(bottom.GetUpper(), origin + {half}.Create({ow + 1}), ref best, ref winner);");
+                            w.Line($"best.StoreUnsafe(ref pooledTo, {PooledIndex(r, v, q)});");
+                            w.Line($"winner.StoreUnsafe(ref winnersTo, {PooledIndex(r, v, q)});");
+                        }
+                        else
+                        {
+                            w.Line($"{type} top0 = {vector}.Shuffle({Value(r, q)}, evenThenOdd), top1 = {vector}.Shuffle({Value(r, q + 1)}, evenThenOdd);");
+                            w.Line($"{type} bottom0 = {vector}.Shuffle({Value(r + 1, q)}, evenThenOdd), bottom1 = {vector}.Shuffle({Value(r + 1, q + 1)}, evenThenOdd);");
+                            w.Line($"Vector{width * 32}<int> origin = Vector{width * 32}.Create({start}) + evenLanes; // the windows' top-left pixels, in either channel");
+                            w.Line($"{type} best = {vector}.Create(top0.GetLower(), top1.GetLower());");
+                            w.Line($"Vector{width * 32}<int> winner = origin;");
+                            w.Line($"global::CnnGen.Internal.VectorMath.Take({vector}.Create(top0.GetUpper(), top1.GetUpper()), origin + Vector{width * 32}<int>.One, ref best, ref winner);");
+                            w.Line($"global::CnnGen.Internal.VectorMath.Take({vector}.Create(bottom0.GetLower(), bottom1.GetLower()), origin + Vector{width * 32}.Create({ow}), ref best, ref winner);");
+                            w.Line($"global::CnnGen.Internal.VectorMath.Take({vector}.Create(bottom0.GetUpper(), bottom1.GetUpper()), origin + Vector{width * 32}.Create({ow + 1}), ref best, ref winner);");
+                            w.Line($"best.GetLower().StoreUnsafe(ref pooledTo, {PooledIndex(r, v, q)});");
+                            w.Line($"best.GetUpper().StoreUnsafe(ref pooledTo, {PooledIndex(r, v, q + 1)});");
+                            w.Line($"winner.GetLower().StoreUnsafe(ref winnersTo, {PooledIndex(r, v, q)});");
+                            w.Line($"winner.GetUpper().StoreUnsafe(ref winnersTo, {PooledIndex(r, v, q + 1)});");
+                        }
                         w.Close();
                     }
             w.Close();

@@ -1,6 +1,7 @@
 using System.ComponentModel;
 using System.Runtime.CompilerServices;
 using System.Runtime.Intrinsics;
+using System.Runtime.Intrinsics.X86;
 
 namespace CnnGen.Internal;
 
@@ -22,6 +23,13 @@ namespace CnnGen.Internal;
 /// <c>MaxNative(0, x)</c> is ReLU with NaN kept (−0 stays −0: the same as PyTorch's vectorised CPU ReLU,
 /// <c>max_ps(0, x)</c>), and the maximum of two only needs a NaN a to be put back. The tests check NaN propagation
 /// through every fused epilogue on each instruction-set path (FusedPoolTests, MaxPoolSemanticsTests).
+/// </para>
+/// <para>
+/// <b>Why <c>Take</c> blends explicitly without AVX-512.</b> Its mask is a comparison or-ed with a NaN test, which the
+/// JIT does not recognise as a lane mask, so <c>ConditionalSelect</c> becomes and, and-not and or; <c>blendvps</c>
+/// selects in one instruction. LeNet-5's first layer with its pooling winners over 64 samples, Vector256, one core
+/// pinned (Zen 5): 282–288 → 259–262 µs, the same bits. With AVX-512 the JIT already selects in one
+/// <c>vpternlogd</c>.
 /// </para>
 /// </remarks>
 [EditorBrowsable(EditorBrowsableState.Never)]
@@ -72,6 +80,13 @@ public static class VectorMath
     public static void Take(Vector256<float> value, Vector256<int> index, ref Vector256<float> best, ref Vector256<int> winner)
     {
         var take = Vector256.GreaterThan(value, best) | ~Vector256.Equals(value, value);
+        if (Avx.IsSupported && !Avx512F.VL.IsSupported)
+        {
+            // One blend each, where ConditionalSelect takes three instructions (see the class remarks).
+            best = Avx.BlendVariable(best, value, take);
+            winner = Avx.BlendVariable(winner.AsSingle(), index.AsSingle(), take).AsInt32();
+            return;
+        }
         best = Vector256.ConditionalSelect(take, value, best);
         winner = Vector256.ConditionalSelect(take.AsInt32(), index, winner);
     }
@@ -81,6 +96,12 @@ public static class VectorMath
     public static void Take(Vector128<float> value, Vector128<int> index, ref Vector128<float> best, ref Vector128<int> winner)
     {
         var take = Vector128.GreaterThan(value, best) | ~Vector128.Equals(value, value);
+        if (Sse41.IsSupported && !Avx512F.VL.IsSupported)
+        {
+            best = Sse41.BlendVariable(best, value, take);
+            winner = Sse41.BlendVariable(winner.AsSingle(), index.AsSingle(), take).AsInt32();
+            return;
+        }
         best = Vector128.ConditionalSelect(take, value, best);
         winner = Vector128.ConditionalSelect(take.AsInt32(), index, winner);
     }
