@@ -113,6 +113,53 @@ public static class Elementwise
         }
     }
 
+    /// <summary>
+    /// The squared error's sum and gradient: with d = outputs − targets, gradient = d·scale (float, as written) and the
+    /// result Σ d² in double.
+    /// </summary>
+    /// <remarks>
+    /// Vectorised, because a generated loss loop of <c>total += (double)d * d</c> is one chain of dependent double
+    /// additions: the 3×3 64→64 56×56 layer's MSE over 200,704 outputs took 0.42 ms a sample, a third of the layer's
+    /// weight gradient. Each d² of a float is exact in double, so only the order of the sum changes (four chains of
+    /// lanes, then the tail); the gradient is bit for bit the scalar loop's.
+    /// </remarks>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    public static double SquaredError(ReadOnlySpan<float> outputs, ReadOnlySpan<float> targets, Span<float> gradient, float scale)
+    {
+        CheckLengths(outputs.Length, targets.Length, gradient.Length);
+        ref float o = ref MemoryMarshal.GetReference(outputs);
+        ref float t = ref MemoryMarshal.GetReference(targets);
+        ref float g = ref MemoryMarshal.GetReference(gradient);
+        double total = 0;
+        int i = 0;
+        if (Vector256.IsHardwareAccelerated && outputs.Length >= 16)
+        {
+            var factor = Vector256.Create(scale);
+            Vector256<double> s0 = default, s1 = default, s2 = default, s3 = default;
+            for (; i + 16 <= outputs.Length; i += 16)
+            {
+                var d0 = Vector256.LoadUnsafe(ref o, (nuint)i) - Vector256.LoadUnsafe(ref t, (nuint)i);
+                var d1 = Vector256.LoadUnsafe(ref o, (nuint)(i + 8)) - Vector256.LoadUnsafe(ref t, (nuint)(i + 8));
+                (d0 * factor).StoreUnsafe(ref g, (nuint)i);
+                (d1 * factor).StoreUnsafe(ref g, (nuint)(i + 8));
+                var (a, b) = Vector256.Widen(d0);
+                var (c, e) = Vector256.Widen(d1);
+                s0 += a * a;
+                s1 += b * b;
+                s2 += c * c;
+                s3 += e * e;
+            }
+            total = Vector256.Sum((s0 + s1) + (s2 + s3));
+        }
+        for (; i < outputs.Length; i++)
+        {
+            float d = Unsafe.Add(ref o, i) - Unsafe.Add(ref t, i);
+            total += (double)d * d;
+            Unsafe.Add(ref g, i) = d * scale;
+        }
+        return total;
+    }
+
     /// <summary>The sum of the values.</summary>
     public static float Sum(ReadOnlySpan<float> values) => TensorPrimitives.Sum(values);
 
