@@ -40,14 +40,15 @@ internal static class ConvolutionKernelParts
 
     /// <summary>
     /// Calls <paramref name="method"/> suffixed with the widest accelerated vector width among <paramref name="widths"/>
-    /// (widest first: 512, 256), else its Scalar variant; <paramref name="vectorArguments"/> go to the vector kernels only.
+    /// (widest first: 512, 256), else its Scalar variant; <paramref name="vectorArguments"/> and
+    /// <paramref name="typeArguments"/> go to the vector kernels only.
     /// </summary>
-    public static void EmitDispatch(SourceWriter w, IEnumerable<(string Vector, int Width)> widths, string method, string arguments, string vectorArguments = "")
+    public static void EmitDispatch(SourceWriter w, IEnumerable<(string Vector, int Width)> widths, string method, string arguments, string vectorArguments = "", string typeArguments = "")
     {
         bool first = true;
         foreach (var (vector, width) in widths)
         {
-            w.Line($"{(first ? "if" : "else if")} ({vector}.IsHardwareAccelerated) {method}{width * 32}({arguments}{vectorArguments});");
+            w.Line($"{(first ? "if" : "else if")} ({vector}.IsHardwareAccelerated) {method}{width * 32}{typeArguments}({arguments}{vectorArguments});");
             first = false;
         }
         w.Line($"{(first ? "" : "else ")}{method}Scalar({arguments});");
@@ -58,8 +59,20 @@ internal static class ConvolutionKernelParts
     /// max pooling) in their epilogue when passed <c>true</c>: for inference, only the pooled output is stored. Without
     /// vectors, the scalar forward and the pooling layer run one after the other through "unpooled".
     /// </summary>
+    /// <summary>The type argument of a vector kernel generic over its pooling epilogue (<see cref="EmitForwardPooled"/>) for inference.</summary>
+    public const string PooledEpilogue = "global::CnnGen.Internal.Epilogue.Pooled";
+
+    /// <summary>The type argument of a vector kernel generic over its pooling epilogue for training, which records the winners.</summary>
+    public const string WinnersEpilogue = "global::CnnGen.Internal.Epilogue.PooledWithWinners";
+
+    /// <param name="epilogueTypeArgument">
+    /// Whether the vector kernels are generic over their epilogue, so that the JIT compiles the pooling with winners
+    /// only for training and the pooling alone only for inference (the pixel-vectorised kernels, whose winners'
+    /// epilogue is unrolled in registers: LeNet-5's first layer took 24–34 ms to compile with both, 9–11 ms with the
+    /// pooling alone). The direct kernels record winners through one call to a helper and keep one instantiation.
+    /// </param>
     public static void EmitForwardPooled(SourceWriter w, Model.LayerModel l, Model.LayerModel pool, IEnumerable<(string Vector, int Width)> widths, string method,
-        bool recordsWinners = false)
+        bool recordsWinners = false, bool epilogueTypeArgument = false)
     {
         if (recordsWinners)
             w.Line($"/// <summary>{l.Name} forward and {pool.Name} in one pass: each block of output rows is pooled while in L1 and only the pooled {pool.Output} is stored, with, when <paramref name=\"indices\"/> is not empty, each window's winner as {pool.Name}'s forward records it (training). Without vectors, the two layers one after the other through <paramref name=\"unpooled\"/>.</summary>");
@@ -69,7 +82,14 @@ internal static class ConvolutionKernelParts
         bool first = true;
         foreach (var (vector, width) in widths)
         {
-            w.Line($"{(first ? "if" : "else if")} ({vector}.IsHardwareAccelerated) {method}{width * 32}(x, y, n, true{(recordsWinners ? ", indices" : "")});");
+            if (epilogueTypeArgument)
+            {
+                w.Open($"{(first ? "if" : "else if")} ({vector}.IsHardwareAccelerated)");
+                w.Line($"if (indices.IsEmpty) {method}{width * 32}<{PooledEpilogue}>(x, y, n, true, default);");
+                w.Line($"else {method}{width * 32}<{WinnersEpilogue}>(x, y, n, true, indices);");
+                w.Close();
+            }
+            else w.Line($"{(first ? "if" : "else if")} ({vector}.IsHardwareAccelerated) {method}{width * 32}(x, y, n, true{(recordsWinners ? ", indices" : "")});");
             first = false;
         }
         w.Open("else");

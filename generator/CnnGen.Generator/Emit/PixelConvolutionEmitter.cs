@@ -291,16 +291,16 @@ internal static class PixelConvolutionEmitter
         w.Line($"/// <summary>{l.Name} forward: {ConvolutionEmitter.Describe(l)}. Direct convolution vectorised over the output pixels of each row, read from the {(plan.NeedsPaddedCopy ? "zero-padded copy of the " : "")}input{(l.ReLUInKernel ? ", ReLU at the store" : "")}.</summary>");
         w.OpenMethod($"private void {l.Name}_Forward{at.Suffix}(ReadOnlySpan<float> x, Span<float> y, int n{at.ParameterParameter})");
         var kernel = PixelKernel.Forward(l, at);
-        EmitDispatch(w, kernel, plan, at, "x, y, n", plan.Pool is null ? "" : ", false, default");
+        EmitDispatch(w, kernel, plan, at, "x, y, n", plan.Pool is null ? "" : ", false, default", plan.Pool is null ? "" : $"<{ConvolutionKernelParts.PooledEpilogue}>");
         w.Close();
         w.Line();
-        if (plan.Pool is { } pool) ConvolutionKernelParts.EmitForwardPooled(w, l, pool, plan.Tiles.Select(t => (t.Vector, t.Width)), kernel.Method, recordsWinners: true);
+        if (plan.Pool is { } pool) ConvolutionKernelParts.EmitForwardPooled(w, l, pool, plan.Tiles.Select(t => (t.Vector, t.Width)), kernel.Method, recordsWinners: true, epilogueTypeArgument: true);
         EmitKernels(w, kernel, plan, at);
     }
 
     /// <summary>Calls the kernel of the widest accelerated vector width, else the scalar one; <paramref name="vectorArguments"/> go to the vector kernels only.</summary>
-    public static void EmitDispatch(SourceWriter w, PixelKernel kernel, PixelConvolutionPlan plan, KernelOffsets at, string arguments, string vectorArguments = "") =>
-        ConvolutionKernelParts.EmitDispatch(w, plan.Tiles.Select(t => (t.Vector, t.Width)), kernel.Method, arguments + at.ParameterArgument, vectorArguments);
+    public static void EmitDispatch(SourceWriter w, PixelKernel kernel, PixelConvolutionPlan plan, KernelOffsets at, string arguments, string vectorArguments = "", string typeArguments = "") =>
+        ConvolutionKernelParts.EmitDispatch(w, plan.Tiles.Select(t => (t.Vector, t.Width)), kernel.Method, arguments + at.ParameterArgument, vectorArguments, typeArguments);
 
     /// <summary>The kernel family: one method per tile of the plan, and the scalar one.</summary>
     public static void EmitKernels(SourceWriter w, PixelKernel kernel, PixelConvolutionPlan plan, KernelOffsets at)
@@ -332,7 +332,10 @@ internal static class PixelConvolutionEmitter
         var pool = plan.Pool;
         string pooling = pool is null ? "" : $"; with <paramref name=\"pool\"/>, {pool.Name} too: only the pooled {pool.Output} is stored";
         w.Line($"/// <summary>{kernel.Title} with {vector}: tiles of {t.Describe(ow)}; {unrolled} unrolled{skipped}{pooling}.</summary>");
-        w.OpenMethod($"private void {kernel.Method}{width * 32}(ReadOnlySpan<float> x, Span<float> y, int n{at.ParameterParameter}{(pool is null ? "" : ", bool pool, Span<int> winners")})");
+        // With a pooling, generic over the epilogue: see ConvolutionKernelParts.EmitForwardPooled.
+        if (pool is not null)
+            w.Line("/// <typeparam name=\"TEpilogue\">Epilogue.Pooled (inference) or PooledWithWinners (training): the JIT compiles each with its own epilogue only.</typeparam>");
+        w.OpenMethod($"private void {kernel.Method}{width * 32}{(pool is null ? "" : "<TEpilogue>")}(ReadOnlySpan<float> x, Span<float> y, int n{at.ParameterParameter}{(pool is null ? "" : ", bool pool, Span<int> winners")}){(pool is null ? "" : " where TEpilogue : struct")}");
         w.Line("ref float parameters = ref MemoryMarshal.GetReference(_parameters);");
         if (plan.NeedsPaddedCopy) w.Line($"ref float padded = ref MemoryMarshal.GetArrayDataReference({kernel.Padded});");
         w.Line("ref float inputs = ref MemoryMarshal.GetReference(x);");
@@ -472,7 +475,7 @@ internal static class PixelConvolutionEmitter
             w.Open("if (pool)");
             w.Line($"ref float pooledTo = ref Unsafe.Add(ref output, {tileOffset});");
             w.Line($"Vector{width * 32}<int> evenThenOdd = Vector{width * 32}.Create({order});");
-            w.Open("if (winners.IsEmpty)");
+            w.Open($"if (typeof(TEpilogue) == typeof({ConvolutionKernelParts.PooledEpilogue}))");
             w.Line($"// {pool.Name} fused: rows paired, then neighbouring pixels, in registers{(l.ReLUInKernel ? ", ReLU after the maximum" : "")}; stored into the pooled NCHW {pool.Output}");
             for (int r = 0; r < rows; r += 2)
                 for (int v = 0; v < vectors; v++)
