@@ -23,24 +23,52 @@ namespace CnnGen.Generator.Emit;
 /// </summary>
 internal static class DenseEmitter
 {
+    /// <summary>
+    /// The forward pass: the dot-product GEMM's tiles of several rows in one method and its single rows in another,
+    /// called only for batches of more than one sample: a first single-sample Predict then compiles only the latter.
+    /// JIT events of LeNet-5's first Predict (Zen 5): its three dense layers took 13 ms to compile whole, about 5.5 ms
+    /// as single rows.
+    /// </summary>
     public static void EmitForward(SourceWriter w, LayerModel l, KernelOffsets at)
     {
         int inputs = l.Input.Length, outputs = l.Output.Length;
-        w.Line($"/// <summary>{l.Name} forward: {l.Input} flattened to [{inputs}] → [{outputs}]; Y[n×{outputs}] = X[n×{inputs}]·Wᵀ{(l.Bias ? " + b" : "")}.</summary>");
-        w.OpenMethod($"private void {l.Name}_Forward{at.Suffix}(ReadOnlySpan<float> x, Span<float> y, int n{at.ParameterParameter})");
-        w.Line("ref float parameters = ref MemoryMarshal.GetReference(_parameters);");
-        w.Line("ref float input = ref MemoryMarshal.GetReference(x);");
-        w.Line("ref float output = ref MemoryMarshal.GetReference(y);");
-        GemmEmitter.Emit(w, new DotGemm(
+        var gemm = new DotGemm(
             M: "n", N: outputs.ToString(), K: inputs,
             A: "input", AOffset: "0", LdA: inputs,
             B: "parameters", BOffset: at.Parameter(0), LdB: inputs,
             C: "output", COffset: "0", LdC: outputs.ToString(),
             Init: l.Bias ? GemmInit.ColumnBias : GemmInit.Zero, Bias: "parameters", BiasOffset: at.Parameter(l.WeightLength),
-            Activation: l.ReLUInKernel ? "ReLU" : null),
-            $"Y = {(l.ReLUInKernel ? "ReLU(" : "")}X·Wᵀ{(l.Bias ? " + b" : "")}{(l.ReLUInKernel ? ")" : "")}: [n×{inputs}]·[{inputs}×{outputs}]");
+            Activation: l.ReLUInKernel ? "ReLU" : null);
+        string formula = $"Y = {(l.ReLUInKernel ? "ReLU(" : "")}X·Wᵀ{(l.Bias ? " + b" : "")}{(l.ReLUInKernel ? ")" : "")}: [n×{inputs}]·[{inputs}×{outputs}]";
+        string method = $"{l.Name}_Forward{at.Suffix}";
+
+        w.Line($"/// <summary>{l.Name} forward: {l.Input} flattened to [{inputs}] → [{outputs}]; Y[n×{outputs}] = X[n×{inputs}]·Wᵀ{(l.Bias ? " + b" : "")}: the tiles of rows, then the rows left one by one.</summary>");
+        w.OpenMethod($"private void {method}(ReadOnlySpan<float> x, Span<float> y, int n{at.ParameterParameter})");
+        w.Line($"int first = n > 1 ? {method}Tiles(x, y, n{at.ParameterArgument}) : 0;");
+        w.Line($"{method}Rows(x, y, n, first{at.ParameterArgument});");
         w.Close();
         w.Line();
+
+        w.Line($"/// <summary>{l.Name} forward, the tiles of several rows of X; returns the rows done.</summary>");
+        w.OpenMethod($"private int {method}Tiles(ReadOnlySpan<float> x, Span<float> y, int n{at.ParameterParameter})");
+        EmitGemmReferences(w);
+        GemmEmitter.Emit(w, gemm, formula, DotRowsPart.Tiles);
+        w.Close();
+        w.Line();
+
+        w.Line($"/// <summary>{l.Name} forward, rows first … n − 1 of X one at a time.</summary>");
+        w.OpenMethod($"private void {method}Rows(ReadOnlySpan<float> x, Span<float> y, int n, int first{at.ParameterParameter})");
+        EmitGemmReferences(w);
+        GemmEmitter.Emit(w, gemm, formula, DotRowsPart.SingleRows);
+        w.Close();
+        w.Line();
+    }
+
+    private static void EmitGemmReferences(SourceWriter w)
+    {
+        w.Line("ref float parameters = ref MemoryMarshal.GetReference(_parameters);");
+        w.Line("ref float input = ref MemoryMarshal.GetReference(x);");
+        w.Line("ref float output = ref MemoryMarshal.GetReference(y);");
     }
 
     public static void EmitBackward(SourceWriter w, LayerModel l, KernelOffsets at)

@@ -42,6 +42,17 @@ internal sealed record DotGemm(
     string C, string COffset, string LdC,
     GemmInit Init, string? Bias = null, string BiasOffset = "0", string? Activation = null);
 
+/// <summary>Which rows of a dot-product GEMM with a run-time M the emitted code covers.</summary>
+internal enum DotRowsPart
+{
+    /// <summary>All of them: tiles of several rows, then single rows.</summary>
+    All,
+    /// <summary>The tiles of several rows from row 0 on; the code returns the rows done.</summary>
+    Tiles,
+    /// <summary>Single rows from the variable "first" on.</summary>
+    SingleRows,
+}
+
 /// <summary>Emits GEMMs as shape-specialized loops, one copy per instruction set behind IsHardwareAccelerated checks.</summary>
 internal static class GemmEmitter
 {
@@ -131,7 +142,11 @@ internal static class GemmEmitter
         w.Close();
     }
 
-    public static void Emit(SourceWriter w, DotGemm g, string comment)
+    /// <summary>
+    /// A dot-product GEMM; with <paramref name="rows"/> only its tiles of several rows (the code then returns the rows
+    /// done) or only its single rows from row "first" on, for methods of their own (see DenseEmitter.EmitForward).
+    /// </summary>
+    public static void Emit(SourceWriter w, DotGemm g, string comment, DotRowsPart rows = DotRowsPart.All)
     {
         w.Line($"// {comment}");
         w.Open("");
@@ -141,12 +156,12 @@ internal static class GemmEmitter
             if (g.K < width) continue;
             w.Line($"{(first ? "if" : "else if")} ({vector}.IsHardwareAccelerated)");
             w.Line("{");
-            EmitDot(w, g, vector, width);
+            EmitDot(w, g, vector, width, rows);
             w.Line("}");
             first = false;
         }
         if (!first) w.Line("else").Line("{");
-        EmitDot(w, g, null, 1);
+        EmitDot(w, g, null, 1, rows);
         if (!first) w.Line("}");
         w.Close();
     }
@@ -368,13 +383,14 @@ internal static class GemmEmitter
     /// neighbouring rows, 1.20 µs with far ones, 1.13 µs for a plain sequential read, Zen 5). Every output element is
     /// the same chain of FMAs and the same reduction either way, so the results are bit for bit the same.
     /// </remarks>
-    private static void EmitDot(SourceWriter w, DotGemm g, string? vector, int width)
+    private static void EmitDot(SourceWriter w, DotGemm g, string? vector, int width, DotRowsPart part = DotRowsPart.All)
     {
         int rows = vector is null ? 1 : DotRows(width), columns = vector is null ? 1 : DotColumns;
         int stride = columns > 1 && int.TryParse(g.N, out int n) ? Math.Max(1, n / columns) : 1;
-        w.Line("int i = 0;");
+        w.Line(part == DotRowsPart.SingleRows ? "int i = first;" : "int i = 0;");
         foreach (int mr in rows == 1 ? new[] { 1 } : new[] { rows, 1 })
         {
+            if (part == DotRowsPart.Tiles && mr == 1 || part == DotRowsPart.SingleRows && mr > 1) continue;
             w.Open(mr == 1 ? $"for (; i < {g.M}; i++)" : $"for (; i + {mr} <= {g.M}; i += {mr})");
             w.Line("int j = 0;");
             foreach (int nr in columns == 1 ? new[] { 1 } : new[] { columns, 1 })
@@ -394,6 +410,7 @@ internal static class GemmEmitter
             }
             w.Close();
         }
+        if (part == DotRowsPart.Tiles) w.Line("return i;");
     }
 
     private static void EmitDotTile(SourceWriter w, DotGemm g, string? vector, int width, int mr, int nr, int stride = 1)
