@@ -49,26 +49,21 @@ internal static class DenseEmitter
         w.Close();
         w.Line();
 
-        w.Line($"/// <summary>{l.Name} forward, the tiles of several rows of X; returns the rows done.</summary>");
-        w.OpenMethod($"private int {method}Tiles(ReadOnlySpan<float> x, Span<float> y, int n{at.ParameterParameter})");
-        EmitGemmReferences(w);
-        GemmEmitter.Emit(w, gemm, formula, DotRowsPart.Tiles);
-        w.Close();
-        w.Line();
-
-        w.Line($"/// <summary>{l.Name} forward, rows first … n − 1 of X one at a time.</summary>");
-        w.OpenMethod($"private void {method}Rows(ReadOnlySpan<float> x, Span<float> y, int n, int first{at.ParameterParameter})");
-        EmitGemmReferences(w);
-        GemmEmitter.Emit(w, gemm, formula, DotRowsPart.SingleRows);
-        w.Close();
-        w.Line();
-    }
-
-    private static void EmitGemmReferences(SourceWriter w)
-    {
-        w.Line("ref float parameters = ref MemoryMarshal.GetReference(_parameters);");
-        w.Line("ref float input = ref MemoryMarshal.GetReference(x);");
-        w.Line("ref float output = ref MemoryMarshal.GetReference(y);");
+        foreach (var (part, summary, signature) in new[]
+                 {
+                     (DotRowsPart.Tiles, "the tiles of several rows of X; returns the rows done", $"int {method}Tiles(ReadOnlySpan<float> x, Span<float> y, int n{at.ParameterParameter})"),
+                     (DotRowsPart.SingleRows, "rows first … n − 1 of X one at a time", $"void {method}Rows(ReadOnlySpan<float> x, Span<float> y, int n, int first{at.ParameterParameter})"),
+                 })
+        {
+            w.Line($"/// <summary>{l.Name} forward, {summary}.</summary>");
+            w.OpenMethod($"private {signature}");
+            w.Line("ref float parameters = ref MemoryMarshal.GetReference(_parameters);");
+            w.Line("ref float input = ref MemoryMarshal.GetReference(x);");
+            w.Line("ref float output = ref MemoryMarshal.GetReference(y);");
+            GemmEmitter.Emit(w, gemm, formula, part);
+            w.Close();
+            w.Line();
+        }
     }
 
     public static void EmitBackward(SourceWriter w, LayerModel l, KernelOffsets at)

@@ -510,29 +510,38 @@ internal static class PixelConvolutionEmitter
                         string row = r == 0 ? $"oy * {ow}" : $"(oy + {r}) * {ow}";
                         string start = columns[v] == "0" ? row : $"{row} + {columns[v]}";
                         w.Open("");
+                        // The window's four values in PyTorch's order, as half vectors of one channel or full vectors of two.
+                        string[] window;
+                        string vectorType, intVector;
                         if (!pairs || q + 1 == channels)
                         {
                             // One channel (or, paired, the odd one out): its windows in half vectors.
                             w.Line($"{type} top = {vector}.Shuffle({Value(r, q)}, evenThenOdd), bottom = {vector}.Shuffle({Value(r + 1, q)}, evenThenOdd);");
                             w.Line($"{half}<int> origin = {half}.Create({start}) + evenLanes{(pairs ? ".GetLower()" : "")}; // the windows' top-left pixels");
-                            w.Line($"{halfType} best = top.GetLower();");
-                            w.Line($"{half}<int> winner = origin;");
-                            w.Line($"global::CnnGen.Internal.VectorMath.Take(top.GetUpper(), origin + {half}<int>.One, ref best, ref winner);");
-                            w.Line($"global::CnnGen.Internal.VectorMath.Take(bottom.GetLower(), origin + {half}.Create({ow}), ref best, ref winner);");
-                            w.Line($"global::CnnGen.Internal.VectorMath.Take(bottom.GetUpper(), origin + {half}.Create({ow + 1}), ref best, ref winner);");
-                            w.Line($"best.StoreUnsafe(ref pooledTo, {PooledIndex(r, v, q)});");
-                            w.Line($"winner.StoreUnsafe(ref winnersTo, {PooledIndex(r, v, q)});");
+                            window = ["top.GetLower()", "top.GetUpper()", "bottom.GetLower()", "bottom.GetUpper()"];
+                            (vectorType, intVector) = (halfType, half);
                         }
                         else
                         {
                             w.Line($"{type} top0 = {vector}.Shuffle({Value(r, q)}, evenThenOdd), top1 = {vector}.Shuffle({Value(r, q + 1)}, evenThenOdd);");
                             w.Line($"{type} bottom0 = {vector}.Shuffle({Value(r + 1, q)}, evenThenOdd), bottom1 = {vector}.Shuffle({Value(r + 1, q + 1)}, evenThenOdd);");
                             w.Line($"Vector{width * 32}<int> origin = Vector{width * 32}.Create({start}) + evenLanes; // the windows' top-left pixels, in either channel");
-                            w.Line($"{type} best = {vector}.Create(top0.GetLower(), top1.GetLower());");
-                            w.Line($"Vector{width * 32}<int> winner = origin;");
-                            w.Line($"global::CnnGen.Internal.VectorMath.Take({vector}.Create(top0.GetUpper(), top1.GetUpper()), origin + Vector{width * 32}<int>.One, ref best, ref winner);");
-                            w.Line($"global::CnnGen.Internal.VectorMath.Take({vector}.Create(bottom0.GetLower(), bottom1.GetLower()), origin + Vector{width * 32}.Create({ow}), ref best, ref winner);");
-                            w.Line($"global::CnnGen.Internal.VectorMath.Take({vector}.Create(bottom0.GetUpper(), bottom1.GetUpper()), origin + Vector{width * 32}.Create({ow + 1}), ref best, ref winner);");
+                            window = [$"{vector}.Create(top0.GetLower(), top1.GetLower())", $"{vector}.Create(top0.GetUpper(), top1.GetUpper())",
+                                      $"{vector}.Create(bottom0.GetLower(), bottom1.GetLower())", $"{vector}.Create(bottom0.GetUpper(), bottom1.GetUpper())"];
+                            (vectorType, intVector) = (type, $"Vector{width * 32}");
+                        }
+                        w.Line($"{vectorType} best = {window[0]};");
+                        w.Line($"{intVector}<int> winner = origin;");
+                        w.Line($"global::CnnGen.Internal.VectorMath.Take({window[1]}, origin + {intVector}<int>.One, ref best, ref winner);");
+                        w.Line($"global::CnnGen.Internal.VectorMath.Take({window[2]}, origin + {intVector}.Create({ow}), ref best, ref winner);");
+                        w.Line($"global::CnnGen.Internal.VectorMath.Take({window[3]}, origin + {intVector}.Create({ow + 1}), ref best, ref winner);");
+                        if (vectorType == halfType)
+                        {
+                            w.Line($"best.StoreUnsafe(ref pooledTo, {PooledIndex(r, v, q)});");
+                            w.Line($"winner.StoreUnsafe(ref winnersTo, {PooledIndex(r, v, q)});");
+                        }
+                        else
+                        {
                             w.Line($"best.GetLower().StoreUnsafe(ref pooledTo, {PooledIndex(r, v, q)});");
                             w.Line($"best.GetUpper().StoreUnsafe(ref pooledTo, {PooledIndex(r, v, q + 1)});");
                             w.Line($"winner.GetLower().StoreUnsafe(ref winnersTo, {PooledIndex(r, v, q)});");
