@@ -160,6 +160,53 @@ public static class Elementwise
         return total;
     }
 
+    /// <summary>
+    /// Binary cross-entropy on logits: gradient = (σ(z) − t)·scale (float), and the result Σ max(z, 0) − z·t +
+    /// log(1 + e^−|z|), summed in double.
+    /// </summary>
+    /// <remarks>
+    /// Vectorised for the same reason as <see cref="SquaredError"/>: the generated loop called <c>Math.Exp</c>,
+    /// <c>Math.Log</c> and <c>MathF.Exp</c> once per output, 18 ns each, 3.6 ms for a 64×56×56 output; here 1 ms
+    /// once .NET's vector <c>Exp</c> and <c>Log</c> are compiled fully optimised. In the vector loop e^−|z| is taken in
+    /// float (the double vector <c>Exp</c> took 6 ns an element, slower than <c>Math.Exp</c>) and the logarithm in
+    /// double; a term or σ(z) may differ from the scalar loop's by an ulp of float, and the sum runs in another order.
+    /// </remarks>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    public static double BinaryCrossEntropy(ReadOnlySpan<float> logits, ReadOnlySpan<float> targets, Span<float> gradient, float scale)
+    {
+        CheckLengths(logits.Length, targets.Length, gradient.Length);
+        ref float zr = ref MemoryMarshal.GetReference(logits);
+        ref float tr = ref MemoryMarshal.GetReference(targets);
+        ref float gr = ref MemoryMarshal.GetReference(gradient);
+        double total = 0;
+        int i = 0;
+        if (Vector256.IsHardwareAccelerated && logits.Length >= 8)
+        {
+            var factor = Vector256.Create(scale);
+            Vector256<double> s0 = default, s1 = default;
+            for (; i + 8 <= logits.Length; i += 8)
+            {
+                var z = Vector256.LoadUnsafe(ref zr, (nuint)i);
+                var t = Vector256.LoadUnsafe(ref tr, (nuint)i);
+                var sigmoid = Vector256<float>.One / (Vector256<float>.One + Vector256.Exp(-z));
+                ((sigmoid - t) * factor).StoreUnsafe(ref gr, (nuint)i);
+                var (zLow, zHigh) = Vector256.Widen(z);
+                var (tLow, tHigh) = Vector256.Widen(t);
+                var (eLow, eHigh) = Vector256.Widen(Vector256.Exp(-Vector256.Abs(z)));
+                s0 += Vector256.Max(zLow, Vector256<double>.Zero) - zLow * tLow + Vector256.Log(Vector256<double>.One + eLow);
+                s1 += Vector256.Max(zHigh, Vector256<double>.Zero) - zHigh * tHigh + Vector256.Log(Vector256<double>.One + eHigh);
+            }
+            total = Vector256.Sum(s0 + s1);
+        }
+        for (; i < logits.Length; i++)
+        {
+            float z = Unsafe.Add(ref zr, i), t = Unsafe.Add(ref tr, i);
+            total += Math.Max(z, 0.0) - (double)z * t + Math.Log(1.0 + Math.Exp(-Math.Abs((double)z)));
+            Unsafe.Add(ref gr, i) = (GeneratedSupport.Sigmoid(z) - t) * scale;
+        }
+        return total;
+    }
+
     /// <summary>The sum of the values.</summary>
     public static float Sum(ReadOnlySpan<float> values) => TensorPrimitives.Sum(values);
 
