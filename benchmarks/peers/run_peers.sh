@@ -40,7 +40,7 @@ while [[ $# -gt 0 ]]; do
         *) echo "--isa takes avx2 (the default is everything the machine has)" >&2; exit 2 ;;
       esac
       ISA="$2"; shift 2 ;;
-    -h|--help) sed -n '2,14p' "$0"; exit 0 ;;
+    -h|--help) sed -n '2,13p' "$0"; exit 0 ;;
     *) echo "unknown option $1 (see --help)" >&2; exit 2 ;;
   esac
 done
