@@ -54,17 +54,17 @@ internal static class ConvolutionKernelParts
         w.Line($"{(first ? "" : "else ")}{method}Scalar({arguments});");
     }
 
-    /// <summary>
-    /// The <c>_ForwardPooled</c> method of a convolution whose vector kernels run <paramref name="pool"/> (a 2×2 stride-2
-    /// max pooling) in their epilogue when passed <c>true</c>: for inference, only the pooled output is stored. Without
-    /// vectors, the scalar forward and the pooling layer run one after the other through "unpooled".
-    /// </summary>
     /// <summary>The type argument of a vector kernel generic over its pooling epilogue (<see cref="EmitForwardPooled"/>) for inference.</summary>
     public const string PooledEpilogue = "global::CnnGen.Internal.Epilogue.Pooled";
 
     /// <summary>The type argument of a vector kernel generic over its pooling epilogue for training, which records the winners.</summary>
     public const string WinnersEpilogue = "global::CnnGen.Internal.Epilogue.PooledWithWinners";
 
+    /// <summary>
+    /// The <c>_ForwardPooled</c> method of a convolution whose vector kernels run <paramref name="pool"/> (a 2×2 stride-2
+    /// max pooling) in their epilogue when passed <c>true</c>: for inference, only the pooled output is stored. Without
+    /// vectors, the scalar forward and the pooling layer run one after the other through "unpooled".
+    /// </summary>
     /// <param name="epilogueTypeArgument">
     /// Whether the vector kernels are generic over their epilogue, so that the JIT compiles the pooling with winners
     /// only for training and the pooling alone only for inference (the pixel-vectorised kernels, whose winners'
