@@ -8,7 +8,8 @@ internal static class RegularizationEmitter
     /// <summary>
     /// Training: batch mean and biased variance per channel over n·H·W values (accumulated in double), running
     /// statistics updated with the unbiased variance as PyTorch does; otherwise the running statistics.
-    /// Records x̂ for the backward pass and 1/sqrt(var + eps) in the stats buffer.
+    /// Records x̂ for the backward pass and 1/sqrt(var + eps) in the stats buffer. The loops over a channel's values
+    /// are <c>CnnGen.Internal.BatchNormalization</c>'s vector loops, shared by every network.
     /// </summary>
     public static void EmitBatchNorm(SourceWriter w, LayerModel l, KernelOffsets at)
     {
@@ -18,21 +19,13 @@ internal static class RegularizationEmitter
         string momentum = Literals.Float(l.Momentum), epsilon = Literals.Float(l.Epsilon);
         w.Line($"/// <summary>{l.Name} forward: {l.Input}, eps {epsilon}, momentum {momentum}. With batch statistics when <paramref name=\"training\"/> (updating the running ones), else the running statistics; x̂ goes to <paramref name=\"normalized\"/> when it is not empty.</summary>");
         w.OpenMethod($"private void {l.Name}_Forward{at.Suffix}(ReadOnlySpan<float> x, Span<float> normalized, Span<float> y, int n, bool training{(at.Shared ? ", int parameterOffset, int stateOffset, int statsOffset" : "")})");
-        w.Line("bool record = !normalized.IsEmpty;");
         w.Open($"for (int c = 0; c < {channels}; c++)");
         w.Line("float mean, inverseStd;");
         w.Open("if (training)");
-        w.Line("double sum = 0;");
-        w.Line($"for (int s = 0; s < n; s++) sum += Elementwise.Sum(x.Slice(s * {length} + c * {plane}, {plane}));");
+        w.Line($"BatchNormalization.Statistics(x, c * {plane}, n, {length}, {plane}, out double batchMean, out double squaredDeviations);");
         w.Line($"int count = n * {plane};");
-        w.Line("double batchMean = sum / count;");
-        w.Line("double squares = 0;");
-        w.Open("for (int s = 0; s < n; s++)");
-        w.Line($"ReadOnlySpan<float> values = x.Slice(s * {length} + c * {plane}, {plane});");
-        w.Line($"for (int i = 0; i < {plane}; i++) {{ double d = values[i] - batchMean; squares += d * d; }}");
-        w.Close();
-        w.Line("double variance = squares / count;");
-        w.Line($"double unbiased = count > 1 ? squares / (count - 1) : variance;");
+        w.Line("double variance = squaredDeviations / count;");
+        w.Line("double unbiased = count > 1 ? squaredDeviations / (count - 1) : variance;");
         w.Line("mean = (float)batchMean;");
         w.Line($"inverseStd = (float)(1.0 / Math.Sqrt(variance + {epsilon}));");
         w.Line($"_state[{mean} + c] = (1f - {momentum}) * _state[{mean} + c] + {momentum} * mean;");
@@ -43,15 +36,7 @@ internal static class RegularizationEmitter
         w.Line($"inverseStd = 1f / MathF.Sqrt(_state[{variance} + c] + {epsilon});");
         w.Close();
         w.Line($"_batchNormStats[{stats} + c] = inverseStd;");
-        w.Line($"float gamma = _parameters[{weight} + c], beta = _parameters[{bias} + c];");
-        w.Open("for (int s = 0; s < n; s++)");
-        w.Line($"int start = s * {length} + c * {plane};");
-        w.Open($"for (int i = start; i < start + {plane}; i++)");
-        w.Line("float normal = (x[i] - mean) * inverseStd;");
-        w.Line("if (record) normalized[i] = normal;");
-        w.Line("y[i] = gamma * normal + beta;");
-        w.Close();
-        w.Close();
+        w.Line($"BatchNormalization.Normalize(x, normalized, y, c * {plane}, n, {length}, {plane}, mean, inverseStd, _parameters[{weight} + c], _parameters[{bias} + c]);");
         w.Close();
         w.Close();
         w.Line();
@@ -59,21 +44,14 @@ internal static class RegularizationEmitter
         w.Line($"/// <summary>{l.Name} backward: dγ += Σ dy·x̂, dβ += Σ dy; in training dx = γ/σ·(dy − mean(dy) − x̂·mean(dy·x̂)), else dx = γ/σ·dy.</summary>");
         w.OpenMethod($"private void {l.Name}_Backward{at.Suffix}(ReadOnlySpan<float> dy, ReadOnlySpan<float> normalized, Span<float> dx, int n, bool training{(at.Shared ? ", int parameterOffset, int statsOffset" : "")})");
         w.Open($"for (int c = 0; c < {channels}; c++)");
-        w.Line("double sumDy = 0, sumDyX = 0;");
-        w.Open("for (int s = 0; s < n; s++)");
-        w.Line($"int start = s * {length} + c * {plane};");
-        w.Line($"for (int i = start; i < start + {plane}; i++) {{ sumDy += dy[i]; sumDyX += (double)dy[i] * normalized[i]; }}");
-        w.Close();
+        w.Line($"BatchNormalization.GradientSums(dy, normalized, c * {plane}, n, {length}, {plane}, out double sumDy, out double sumDyX);");
         w.Line($"_gradients[{weight} + c] += (float)sumDyX;");
         w.Line($"_gradients[{bias} + c] += (float)sumDy;");
         w.Line("if (dx.IsEmpty) continue;");
         w.Line($"float scale = _parameters[{weight} + c] * _batchNormStats[{stats} + c];");
         w.Line($"int count = n * {plane};");
         w.Line("float meanDy = training ? (float)(sumDy / count) : 0f, meanDyX = training ? (float)(sumDyX / count) : 0f;");
-        w.Open("for (int s = 0; s < n; s++)");
-        w.Line($"int start = s * {length} + c * {plane};");
-        w.Line($"for (int i = start; i < start + {plane}; i++) dx[i] = scale * (dy[i] - meanDy - normalized[i] * meanDyX);");
-        w.Close();
+        w.Line($"BatchNormalization.InputGradient(dy, normalized, dx, c * {plane}, n, {length}, {plane}, scale, meanDy, meanDyX);");
         w.Close();
         w.Close();
         w.Line();

@@ -1,0 +1,188 @@
+using System;
+using System.ComponentModel;
+using System.Runtime.CompilerServices;
+using System.Runtime.InteropServices;
+using System.Runtime.Intrinsics;
+
+namespace CnnGen.Internal;
+
+/// <summary>
+/// The loops of a batch-normalisation layer over one channel, which generated networks call channel by channel. In a
+/// batch of NCHW samples a channel is <c>n</c> planes of <c>plane</c> values, one per sample, <c>stride</c> (the
+/// sample's length) apart, the first at <c>offset</c>.
+/// </summary>
+/// <remarks>
+/// <para>Vectorised because the generated scalar loops (bounds-checked, the sums in double one element after the
+/// other) took about 3.5 ns an element: 43 % of a ResNet-20-sized network's training step, which PyTorch then ran
+/// faster than CnnGen. The sums still run in double, in lanes, so only their order changes; the element-wise results
+/// are the scalar loops' bit for bit (the same float operations in the same order, no fused multiply-adds).</para>
+/// <para>Every method checks once that the channel lies inside its spans and then reads them unchecked.</para>
+/// </remarks>
+[EditorBrowsable(EditorBrowsableState.Never)]
+public static class BatchNormalization
+{
+    /// <summary>
+    /// The channel's mean and the sum of its squared deviations from the mean (divide by the count for the biased
+    /// variance, by the count − 1 for the unbiased one), in one pass, in double.
+    /// </summary>
+    /// <remarks>
+    /// One pass instead of two (the sum, then the squares about the mean): the deviations are taken from the channel's
+    /// first value K, Σ(x − K)² − (Σ(x − K))²/N, which loses nothing that matters in double unless the mean lies about
+    /// 10⁴ standard deviations or more from K (the float inputs carry 24 bits, the double sums 53).
+    /// </remarks>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    public static void Statistics(ReadOnlySpan<float> x, int offset, int n, int stride, int plane, out double mean, out double squaredDeviations)
+    {
+        CheckChannel(x.Length, nameof(x), offset, n, stride, plane);
+        ref float xr = ref MemoryMarshal.GetReference(x);
+        double shift = Unsafe.Add(ref xr, offset);
+        double sum = 0, squares = 0;
+        for (int s = 0; s < n; s++)
+        {
+            ref float values = ref Unsafe.Add(ref xr, offset + s * stride);
+            int i = 0;
+            if (Vector256.IsHardwareAccelerated && plane >= 8)
+            {
+                var k = Vector256.Create(shift);
+                Vector256<double> sumA = default, sumB = default, squaresA = default, squaresB = default;
+                for (; i + 8 <= plane; i += 8)
+                {
+                    var (lower, upper) = Vector256.Widen(Vector256.LoadUnsafe(ref values, (nuint)i));
+                    lower -= k;
+                    upper -= k;
+                    sumA += lower;
+                    sumB += upper;
+                    squaresA += lower * lower;
+                    squaresB += upper * upper;
+                }
+                sum += Vector256.Sum(sumA + sumB);
+                squares += Vector256.Sum(squaresA + squaresB);
+            }
+            for (; i < plane; i++)
+            {
+                double d = Unsafe.Add(ref values, i) - shift;
+                sum += d;
+                squares += d * d;
+            }
+        }
+        long count = (long)n * plane;
+        mean = shift + sum / count;
+        squaredDeviations = Math.Max(squares - sum * sum / count, 0);
+    }
+
+    /// <summary>
+    /// x̂ = (x − mean)·inverseStd into <paramref name="normalized"/> (unless it is empty) and y = γ·x̂ + β into
+    /// <paramref name="y"/>, over the channel.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    public static void Normalize(ReadOnlySpan<float> x, Span<float> normalized, Span<float> y, int offset, int n, int stride, int plane,
+        float mean, float inverseStd, float gamma, float beta)
+    {
+        CheckChannel(x.Length, nameof(x), offset, n, stride, plane);
+        CheckChannel(y.Length, nameof(y), offset, n, stride, plane);
+        bool record = !normalized.IsEmpty;
+        if (record) CheckChannel(normalized.Length, nameof(normalized), offset, n, stride, plane);
+        ref float xr = ref MemoryMarshal.GetReference(x);
+        ref float nr = ref MemoryMarshal.GetReference(normalized);
+        ref float yr = ref MemoryMarshal.GetReference(y);
+        for (int s = 0; s < n; s++)
+        {
+            int start = offset + s * stride;
+            int i = start, end = start + plane;
+            if (Vector256.IsHardwareAccelerated)
+            {
+                Vector256<float> m = Vector256.Create(mean), r = Vector256.Create(inverseStd), g = Vector256.Create(gamma), b = Vector256.Create(beta);
+                for (; i + 8 <= end; i += 8)
+                {
+                    var normal = (Vector256.LoadUnsafe(ref xr, (nuint)i) - m) * r;
+                    if (record) normal.StoreUnsafe(ref nr, (nuint)i);
+                    (g * normal + b).StoreUnsafe(ref yr, (nuint)i);
+                }
+            }
+            for (; i < end; i++)
+            {
+                float normal = (Unsafe.Add(ref xr, i) - mean) * inverseStd;
+                if (record) Unsafe.Add(ref nr, i) = normal;
+                Unsafe.Add(ref yr, i) = gamma * normal + beta;
+            }
+        }
+    }
+
+    /// <summary>Σ dy and Σ dy·x̂ over the channel, in double: the gradients of β and γ.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    public static void GradientSums(ReadOnlySpan<float> dy, ReadOnlySpan<float> normalized, int offset, int n, int stride, int plane,
+        out double sumDy, out double sumDyNormalized)
+    {
+        CheckChannel(dy.Length, nameof(dy), offset, n, stride, plane);
+        CheckChannel(normalized.Length, nameof(normalized), offset, n, stride, plane);
+        ref float dr = ref MemoryMarshal.GetReference(dy);
+        ref float nr = ref MemoryMarshal.GetReference(normalized);
+        double sum = 0, products = 0;
+        for (int s = 0; s < n; s++)
+        {
+            int start = offset + s * stride;
+            int i = start, end = start + plane;
+            if (Vector256.IsHardwareAccelerated && plane >= 8)
+            {
+                Vector256<double> sumA = default, sumB = default, productsA = default, productsB = default;
+                for (; i + 8 <= end; i += 8)
+                {
+                    var (dyLower, dyUpper) = Vector256.Widen(Vector256.LoadUnsafe(ref dr, (nuint)i));
+                    var (normalLower, normalUpper) = Vector256.Widen(Vector256.LoadUnsafe(ref nr, (nuint)i));
+                    sumA += dyLower;
+                    sumB += dyUpper;
+                    productsA += dyLower * normalLower;
+                    productsB += dyUpper * normalUpper;
+                }
+                sum += Vector256.Sum(sumA + sumB);
+                products += Vector256.Sum(productsA + productsB);
+            }
+            for (; i < end; i++)
+            {
+                float d = Unsafe.Add(ref dr, i);
+                sum += d;
+                products += (double)d * Unsafe.Add(ref nr, i);
+            }
+        }
+        sumDy = sum;
+        sumDyNormalized = products;
+    }
+
+    /// <summary>dx = scale·(dy − meanDy − x̂·meanDyNormalized) over the channel.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    public static void InputGradient(ReadOnlySpan<float> dy, ReadOnlySpan<float> normalized, Span<float> dx, int offset, int n, int stride, int plane,
+        float scale, float meanDy, float meanDyNormalized)
+    {
+        CheckChannel(dy.Length, nameof(dy), offset, n, stride, plane);
+        CheckChannel(normalized.Length, nameof(normalized), offset, n, stride, plane);
+        CheckChannel(dx.Length, nameof(dx), offset, n, stride, plane);
+        ref float dr = ref MemoryMarshal.GetReference(dy);
+        ref float nr = ref MemoryMarshal.GetReference(normalized);
+        ref float xr = ref MemoryMarshal.GetReference(dx);
+        for (int s = 0; s < n; s++)
+        {
+            int start = offset + s * stride;
+            int i = start, end = start + plane;
+            if (Vector256.IsHardwareAccelerated)
+            {
+                Vector256<float> k = Vector256.Create(scale), m = Vector256.Create(meanDy), p = Vector256.Create(meanDyNormalized);
+                for (; i + 8 <= end; i += 8)
+                {
+                    var d = Vector256.LoadUnsafe(ref dr, (nuint)i);
+                    var normal = Vector256.LoadUnsafe(ref nr, (nuint)i);
+                    (k * (d - m - normal * p)).StoreUnsafe(ref xr, (nuint)i);
+                }
+            }
+            for (; i < end; i++)
+                Unsafe.Add(ref xr, i) = scale * (Unsafe.Add(ref dr, i) - meanDy - Unsafe.Add(ref nr, i) * meanDyNormalized);
+        }
+    }
+
+    // The channel's last value must lie inside the span; every other index is smaller.
+    private static void CheckChannel(int length, string name, int offset, int n, int stride, int plane)
+    {
+        if (offset < 0 || n < 1 || plane < 1 || stride < plane || (long)offset + (long)(n - 1) * stride + plane > length)
+            throw new ArgumentException(
+                $"{name} holds {length} floats, too few for a channel of {n} planes of {plane} values {stride} apart from {offset}.", name);
+    }
+}

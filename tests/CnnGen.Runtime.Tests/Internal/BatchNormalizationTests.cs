@@ -1,0 +1,165 @@
+using System;
+using CnnGen.Internal;
+using Xunit;
+
+namespace CnnGen.Runtime.Tests.Internal;
+
+/// <summary>
+/// <see cref="BatchNormalization"/> holds the loops of every generated batch-norm layer: one channel of an NCHW batch,
+/// n planes a sample's length apart. Checked against plain double loops over the same channel, at plane sizes around
+/// the vector loop's step of 8 and its tail, with the other channels' values set apart so that reading them shows.
+/// </summary>
+public class BatchNormalizationTests
+{
+    public static TheoryData<int, int> Shapes => new()
+    {
+        { 1, 1 }, { 3, 1 }, { 1, 7 }, { 2, 8 }, { 3, 9 }, { 4, 25 }, { 2, 36 }, { 5, 64 }, { 3, 1024 },
+    };
+
+    private const int Channels = 3, Channel = 1;
+
+    [Theory]
+    [MemberData(nameof(Shapes))]
+    public void Statistics_are_the_mean_and_the_squared_deviations_of_the_channel(int n, int plane)
+    {
+        var x = Batch(n, plane, seed: plane, center: 3f, spread: 2f);
+
+        BatchNormalization.Statistics(x, Channel * plane, n, Channels * plane, plane, out double mean, out double squares);
+
+        var values = ChannelValues(x, n, plane);
+        double expectedMean = 0;
+        foreach (float v in values) expectedMean += v;
+        expectedMean /= values.Length;
+        double expectedSquares = 0;
+        foreach (float v in values) expectedSquares += (v - expectedMean) * (v - expectedMean);
+        Assert.Equal(expectedMean, mean, 1e-12);
+        Assert.Equal(expectedSquares, squares, Math.Max(expectedSquares, 1) * 1e-10);
+    }
+
+    [Fact]
+    public void Statistics_keep_their_precision_far_from_zero()
+    {
+        // A channel whose mean is 10⁴ standard deviations from zero: the squares about the first value stay exact
+        // enough where a sum of x² less the squared sum would lose every digit of the variance in float.
+        const int n = 4, plane = 100;
+        var x = Batch(n, plane, seed: 7, center: 10_000f, spread: 1f);
+        BatchNormalization.Statistics(x, Channel * plane, n, Channels * plane, plane, out double mean, out double squares);
+
+        var values = ChannelValues(x, n, plane);
+        double expectedMean = 0, expectedSquares = 0;
+        foreach (float v in values) expectedMean += v;
+        expectedMean /= values.Length;
+        foreach (float v in values) expectedSquares += (v - expectedMean) * (v - expectedMean);
+        Assert.Equal(expectedMean, mean, 1e-9);
+        Assert.Equal(expectedSquares, squares, expectedSquares * 1e-9);
+    }
+
+    [Theory]
+    [MemberData(nameof(Shapes))]
+    public void Normalize_writes_the_scalar_formulas_bit_for_bit_and_only_the_channel(int n, int plane)
+    {
+        var x = Batch(n, plane, seed: plane + 1, center: -1f, spread: 3f);
+        const float mean = -0.75f, inverseStd = 0.4f, gamma = 1.5f, beta = -0.25f;
+        var normalized = Filled(x.Length, 99f);
+        var y = Filled(x.Length, 99f);
+
+        BatchNormalization.Normalize(x, normalized, y, Channel * plane, n, Channels * plane, plane, mean, inverseStd, gamma, beta);
+
+        for (int i = 0; i < x.Length; i++)
+        {
+            if (InChannel(i, plane))
+            {
+                float normal = (x[i] - mean) * inverseStd;
+                Assert.Equal(BitConverter.SingleToInt32Bits(normal), BitConverter.SingleToInt32Bits(normalized[i]));
+                Assert.Equal(BitConverter.SingleToInt32Bits(gamma * normal + beta), BitConverter.SingleToInt32Bits(y[i]));
+            }
+            else
+            {
+                Assert.Equal(99f, normalized[i]);
+                Assert.Equal(99f, y[i]);
+            }
+        }
+
+        // Without a span to record x̂ in, y is the same.
+        var alone = Filled(x.Length, 99f);
+        BatchNormalization.Normalize(x, default, alone, Channel * plane, n, Channels * plane, plane, mean, inverseStd, gamma, beta);
+        Assert.Equal(y, alone);
+    }
+
+    [Theory]
+    [MemberData(nameof(Shapes))]
+    public void Gradient_sums_are_double_sums_of_the_channel(int n, int plane)
+    {
+        var dy = Batch(n, plane, seed: plane + 2, center: 0f, spread: 1f);
+        var normalized = Batch(n, plane, seed: plane + 3, center: 0f, spread: 2f);
+
+        BatchNormalization.GradientSums(dy, normalized, Channel * plane, n, Channels * plane, plane, out double sumDy, out double sumDyX);
+
+        double expectedSum = 0, expectedProducts = 0;
+        for (int i = 0; i < dy.Length; i++)
+        {
+            if (!InChannel(i, plane)) continue;
+            expectedSum += dy[i];
+            expectedProducts += (double)dy[i] * normalized[i];
+        }
+        Assert.Equal(expectedSum, sumDy, 1e-12);
+        Assert.Equal(expectedProducts, sumDyX, 1e-12);
+    }
+
+    [Theory]
+    [MemberData(nameof(Shapes))]
+    public void Input_gradient_is_the_scalar_formula_bit_for_bit_and_only_the_channel(int n, int plane)
+    {
+        var dy = Batch(n, plane, seed: plane + 4, center: 0f, spread: 1f);
+        var normalized = Batch(n, plane, seed: plane + 5, center: 0f, spread: 2f);
+        const float scale = 0.8f, meanDy = 0.125f, meanDyX = -0.3f;
+        var dx = Filled(dy.Length, 99f);
+
+        BatchNormalization.InputGradient(dy, normalized, dx, Channel * plane, n, Channels * plane, plane, scale, meanDy, meanDyX);
+
+        for (int i = 0; i < dy.Length; i++)
+        {
+            float expected = InChannel(i, plane) ? scale * (dy[i] - meanDy - normalized[i] * meanDyX) : 99f;
+            Assert.Equal(BitConverter.SingleToInt32Bits(expected), BitConverter.SingleToInt32Bits(dx[i]));
+        }
+    }
+
+    [Fact]
+    public void A_channel_outside_a_span_is_refused_with_its_sizes()
+    {
+        var error = Assert.Throws<ArgumentException>(() =>
+            BatchNormalization.Statistics(new float[50], offset: 10, n: 2, stride: 24, plane: 17, out _, out _));
+        Assert.Contains("x holds 50 floats", error.Message);
+        Assert.Contains("2 planes of 17 values 24 apart from 10", error.Message);
+        Assert.Throws<ArgumentException>(() =>
+            BatchNormalization.Normalize(new float[51], new float[40], new float[51], 10, 2, 24, 17, 0f, 1f, 1f, 0f));
+        Assert.Throws<ArgumentException>(() =>
+            BatchNormalization.InputGradient(new float[51], new float[51], new float[50], 10, 2, 24, 17, 1f, 0f, 0f));
+    }
+
+    // n samples of Channels planes each, values center ± spread.
+    private static float[] Batch(int n, int plane, int seed, float center, float spread)
+    {
+        var random = new Random(seed);
+        var values = new float[n * Channels * plane];
+        for (int i = 0; i < values.Length; i++)
+            values[i] = InChannel(i, plane) ? center + (float)(random.NextDouble() * 2 - 1) * spread : 1e6f;
+        return values;
+    }
+
+    private static float[] ChannelValues(float[] batch, int n, int plane)
+    {
+        var values = new float[n * plane];
+        for (int s = 0; s < n; s++) Array.Copy(batch, (s * Channels + Channel) * plane, values, s * plane, plane);
+        return values;
+    }
+
+    private static bool InChannel(int index, int plane) => index / plane % Channels == Channel;
+
+    private static float[] Filled(int length, float value)
+    {
+        var values = new float[length];
+        Array.Fill(values, value);
+        return values;
+    }
+}
