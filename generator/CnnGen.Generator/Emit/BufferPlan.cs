@@ -25,6 +25,15 @@ internal sealed class BufferPlan
     public PixelInputGradientPlan?[] PixelInputGradient { get; } // the pixel-vectorised input gradient of a Conv2D with few input channels, else null
     public string[] Strategy { get; }     // a Conv2D's forward strategy and why it was chosen, else ""
     public LayerModel?[] FusedPool { get; } // the max pooling a direct, Winograd or pixel Conv2D's inference runs in its epilogue, else null
+
+    /// <summary>
+    /// Whether a BatchNorm2D layer runs the ReLU layer that follows it: it writes max(γ·x̂ + β, 0), the ReLU layer's
+    /// output shares its buffer and runs no code, and the batch norm's backward masks the gradient itself, from x̂
+    /// (see <c>CnnGen.Internal.BatchNormalization</c>). Conv → BatchNorm → ReLU is the block of most CNNs with batch
+    /// norm; as two layers, the ReLU took a read and a write of the whole activation forward, and two reads and a write
+    /// backward. A ResNet-20-sized network's training step (batch 64, one thread, Zen 5): see BENCHMARKS.md.
+    /// </summary>
+    public bool[] ReLUAfterBatchNorm { get; }
     public int FloatsPerSample { get; }
     public int IndicesPerSample { get; }
     public int MaxLength { get; }         // the longest activation of one sample (inference and gradient ping-pong)
@@ -76,10 +85,15 @@ internal sealed class BufferPlan
         Strategy = new string[count];
         BatchNormStatsOffset = new int[count];
         Owner = new int[count];
-        var owners = new Dictionary<LayerModel, int>();
+        ReLUAfterBatchNorm = new bool[count];
+        for (int i = 0; i + 1 < count; i++)
+            ReLUAfterBatchNorm[i] = network.Layers[i].Kind == LayerKind.BatchNorm2D &&
+                                    network.Layers[i + 1] is { Kind: LayerKind.Activation, Activation: ActivationKind.ReLU };
+        // A batch norm that runs the ReLU after it has other kernels than one that does not.
+        var owners = new Dictionary<(LayerModel, bool), int>();
         for (int i = 0; i < count; i++)
         {
-            var signature = Signature(network.Layers[i]);
+            var signature = (Signature(network.Layers[i]), ReLUAfterBatchNorm[i]);
             if (!owners.TryGetValue(signature, out Owner[i])) { Owner[i] = i; owners.Add(signature, i); }
         }
         int floats = 0, ints = 0, maxLength = network.Input.Length, maxColumns = 0, stats = 0;
@@ -97,7 +111,8 @@ internal sealed class BufferPlan
             PixelInputGradient[i] = Direct[i] is null ? DirectConvolutionBackwardEmitter.ChoosePixelInputGradient(layer, out _) : DirectBackward[i]?.PixelInputGradient;
             Strategy[i] = strategy;
             if (layer.HasSeparateActivation) { PreActivation[i] = floats; floats += length; }
-            Output[i] = floats; floats += length;
+            if (RunsInBatchNorm(i)) Output[i] = Output[i - 1];
+            else { Output[i] = floats; floats += length; }
             if (layer.Kind is LayerKind.BatchNorm2D or LayerKind.Dropout) { Auxiliary[i] = floats; floats += length; }
             if (layer.Kind == LayerKind.MaxPool2D) { Indices[i] = ints; ints += length; }
             BatchNormStatsOffset[i] = -1;
@@ -172,6 +187,9 @@ internal sealed class BufferPlan
     /// <summary>Floats of one sample's dYᵀ a convolution's weight gradient reads, 0 when it reads none.</summary>
     public int OutputGradientTLength(LayerModel layer) =>
         DirectBackward[layer.Index] is { } direct ? direct.OutputGradientTLength(layer) : ConvolutionEmitter.TransposedOutputGradientLength(layer);
+
+    /// <summary>Whether layer <paramref name="i"/> is a ReLU that the batch norm before it runs (<see cref="ReLUAfterBatchNorm"/>).</summary>
+    public bool RunsInBatchNorm(int i) => i > 0 && ReLUAfterBatchNorm[i - 1];
 
     /// <summary>Whether the layer's kernels and buffers are emitted for it (it is the first of its signature).</summary>
     public bool OwnsKernels(int layer) => Owner[layer] == layer;

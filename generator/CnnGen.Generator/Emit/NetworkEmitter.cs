@@ -474,7 +474,13 @@ internal static class NetworkEmitter
         for (int i = first; i < end; i++)
         {
             var l = n.Layers[i];
-            string target = i == end - 1 ? output : buffer(i);
+            // A batch norm that runs the ReLU after it writes the ReLU's output: the last layer's target if that ReLU is.
+            string target = i == end - 1 || (plan.ReLUAfterBatchNorm[i] && i + 1 == end - 1) ? output : buffer(i);
+            if (plan.RunsInBatchNorm(i) && i > first)
+            {
+                w.Line($"// {l.Name}: {Summary(l)} → {l.Output}, run by {n.Layers[i - 1].Name}");
+                continue;
+            }
             w.Line($"// {l.Name}: {Summary(l)} → {l.Output}");
             if (plan.FusedPool[i] is { } pool) // never split: the batched layers start at a dense one
             {
@@ -531,6 +537,11 @@ internal static class NetworkEmitter
         {
             var l = n.Layers[i];
             string x = LayerInput(n, plan, i), y = Span("_activations", plan.Output[i], l.Output.Length);
+            if (plan.RunsInBatchNorm(i))
+            {
+                w.Line($"// {l.Name}: {Summary(l)} → {l.Output}, run by {n.Layers[i - 1].Name}");
+                continue;
+            }
             w.Line($"// {l.Name}: {Summary(l)} → {l.Output}");
             if (RecordsFusedPool(plan, i) is { } pool)
             {
@@ -587,6 +598,12 @@ internal static class NetworkEmitter
             string dx = i == 0 ? "inputGradients" : $"{(inA ? "_gradientB" : "_gradientA")}.AsSpan(0, n * {l.Input.Length})";
             string x = LayerInput(n, plan, i), y = Span("_activations", plan.Output[i], l.Output.Length);
             bool hasParameters = l.ParameterCount > 0;
+            if (plan.RunsInBatchNorm(i))
+            {
+                // Its gradient stays where it is: the batch norm's backward reads it and masks it.
+                w.Line($"// {l.Name}: {Summary(l)}, dLoss/d{l.Output}: backward run by {n.Layers[i - 1].Name}'s");
+                continue;
+            }
             w.Line($"// {l.Name}: {Summary(l)}, dLoss/d{l.Output} → dLoss/d{l.Input}");
             if (i == 0 && !hasParameters)
             {
@@ -710,7 +727,7 @@ internal static class NetworkEmitter
                     PoolingEmitter.EmitGlobalForward(w, l, at);
                     break;
                 case LayerKind.BatchNorm2D:
-                    RegularizationEmitter.EmitBatchNorm(w, l, at);
+                    RegularizationEmitter.EmitBatchNorm(w, l, at, plan.ReLUAfterBatchNorm[l.Index]);
                     break;
                 case LayerKind.Dropout:
                     RegularizationEmitter.EmitDropout(w, l, at);
