@@ -10,7 +10,7 @@ using CnnGen.Benchmarks.Reporting;
 namespace CnnGen.Benchmarks;
 
 /// <summary>
-/// Entry point. <c>peak</c> and <c>quick lenet</c> are fast stopwatch modes for scripts
+/// Entry point. <c>peak</c> and <c>quick lenet|conv|resnet20</c> are fast stopwatch modes for scripts
 /// (benchmarks/peers/run_peers.sh); anything else goes to BenchmarkDotNet's switcher
 /// (e.g. <c>--filter *FmaPeak*</c>, <c>--list flat</c>, <c>--job short</c>).
 /// </summary>
@@ -35,7 +35,9 @@ public static class Program
                 return LeNetQuick.Run();
             if (args[0] == "quick" && args.Length == 2 && args[1] == "conv")
                 return ConvQuick.Run();
-            Console.Error.WriteLine("Usage: CnnGen.Benchmarks peak | quick lenet | quick conv | [BenchmarkDotNet options, e.g. --filter *Networks*]");
+            if (args[0] == "quick" && args.Length == 2 && args[1] == "resnet20")
+                return ResNet20Quick.Run();
+            Console.Error.WriteLine("Usage: CnnGen.Benchmarks peak | quick lenet | quick conv | quick resnet20 | [BenchmarkDotNet options, e.g. --filter *Networks*]");
             return 2;
         }
 

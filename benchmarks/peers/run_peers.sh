@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# Measures CnnGen's peers (PyTorch LeNet-5, oneDNN's 3x3 convolution) and CnnGen's own figures on this machine,
-# then prints them side by side with each figure's share of the FMA peak and the speed-up targets.
+# Measures CnnGen's peers (PyTorch's LeNet-5 and ResNet-20-sized network, oneDNN's 3x3 convolution) and CnnGen's
+# own figures on this machine, then prints them side by side with each figure's share of the FMA peak and the
+# speed-up targets.
 #
 # Installs nothing: it checks the prerequisites and, when one is missing, prints the apt-get line and stops.
 #
@@ -119,7 +120,8 @@ run_step() {
 # CnnGen's side: `quick lenet` prints the FMA peak and CnnGen's LeNet-5 figures (lenet_b1_latency_us,
 # lenet_infer_img_s, lenet_train_img_s on 1 thread, through the Trainer on 2, and on one thread per processor); `quick
 # conv` the 3x3 64->64 56x56 convolution (conv3x3_64_56_forward_ms and conv3x3_64_56_backward_ms, input and weight
-# gradients together).
+# gradients together); `quick resnet20` the ResNet-20-sized network (resnet20_b1_latency_us, resnet20_infer_img_s,
+# resnet20_train_img_s, on 1 thread and through the Trainer on 2).
 if wants peak || wants cnngen; then
   echo "Building CnnGen.Benchmarks (Release)..."
   dotnet build "$BENCHMARKS_PROJECT" -c Release --nologo -v quiet -clp:ErrorsOnly >/dev/null
@@ -130,6 +132,7 @@ if wants peak || wants cnngen; then
   if wants cnngen; then
     run_step "CnnGen: FMA peak and LeNet-5 (quick lenet)" "${CNNGEN[@]}" quick lenet
     run_step "CnnGen: 3x3 64->64 56x56 convolution (quick conv)" "${CNNGEN[@]}" quick conv
+    run_step "CnnGen: ResNet-20-sized network (quick resnet20)" "${CNNGEN[@]}" quick resnet20
   else
     run_step "CnnGen: FMA peak" "${CNNGEN[@]}" peak
   fi
@@ -137,8 +140,8 @@ fi
 
 # --- PyTorch ----------------------------------------------------------------------------------------------------------
 if wants torch; then
-  run_step "PyTorch LeNet-5 (best of oneDNN on/off, NCHW/channels_last, eager/jit, reference/OpenBLAS)" \
-    "$PYTHON" "$PEERS/torch_lenet.py" "${BUDGET[@]}"
+  run_step "PyTorch LeNet-5 and ResNet-20-sized (best of oneDNN on/off, NCHW/channels_last, eager/jit, reference/OpenBLAS, malloc as is/tuned)" \
+    "$PYTHON" "$PEERS/torch_networks.py" "${BUDGET[@]}"
 fi
 if (( MNIST )); then
   run_step "PyTorch LeNet-5 on MNIST, 1 epoch" \

@@ -71,7 +71,7 @@ def main():
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--memory-format", choices=["nchw", "channels_last"], default="channels_last",
                         help="channels_last with oneDNN is PyTorch's fastest LeNet-5 training configuration here "
-                             "(see torch_lenet.py)")
+                             "(see torch_networks.py)")
     args = parser.parse_args()
     if args.epochs < 1 or args.threads < 1 or args.batch < 1:
         parser.error("--epochs, --threads and --batch must be positive")

@@ -25,12 +25,12 @@ public static class PerProcessorQuick
     /// <summary>Measures each processor; prints nothing where a thread's affinity cannot be set (other than Linux).</summary>
     public static void Measure()
     {
-        const int batch = LeNetQuick.Batch;
+        const int batch = Subjects.Batch;
         int processors = Math.Min(Environment.ProcessorCount, MaxProcessors);
         if (processors < 2 || !OperatingSystem.IsLinux() || !TryGetAffinity(out ulong all)) return;
 
-        double trainingFlops = LeNetBatch.TrainingFlops;
-        var (inputs, labels) = LeNetBatch.Create();
+        double trainingFlops = QuickBatch.TrainingFlops(LeNet5.Description);
+        var (inputs, labels) = QuickBatch.Create(LeNet5.Description);
         var network = new LeNet5(1) { Training = true };
         var sgd = new Sgd(LeNet5.ParameterCount, learningRate: 0.01f, momentum: 0.9);
 

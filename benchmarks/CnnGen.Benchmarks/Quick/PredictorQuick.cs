@@ -14,7 +14,7 @@ public static class PredictorQuick
     /// <summary>Measures one thread count and prints its figure, the copy's cost and the result line.</summary>
     public static void Measure(int threads)
     {
-        const int batch = LeNetQuick.Batch;
+        const int batch = Subjects.Batch;
         var random = new DeterministicRandom(1);
         var inputs = new float[batch * LeNet5.InputLength];
         random.FillSymmetric(inputs, 1f);
