@@ -41,32 +41,42 @@ public static class BatchNormalization
         ref float xr = ref MemoryMarshal.GetReference(x);
         double shift = Unsafe.Add(ref xr, offset);
         double sum = 0, squares = 0;
-        for (int s = 0; s < n; s++)
+        int vectorEnd = Vector256.IsHardwareAccelerated ? plane - plane % 16 : 0;
+        if (vectorEnd > 0)
         {
-            ref float values = ref Unsafe.Add(ref xr, offset + s * stride);
-            int i = 0;
-            if (Vector256.IsHardwareAccelerated && plane >= 8)
+            // Sixteen values a step into eight double chains, kept across the planes and summed once.
+            var k = Vector256.Create(shift);
+            Vector256<double> sum0 = default, sum1 = default, sum2 = default, sum3 = default;
+            Vector256<double> squares0 = default, squares1 = default, squares2 = default, squares3 = default;
+            for (int s = 0; s < n; s++)
             {
-                var k = Vector256.Create(shift);
-                Vector256<double> sumA = default, sumB = default, squaresA = default, squaresB = default;
-                for (; i + 8 <= plane; i += 8)
+                ref float values = ref Unsafe.Add(ref xr, offset + s * stride);
+                for (int i = 0; i < vectorEnd; i += 16)
                 {
-                    var (lower, upper) = Vector256.Widen(Vector256.LoadUnsafe(ref values, (nuint)i));
-                    lower -= k;
-                    upper -= k;
-                    sumA += lower;
-                    sumB += upper;
-                    squaresA += lower * lower;
-                    squaresB += upper * upper;
+                    var (d0, d1) = Vector256.Widen(Vector256.LoadUnsafe(ref values, (nuint)i));
+                    var (d2, d3) = Vector256.Widen(Vector256.LoadUnsafe(ref values, (nuint)i + 8));
+                    d0 -= k; d1 -= k; d2 -= k; d3 -= k;
+                    sum0 += d0; sum1 += d1; sum2 += d2; sum3 += d3;
+                    squares0 = Vector256.FusedMultiplyAdd(d0, d0, squares0);
+                    squares1 = Vector256.FusedMultiplyAdd(d1, d1, squares1);
+                    squares2 = Vector256.FusedMultiplyAdd(d2, d2, squares2);
+                    squares3 = Vector256.FusedMultiplyAdd(d3, d3, squares3);
                 }
-                sum += Vector256.Sum(sumA + sumB);
-                squares += Vector256.Sum(squaresA + squaresB);
             }
-            for (; i < plane; i++)
+            sum = Vector256.Sum((sum0 + sum1) + (sum2 + sum3));
+            squares = Vector256.Sum((squares0 + squares1) + (squares2 + squares3));
+        }
+        if (vectorEnd < plane)
+        {
+            for (int s = 0; s < n; s++)
             {
-                double d = Unsafe.Add(ref values, i) - shift;
-                sum += d;
-                squares += d * d;
+                ref float values = ref Unsafe.Add(ref xr, offset + s * stride);
+                for (int i = vectorEnd; i < plane; i++)
+                {
+                    double d = Unsafe.Add(ref values, i) - shift;
+                    sum += d;
+                    squares += d * d;
+                }
             }
         }
         long count = (long)n * plane;
@@ -127,35 +137,53 @@ public static class BatchNormalization
         ref float dr = ref MemoryMarshal.GetReference(dy);
         ref float nr = ref MemoryMarshal.GetReference(normalized);
         double sum = 0, products = 0;
-        for (int s = 0; s < n; s++)
+        int vectorEnd = Vector256.IsHardwareAccelerated ? plane - plane % 16 : 0;
+        if (vectorEnd > 0)
         {
-            int start = offset + s * stride;
-            int i = start, end = start + plane;
-            if (Vector256.IsHardwareAccelerated && plane >= 8)
+            // As in Statistics: sixteen values a step, eight double chains across the planes, summed once.
+            Vector256<float> g = Vector256.Create(gamma), b = Vector256.Create(beta);
+            Vector256<double> sum0 = default, sum1 = default, sum2 = default, sum3 = default;
+            Vector256<double> products0 = default, products1 = default, products2 = default, products3 = default;
+            for (int s = 0; s < n; s++)
             {
-                Vector256<float> g = Vector256.Create(gamma), b = Vector256.Create(beta);
-                Vector256<double> sumA = default, sumB = default, productsA = default, productsB = default;
-                for (; i + 8 <= end; i += 8)
+                int start = offset + s * stride;
+                for (int i = start; i < start + vectorEnd; i += 16)
                 {
-                    var normal = Vector256.LoadUnsafe(ref nr, (nuint)i);
-                    var d = Vector256.LoadUnsafe(ref dr, (nuint)i);
-                    if (reluAfter) d &= Vector256.GreaterThan(g * normal + b, Vector256<float>.Zero);
-                    var (dyLower, dyUpper) = Vector256.Widen(d);
-                    var (normalLower, normalUpper) = Vector256.Widen(normal);
-                    sumA += dyLower;
-                    sumB += dyUpper;
-                    productsA += dyLower * normalLower;
-                    productsB += dyUpper * normalUpper;
+                    var normalA = Vector256.LoadUnsafe(ref nr, (nuint)i);
+                    var normalB = Vector256.LoadUnsafe(ref nr, (nuint)i + 8);
+                    var dA = Vector256.LoadUnsafe(ref dr, (nuint)i);
+                    var dB = Vector256.LoadUnsafe(ref dr, (nuint)i + 8);
+                    if (reluAfter)
+                    {
+                        dA &= Vector256.GreaterThan(g * normalA + b, Vector256<float>.Zero);
+                        dB &= Vector256.GreaterThan(g * normalB + b, Vector256<float>.Zero);
+                    }
+                    var (d0, d1) = Vector256.Widen(dA);
+                    var (d2, d3) = Vector256.Widen(dB);
+                    var (x0, x1) = Vector256.Widen(normalA);
+                    var (x2, x3) = Vector256.Widen(normalB);
+                    sum0 += d0; sum1 += d1; sum2 += d2; sum3 += d3;
+                    products0 = Vector256.FusedMultiplyAdd(d0, x0, products0);
+                    products1 = Vector256.FusedMultiplyAdd(d1, x1, products1);
+                    products2 = Vector256.FusedMultiplyAdd(d2, x2, products2);
+                    products3 = Vector256.FusedMultiplyAdd(d3, x3, products3);
                 }
-                sum += Vector256.Sum(sumA + sumB);
-                products += Vector256.Sum(productsA + productsB);
             }
-            for (; i < end; i++)
+            sum = Vector256.Sum((sum0 + sum1) + (sum2 + sum3));
+            products = Vector256.Sum((products0 + products1) + (products2 + products3));
+        }
+        if (vectorEnd < plane)
+        {
+            for (int s = 0; s < n; s++)
             {
-                float normal = Unsafe.Add(ref nr, i);
-                float d = !reluAfter || gamma * normal + beta > 0f ? Unsafe.Add(ref dr, i) : 0f;
-                sum += d;
-                products += (double)d * normal;
+                int start = offset + s * stride;
+                for (int i = start + vectorEnd; i < start + plane; i++)
+                {
+                    float normal = Unsafe.Add(ref nr, i);
+                    float d = !reluAfter || gamma * normal + beta > 0f ? Unsafe.Add(ref dr, i) : 0f;
+                    sum += d;
+                    products += (double)d * normal;
+                }
             }
         }
         sumDy = sum;
@@ -176,14 +204,14 @@ public static class BatchNormalization
         ref float dr = ref MemoryMarshal.GetReference(dy);
         ref float nr = ref MemoryMarshal.GetReference(normalized);
         ref float xr = ref MemoryMarshal.GetReference(dx);
+        Vector256<float> k = Vector256.Create(scale), m = Vector256.Create(meanDy), p = Vector256.Create(meanDyNormalized);
+        Vector256<float> g = Vector256.Create(gamma), b = Vector256.Create(beta);
         for (int s = 0; s < n; s++)
         {
             int start = offset + s * stride;
             int i = start, end = start + plane;
             if (Vector256.IsHardwareAccelerated)
             {
-                Vector256<float> k = Vector256.Create(scale), m = Vector256.Create(meanDy), p = Vector256.Create(meanDyNormalized);
-                Vector256<float> g = Vector256.Create(gamma), b = Vector256.Create(beta);
                 for (; i + 8 <= end; i += 8)
                 {
                     var d = Vector256.LoadUnsafe(ref dr, (nuint)i);
