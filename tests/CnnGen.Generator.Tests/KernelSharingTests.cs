@@ -82,9 +82,9 @@ public sealed class KernelSharingTests
         // Conv 8×8×3×3 = 576 weights, batch norm 16 parameters: layer 3's weights start at 576 + 16, layer 6's at 2·592.
         Assert.Contains("Layer3_Conv2D_Forward(ReadOnlySpan<float> x, Span<float> y, int n) => Layer0_Conv2D_ForwardKernel(x, y, n, 592);", source);
         Assert.Contains("Layer6_Conv2D_Backward(ReadOnlySpan<float> x, ReadOnlySpan<float> dy, Span<float> dx, int n) => Layer0_Conv2D_BackwardKernel(x, dy, dx, n, 1184);", source);
-        // Batch norm: parameters, running statistics (16 floats per layer) and the 1/σ stats (8 per layer).
-        Assert.Contains("=> Layer1_BatchNorm2D_ForwardKernel(x, normalized, y, n, training, 1760, 32, 16);", source); // layer 7
-        Assert.Contains("=> Layer1_BatchNorm2D_BackwardKernel(dy, normalized, dx, n, training, 1760, 16);", source);
+        // Batch norm: parameters, running statistics (16 floats per layer) and the 1/σ and mean stats (16 per layer).
+        Assert.Contains("=> Layer1_BatchNorm2D_ForwardKernel(x, y, n, training, 1760, 32, 32);", source); // layer 7
+        Assert.Contains("=> Layer1_BatchNorm2D_BackwardKernel(dy, x, dx, n, training, 1760, 32);", source);
         // Layer 12 has a bias, so it follows layer 11 at 1776 + 584 + 16.
         Assert.Contains("Layer12_Conv2D_Forward(ReadOnlySpan<float> x, Span<float> y, int n) => Layer10_Conv2D_ForwardKernel(x, y, n, 2376);", source);
     }

@@ -13,7 +13,7 @@ internal sealed class BufferPlan
 {
     public int[] PreActivation { get; }   // z before a fused activation; -1 when the layer has none
     public int[] Output { get; }          // y
-    public int[] Auxiliary { get; }       // batch norm x̂ or dropout mask; -1 otherwise
+    public int[] Auxiliary { get; }       // dropout mask; -1 otherwise (batch norm recomputes x̂ from its input)
     public int[] Indices { get; }         // max-pool argmax (in the int workspace); -1 otherwise
     public int[] Columns { get; }         // im2col buffer length for a convolution whose forward or weight gradient reads one, else 0
     public int[] ColumnGradients { get; } // column-gradient length for a convolution whose input gradient runs col2im, else 0
@@ -41,7 +41,7 @@ internal sealed class BufferPlan
     public int BatchedInferenceFrom { get; } // the first layer that batch inference runs over a chunk of samples at once (the first Dense), else -1 (see InferenceChunk)
     public int BatchedInferenceLength { get; } // the longest activation of one sample from that layer's input on, else 0
     public int MaxColumnGradients { get; }
-    public int BatchNormStats { get; }    // per batch-norm channel: 1/sqrt(var + eps) of the last forward pass
+    public int BatchNormStats { get; }    // per batch-norm channel: 1/sqrt(var + eps), then the mean, of the last forward pass
     public int[] BatchNormStatsOffset { get; } // a batch-norm layer's first channel in the stats buffer, else -1
     public int[] Owner { get; }           // the first layer with the same signature: its kernels (and buffers) serve this layer too
 
@@ -114,10 +114,10 @@ internal sealed class BufferPlan
             if (layer.HasSeparateActivation) { PreActivation[i] = floats; floats += length; }
             if (RunsInBatchNorm(i)) Output[i] = Output[i - 1];
             else { Output[i] = floats; floats += length; }
-            if (layer.Kind is LayerKind.BatchNorm2D or LayerKind.Dropout) { Auxiliary[i] = floats; floats += length; }
+            if (layer.Kind == LayerKind.Dropout) { Auxiliary[i] = floats; floats += length; }
             if (layer.Kind == LayerKind.MaxPool2D) { Indices[i] = ints; ints += length; }
             BatchNormStatsOffset[i] = -1;
-            if (layer.Kind == LayerKind.BatchNorm2D) { BatchNormStatsOffset[i] = stats; stats += layer.Output.Channels; }
+            if (layer.Kind == LayerKind.BatchNorm2D) { BatchNormStatsOffset[i] = stats; stats += 2 * layer.Output.Channels; }
             if (layer.Kind == LayerKind.Conv2D && NeedsColumns(layer))
             {
                 // A direct forward comes with a direct weight gradient: neither reads the im2col matrix, and a

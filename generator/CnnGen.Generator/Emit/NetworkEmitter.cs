@@ -509,7 +509,7 @@ internal static class NetworkEmitter
                     w.Line($"{l.Name}_Forward({current}, {target}, {samples});");
                     break;
                 case LayerKind.BatchNorm2D:
-                    w.Line($"{l.Name}_Forward({current}, default, {target}, {samples}, training: false);");
+                    w.Line($"{l.Name}_Forward({current}, {target}, {samples}, training: false);");
                     break;
                 case LayerKind.Dropout:
                     w.Line($"{current}.CopyTo({target});");
@@ -572,6 +572,8 @@ internal static class NetworkEmitter
                     w.Line($"{l.Name}_Forward({x}, {y}, n);");
                     break;
                 case LayerKind.BatchNorm2D:
+                    w.Line($"{l.Name}_Forward({x}, {y}, n, training);");
+                    break;
                 case LayerKind.Dropout:
                     w.Line($"{l.Name}_Forward({x}, {Span("_activations", plan.Auxiliary[i], l.Output.Length)}, {y}, n, training);");
                     break;
@@ -637,7 +639,7 @@ internal static class NetworkEmitter
                     w.Line($"{l.Name}_Backward({dy}, {dx}, n);");
                     break;
                 case LayerKind.BatchNorm2D:
-                    w.Line($"{l.Name}_Backward({dy}, {Span("_activations", plan.Auxiliary[i], l.Output.Length)}, {dx}, n, training);");
+                    w.Line($"{l.Name}_Backward({dy}, {x}, {dx}, n, training);");
                     break;
                 case LayerKind.Dropout:
                     w.Line($"{l.Name}_Backward({dy}, {Span("_activations", plan.Auxiliary[i], l.Output.Length)}, {dx}, training);");
@@ -765,8 +767,8 @@ internal static class NetworkEmitter
                 break;
             case LayerKind.BatchNorm2D:
                 w.Line($"// running mean at {l.StateOffset}, running variance at {l.StateOffset + l.Input.Channels}, 1/σ at {statsOffset} of the stats");
-                Method("Forward", $"void {l.Name}_Forward(ReadOnlySpan<float> x, Span<float> normalized, Span<float> y, int n, bool training)", $"x, normalized, y, n, training, {l.ParameterOffset}, {l.StateOffset}, {statsOffset}");
-                Method("Backward", $"void {l.Name}_Backward(ReadOnlySpan<float> dy, ReadOnlySpan<float> normalized, Span<float> dx, int n, bool training)", $"dy, normalized, dx, n, training, {l.ParameterOffset}, {statsOffset}");
+                Method("Forward", $"void {l.Name}_Forward(ReadOnlySpan<float> x, Span<float> y, int n, bool training)", $"x, y, n, training, {l.ParameterOffset}, {l.StateOffset}, {statsOffset}");
+                Method("Backward", $"void {l.Name}_Backward(ReadOnlySpan<float> dy, ReadOnlySpan<float> x, Span<float> dx, int n, bool training)", $"dy, x, dx, n, training, {l.ParameterOffset}, {statsOffset}");
                 break;
             case LayerKind.Dropout:
                 Method("Forward", $"void {l.Name}_Forward(ReadOnlySpan<float> x, Span<float> mask, Span<float> y, int n, bool training)", "x, mask, y, n, training");

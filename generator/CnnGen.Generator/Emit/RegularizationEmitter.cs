@@ -8,7 +8,8 @@ internal static class RegularizationEmitter
     /// <summary>
     /// Training: batch mean and biased variance per channel over n·H·W values (accumulated in double), running
     /// statistics updated with the unbiased variance as PyTorch does; otherwise the running statistics.
-    /// Records x̂ for the backward pass and 1/sqrt(var + eps) in the stats buffer. The loops over a channel's values
+    /// Records the mean and 1/sqrt(var + eps) it used in the stats buffer, from which the backward pass recomputes x̂
+    /// from the layer's input (see <c>CnnGen.Internal.BatchNormalization</c>). The loops over a channel's values
     /// are <c>CnnGen.Internal.BatchNormalization</c>'s vector loops, shared by every network. With
     /// <paramref name="reluAfter"/> the ReLU layer that follows runs in these loops (see <see cref="BufferPlan.ReLUAfterBatchNorm"/>).
     /// </summary>
@@ -16,12 +17,12 @@ internal static class RegularizationEmitter
     {
         int channels = l.Input.Channels, plane = l.Input.Height * l.Input.Width, length = l.Input.Length;
         string weight = at.Parameter(0), bias = at.Parameter(channels);
-        string mean = at.State(0), variance = at.State(channels), stats = at.Stats(0);
+        string mean = at.State(0), variance = at.State(channels), stats = at.Stats(0), means = at.Stats(channels);
         string momentum = Literals.Float(l.Momentum), epsilon = Literals.Float(l.Epsilon);
         string relu = reluAfter ? "true" : "false";
         string then = reluAfter ? ", then the ReLU layer after it" : "";
-        w.Line($"/// <summary>{l.Name} forward{then}: {l.Input}, eps {epsilon}, momentum {momentum}. With batch statistics when <paramref name=\"training\"/> (updating the running ones), else the running statistics; x̂ goes to <paramref name=\"normalized\"/> when it is not empty.</summary>");
-        w.OpenMethod($"private void {l.Name}_Forward{at.Suffix}(ReadOnlySpan<float> x, Span<float> normalized, Span<float> y, int n, bool training{(at.Shared ? ", int parameterOffset, int stateOffset, int statsOffset" : "")})");
+        w.Line($"/// <summary>{l.Name} forward{then}: {l.Input}, eps {epsilon}, momentum {momentum}. With batch statistics when <paramref name=\"training\"/> (updating the running ones), else the running statistics; keeps the mean and 1/σ it used for the backward pass.</summary>");
+        w.OpenMethod($"private void {l.Name}_Forward{at.Suffix}(ReadOnlySpan<float> x, Span<float> y, int n, bool training{(at.Shared ? ", int parameterOffset, int stateOffset, int statsOffset" : "")})");
         w.Open($"for (int c = 0; c < {channels}; c++)");
         w.Line("float mean, inverseStd;");
         w.Open("if (training)");
@@ -39,24 +40,26 @@ internal static class RegularizationEmitter
         w.Line($"inverseStd = 1f / MathF.Sqrt(_state[{variance} + c] + {epsilon});");
         w.Close();
         w.Line($"_batchNormStats[{stats} + c] = inverseStd;");
-        w.Line($"BatchNormalization.Normalize(x, normalized, y, c * {plane}, n, {length}, {plane}, mean, inverseStd, _parameters[{weight} + c], _parameters[{bias} + c], reluAfter: {relu});");
+        w.Line($"_batchNormStats[{means} + c] = mean;");
+        w.Line($"BatchNormalization.Normalize(x, y, c * {plane}, n, {length}, {plane}, mean, inverseStd, _parameters[{weight} + c], _parameters[{bias} + c], reluAfter: {relu});");
         w.Close();
         w.Close();
         w.Line();
 
         if (reluAfter) w.Line($"/// <summary>{l.Name} backward, with the ReLU's before it: dy (of the ReLU's output) masked where γ·x̂ + β ≤ 0; then dγ += Σ dy·x̂, dβ += Σ dy; in training dx = γ/σ·(dy − mean(dy) − x̂·mean(dy·x̂)), else dx = γ/σ·dy.</summary>");
         else w.Line($"/// <summary>{l.Name} backward: dγ += Σ dy·x̂, dβ += Σ dy; in training dx = γ/σ·(dy − mean(dy) − x̂·mean(dy·x̂)), else dx = γ/σ·dy.</summary>");
-        w.OpenMethod($"private void {l.Name}_Backward{at.Suffix}(ReadOnlySpan<float> dy, ReadOnlySpan<float> normalized, Span<float> dx, int n, bool training{(at.Shared ? ", int parameterOffset, int statsOffset" : "")})");
+        w.OpenMethod($"private void {l.Name}_Backward{at.Suffix}(ReadOnlySpan<float> dy, ReadOnlySpan<float> x, Span<float> dx, int n, bool training{(at.Shared ? ", int parameterOffset, int statsOffset" : "")})");
         w.Open($"for (int c = 0; c < {channels}; c++)");
         w.Line($"float gamma = _parameters[{weight} + c], beta = _parameters[{bias} + c];");
-        w.Line($"BatchNormalization.GradientSums(dy, normalized, c * {plane}, n, {length}, {plane}, gamma, beta, reluAfter: {relu}, out double sumDy, out double sumDyX);");
+        w.Line($"float mean = _batchNormStats[{means} + c], inverseStd = _batchNormStats[{stats} + c];");
+        w.Line($"BatchNormalization.GradientSums(dy, x, c * {plane}, n, {length}, {plane}, mean, inverseStd, gamma, beta, reluAfter: {relu}, out double sumDy, out double sumDyX);");
         w.Line($"_gradients[{weight} + c] += (float)sumDyX;");
         w.Line($"_gradients[{bias} + c] += (float)sumDy;");
         w.Line("if (dx.IsEmpty) continue;");
-        w.Line($"float scale = gamma * _batchNormStats[{stats} + c];");
+        w.Line("float scale = gamma * inverseStd;");
         w.Line($"int count = n * {plane};");
         w.Line("float meanDy = training ? (float)(sumDy / count) : 0f, meanDyX = training ? (float)(sumDyX / count) : 0f;");
-        w.Line($"BatchNormalization.InputGradient(dy, normalized, dx, c * {plane}, n, {length}, {plane}, gamma, beta, reluAfter: {relu}, scale, meanDy, meanDyX);");
+        w.Line($"BatchNormalization.InputGradient(dy, x, dx, c * {plane}, n, {length}, {plane}, mean, inverseStd, gamma, beta, reluAfter: {relu}, scale, meanDy, meanDyX);");
         w.Close();
         w.Close();
         w.Line();
