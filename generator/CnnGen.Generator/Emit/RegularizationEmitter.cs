@@ -9,8 +9,8 @@ internal static class RegularizationEmitter
     /// Training: batch mean and biased variance per channel over n·H·W values (accumulated in double), running
     /// statistics updated with the unbiased variance as PyTorch does; otherwise the running statistics.
     /// Records the mean and 1/sqrt(var + eps) it used in the stats buffer, from which the backward pass recomputes x̂
-    /// from the layer's input (see <c>CnnGen.Internal.BatchNormalization</c>). The loops over a channel's values
-    /// are <c>CnnGen.Internal.BatchNormalization</c>'s vector loops, shared by every network. With
+    /// from the layer's input. The loops over a channel's values are <c>CnnGen.Internal.BatchNormalization</c>'s,
+    /// shared by every network. With
     /// <paramref name="reluAfter"/> the ReLU layer that follows runs in these loops (see <see cref="BufferPlan.ReLUAfterBatchNorm"/>).
     /// </summary>
     public static void EmitBatchNorm(SourceWriter w, LayerModel l, KernelOffsets at, bool reluAfter)
@@ -46,7 +46,7 @@ internal static class RegularizationEmitter
         w.Close();
         w.Line();
 
-        if (reluAfter) w.Line($"/// <summary>{l.Name} backward, with the ReLU's before it: dy (of the ReLU's output) masked where γ·x̂ + β ≤ 0; then dγ += Σ dy·x̂, dβ += Σ dy; in training dx = γ/σ·(dy − mean(dy) − x̂·mean(dy·x̂)), else dx = γ/σ·dy.</summary>");
+        if (reluAfter) w.Line($"/// <summary>{l.Name} backward, the ReLU's after it first: dy (of the ReLU's output) masked where γ·x̂ + β ≤ 0; then dγ += Σ dy·x̂, dβ += Σ dy; in training dx = γ/σ·(dy − mean(dy) − x̂·mean(dy·x̂)), else dx = γ/σ·dy.</summary>");
         else w.Line($"/// <summary>{l.Name} backward: dγ += Σ dy·x̂, dβ += Σ dy; in training dx = γ/σ·(dy − mean(dy) − x̂·mean(dy·x̂)), else dx = γ/σ·dy.</summary>");
         w.OpenMethod($"private void {l.Name}_Backward{at.Suffix}(ReadOnlySpan<float> dy, ReadOnlySpan<float> x, Span<float> dx, int n, bool training{(at.Shared ? ", int parameterOffset, int statsOffset" : "")})");
         w.Open($"for (int c = 0; c < {channels}; c++)");

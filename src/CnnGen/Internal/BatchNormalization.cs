@@ -14,8 +14,9 @@ namespace CnnGen.Internal;
 /// <remarks>
 /// <para>Vectorised because the generated scalar loops (bounds-checked, the sums in double one element after the
 /// other) took about 3.5 ns an element: 43 % of a ResNet-20-sized network's training step, which PyTorch then ran
-/// faster than CnnGen. The sums still run in double, in lanes, so only their order changes; the element-wise results
-/// are the scalar loops' bit for bit (the same float operations in the same order, no fused multiply-adds).</para>
+/// faster than CnnGen. The sums still run in double, in lanes (with fused multiply-adds), so only their order and
+/// rounding change; the element-wise results are the scalar loops' bit for bit (the same float operations in the same
+/// order, no fused multiply-adds), on every instruction-set path.</para>
 /// <para>The backward pass recomputes x̂ = (x − mean)·inverseStd from the layer's input, which the network keeps
 /// anyway, with the forward's float operations and values, so x̂ is the forward's to the bit and needs no buffer of its
 /// own: the ResNet-20-sized network's training workspace is 736 KB a sample smaller, and the forward writes one
