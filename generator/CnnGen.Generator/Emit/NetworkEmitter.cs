@@ -481,6 +481,12 @@ internal static class NetworkEmitter
                 w.Line($"// {l.Name}: {Summary(l)} → {l.Output}, run by {n.Layers[i - 1].Name}");
                 continue;
             }
+            if (l.Kind == LayerKind.Dropout && i != end - 1)
+            {
+                // The identity in inference: the next layer reads this one's input, nothing is copied.
+                w.Line($"// {l.Name}: {Summary(l)} → {l.Output}, the identity in inference");
+                continue;
+            }
             w.Line($"// {l.Name}: {Summary(l)} → {l.Output}");
             if (plan.FusedPool[i] is { } pool) // never split: the batched layers start at a dense one
             {
