@@ -13,15 +13,7 @@ public static class LeNetQuick
     /// <summary>Runs the mode; returns the process exit code.</summary>
     public static int Run()
     {
-        PeakCommand.MeasureAndPrint();
-        Console.WriteLine();
-        NetworkQuick.Measure(Subjects.LeNet5);
-        // The same Trainer on one thread: the scaling figure compares like with like.
-        foreach (int shardSize in new[] { 16, 32 })
-        {
-            TrainerQuick.Measure(Subjects.LeNet5, seed => new LeNet5(seed), threads: 1, shardSize);
-            TrainerQuick.Measure(Subjects.LeNet5, seed => new LeNet5(seed), threads: 2, shardSize);
-        }
+        NetworkQuick.Run(Subjects.LeNet5, seed => new LeNet5(seed));
         PerProcessorQuick.Measure();
         PredictorQuick.Measure(threads: 2);
         return 0;

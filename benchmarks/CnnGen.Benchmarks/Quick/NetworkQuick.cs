@@ -9,6 +9,24 @@ namespace CnnGen.Benchmarks.Quick;
 /// </summary>
 public static class NetworkQuick
 {
+    /// <summary>
+    /// The FMA peak, the subject's one-thread figures (<see cref="Measure"/>), then its training through the Trainer
+    /// on one and two threads with shards of 16 and of 32 (<see cref="TrainerQuick"/>): what <c>quick lenet</c> and
+    /// <c>quick resnet20</c> share.
+    /// </summary>
+    public static void Run<TNetwork>(NetworkSubject subject, Func<int, TNetwork> createReplica) where TNetwork : class, INetwork
+    {
+        PeakCommand.MeasureAndPrint();
+        Console.WriteLine();
+        Measure(subject);
+        // The same Trainer on one thread: the scaling figure compares like with like.
+        foreach (int shardSize in new[] { 16, 32 })
+        {
+            TrainerQuick.Measure(subject, createReplica, threads: 1, shardSize);
+            TrainerQuick.Measure(subject, createReplica, threads: 2, shardSize);
+        }
+    }
+
     /// <summary>Measures the subject and prints its figures and result lines (<c>{prefix}_b1_latency_us</c>, <c>_infer_img_s</c>, <c>_train_img_s</c>).</summary>
     public static void Measure(NetworkSubject subject)
     {

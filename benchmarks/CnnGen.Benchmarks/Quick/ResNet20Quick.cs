@@ -13,14 +13,7 @@ public static class ResNet20Quick
     /// <summary>Runs the mode; returns the process exit code.</summary>
     public static int Run()
     {
-        PeakCommand.MeasureAndPrint();
-        Console.WriteLine();
-        NetworkQuick.Measure(Subjects.ResNet20Sized);
-        foreach (int shardSize in new[] { 16, 32 })
-        {
-            TrainerQuick.Measure(Subjects.ResNet20Sized, seed => new ResNet20Sized(seed), threads: 1, shardSize);
-            TrainerQuick.Measure(Subjects.ResNet20Sized, seed => new ResNet20Sized(seed), threads: 2, shardSize);
-        }
+        NetworkQuick.Run(Subjects.ResNet20Sized, seed => new ResNet20Sized(seed));
         return 0;
     }
 }
