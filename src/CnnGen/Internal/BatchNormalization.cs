@@ -43,47 +43,8 @@ public static class BatchNormalization
     public static void Statistics(ReadOnlySpan<float> x, int offset, int n, int stride, int plane, out double mean, out double squaredDeviations)
     {
         CheckChannel(x.Length, nameof(x), offset, n, stride, plane);
-        ref float xr = ref MemoryMarshal.GetReference(x);
-        double shift = Unsafe.Add(ref xr, offset);
-        double sum = 0, squares = 0;
-        int vectorEnd = Vector256.IsHardwareAccelerated ? plane - plane % 16 : 0;
-        if (vectorEnd > 0)
-        {
-            // Sixteen values a step into eight double chains, kept across the planes and summed once.
-            var k = Vector256.Create(shift);
-            Vector256<double> sum0 = default, sum1 = default, sum2 = default, sum3 = default;
-            Vector256<double> squares0 = default, squares1 = default, squares2 = default, squares3 = default;
-            for (int s = 0; s < n; s++)
-            {
-                ref float values = ref Unsafe.Add(ref xr, offset + s * stride);
-                for (int i = 0; i < vectorEnd; i += 16)
-                {
-                    var (d0, d1) = Vector256.Widen(Vector256.LoadUnsafe(ref values, (nuint)i));
-                    var (d2, d3) = Vector256.Widen(Vector256.LoadUnsafe(ref values, (nuint)i + 8));
-                    d0 -= k; d1 -= k; d2 -= k; d3 -= k;
-                    sum0 += d0; sum1 += d1; sum2 += d2; sum3 += d3;
-                    squares0 = Vector256.FusedMultiplyAdd(d0, d0, squares0);
-                    squares1 = Vector256.FusedMultiplyAdd(d1, d1, squares1);
-                    squares2 = Vector256.FusedMultiplyAdd(d2, d2, squares2);
-                    squares3 = Vector256.FusedMultiplyAdd(d3, d3, squares3);
-                }
-            }
-            sum = Vector256.Sum((sum0 + sum1) + (sum2 + sum3));
-            squares = Vector256.Sum((squares0 + squares1) + (squares2 + squares3));
-        }
-        if (vectorEnd < plane)
-        {
-            for (int s = 0; s < n; s++)
-            {
-                ref float values = ref Unsafe.Add(ref xr, offset + s * stride);
-                for (int i = vectorEnd; i < plane; i++)
-                {
-                    double d = Unsafe.Add(ref values, i) - shift;
-                    sum += d;
-                    squares += d * d;
-                }
-            }
-        }
+        double shift = x[offset];
+        var (sum, squares) = ChannelSums(x, x, offset, n, stride, plane, new Deviations(shift));
         long count = (long)n * plane;
         mean = shift + sum / count;
         squaredDeviations = Math.Max(squares - sum * sum / count, 0);
@@ -101,24 +62,22 @@ public static class BatchNormalization
         CheckChannel(y.Length, nameof(y), offset, n, stride, plane);
         ref float xr = ref MemoryMarshal.GetReference(x);
         ref float yr = ref MemoryMarshal.GetReference(y);
+        var affine = new Affine(mean, inverseStd, gamma, beta);
         for (int s = 0; s < n; s++)
         {
             int start = offset + s * stride;
             int i = start, end = start + plane;
             if (Vector256.IsHardwareAccelerated)
             {
-                Vector256<float> m = Vector256.Create(mean), r = Vector256.Create(inverseStd), g = Vector256.Create(gamma), b = Vector256.Create(beta);
                 for (; i + 8 <= end; i += 8)
                 {
-                    var normal = (Vector256.LoadUnsafe(ref xr, (nuint)i) - m) * r;
-                    var value = g * normal + b;
+                    var value = affine.Value(affine.Normal(Vector256.LoadUnsafe(ref xr, (nuint)i)));
                     (reluAfter ? Vector256.Max(value, Vector256<float>.Zero) : value).StoreUnsafe(ref yr, (nuint)i);
                 }
             }
             for (; i < end; i++)
             {
-                float normal = (Unsafe.Add(ref xr, i) - mean) * inverseStd;
-                float value = gamma * normal + beta;
+                float value = affine.Value(affine.Normal(Unsafe.Add(ref xr, i)));
                 Unsafe.Add(ref yr, i) = reluAfter ? MathF.Max(value, 0f) : value;
             }
         }
@@ -135,60 +94,10 @@ public static class BatchNormalization
     {
         CheckChannel(dy.Length, nameof(dy), offset, n, stride, plane);
         CheckChannel(x.Length, nameof(x), offset, n, stride, plane);
-        ref float dr = ref MemoryMarshal.GetReference(dy);
-        ref float xr = ref MemoryMarshal.GetReference(x);
-        double sum = 0, products = 0;
-        int vectorEnd = Vector256.IsHardwareAccelerated ? plane - plane % 16 : 0;
-        if (vectorEnd > 0)
-        {
-            // As in Statistics: sixteen values a step, eight double chains across the planes, summed once.
-            Vector256<float> m = Vector256.Create(mean), r = Vector256.Create(inverseStd), g = Vector256.Create(gamma), b = Vector256.Create(beta);
-            Vector256<double> sum0 = default, sum1 = default, sum2 = default, sum3 = default;
-            Vector256<double> products0 = default, products1 = default, products2 = default, products3 = default;
-            for (int s = 0; s < n; s++)
-            {
-                int start = offset + s * stride;
-                for (int i = start; i < start + vectorEnd; i += 16)
-                {
-                    var normalA = (Vector256.LoadUnsafe(ref xr, (nuint)i) - m) * r;
-                    var normalB = (Vector256.LoadUnsafe(ref xr, (nuint)i + 8) - m) * r;
-                    var dA = Vector256.LoadUnsafe(ref dr, (nuint)i);
-                    var dB = Vector256.LoadUnsafe(ref dr, (nuint)i + 8);
-                    if (reluAfter)
-                    {
-                        dA &= Vector256.GreaterThan(g * normalA + b, Vector256<float>.Zero);
-                        dB &= Vector256.GreaterThan(g * normalB + b, Vector256<float>.Zero);
-                    }
-                    var (d0, d1) = Vector256.Widen(dA);
-                    var (d2, d3) = Vector256.Widen(dB);
-                    var (x0, x1) = Vector256.Widen(normalA);
-                    var (x2, x3) = Vector256.Widen(normalB);
-                    sum0 += d0; sum1 += d1; sum2 += d2; sum3 += d3;
-                    products0 = Vector256.FusedMultiplyAdd(d0, x0, products0);
-                    products1 = Vector256.FusedMultiplyAdd(d1, x1, products1);
-                    products2 = Vector256.FusedMultiplyAdd(d2, x2, products2);
-                    products3 = Vector256.FusedMultiplyAdd(d3, x3, products3);
-                }
-            }
-            sum = Vector256.Sum((sum0 + sum1) + (sum2 + sum3));
-            products = Vector256.Sum((products0 + products1) + (products2 + products3));
-        }
-        if (vectorEnd < plane)
-        {
-            for (int s = 0; s < n; s++)
-            {
-                int start = offset + s * stride;
-                for (int i = start + vectorEnd; i < start + plane; i++)
-                {
-                    float normal = (Unsafe.Add(ref xr, i) - mean) * inverseStd;
-                    float d = !reluAfter || gamma * normal + beta > 0f ? Unsafe.Add(ref dr, i) : 0f;
-                    sum += d;
-                    products += (double)d * normal;
-                }
-            }
-        }
-        sumDy = sum;
-        sumDyNormalized = products;
+        var affine = new Affine(mean, inverseStd, gamma, beta);
+        (sumDy, sumDyNormalized) = reluAfter
+            ? ChannelSums(dy, x, offset, n, stride, plane, new GradientTerms<WithReLU>(affine))
+            : ChannelSums(dy, x, offset, n, stride, plane, new GradientTerms<WithoutReLU>(affine));
     }
 
     /// <summary>
@@ -202,11 +111,19 @@ public static class BatchNormalization
         CheckChannel(dy.Length, nameof(dy), offset, n, stride, plane);
         CheckChannel(x.Length, nameof(x), offset, n, stride, plane);
         CheckChannel(dx.Length, nameof(dx), offset, n, stride, plane);
+        var affine = new Affine(mean, inverseStd, gamma, beta);
+        if (reluAfter) InputGradient(dy, x, dx, offset, n, stride, plane, new GradientTerms<WithReLU>(affine), scale, meanDy, meanDyNormalized);
+        else InputGradient(dy, x, dx, offset, n, stride, plane, new GradientTerms<WithoutReLU>(affine), scale, meanDy, meanDyNormalized);
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void InputGradient<TReLU>(ReadOnlySpan<float> dy, ReadOnlySpan<float> x, Span<float> dx, int offset, int n, int stride, int plane,
+        GradientTerms<TReLU> terms, float scale, float meanDy, float meanDyNormalized) where TReLU : struct, IReLUAfter
+    {
         ref float dr = ref MemoryMarshal.GetReference(dy);
         ref float xr = ref MemoryMarshal.GetReference(x);
         ref float gr = ref MemoryMarshal.GetReference(dx);
         Vector256<float> k = Vector256.Create(scale), md = Vector256.Create(meanDy), p = Vector256.Create(meanDyNormalized);
-        Vector256<float> m = Vector256.Create(mean), r = Vector256.Create(inverseStd), g = Vector256.Create(gamma), b = Vector256.Create(beta);
         for (int s = 0; s < n; s++)
         {
             int start = offset + s * stride;
@@ -215,19 +132,171 @@ public static class BatchNormalization
             {
                 for (; i + 8 <= end; i += 8)
                 {
-                    var d = Vector256.LoadUnsafe(ref dr, (nuint)i);
-                    var normal = (Vector256.LoadUnsafe(ref xr, (nuint)i) - m) * r;
-                    if (reluAfter) d &= Vector256.GreaterThan(g * normal + b, Vector256<float>.Zero);
+                    var normal = terms.Affine.Normal(Vector256.LoadUnsafe(ref xr, (nuint)i));
+                    var d = terms.Masked(Vector256.LoadUnsafe(ref dr, (nuint)i), normal);
                     (k * (d - md - normal * p)).StoreUnsafe(ref gr, (nuint)i);
                 }
             }
             for (; i < end; i++)
             {
-                float normal = (Unsafe.Add(ref xr, i) - mean) * inverseStd;
-                float d = !reluAfter || gamma * normal + beta > 0f ? Unsafe.Add(ref dr, i) : 0f;
+                float normal = terms.Affine.Normal(Unsafe.Add(ref xr, i));
+                float d = terms.Masked(Unsafe.Add(ref dr, i), normal);
                 Unsafe.Add(ref gr, i) = scale * (d - meanDy - normal * meanDyNormalized);
             }
         }
+    }
+
+    /// <summary>
+    /// Σ a and Σ a·b over the channel, in double, where <typeparamref name="TTerms"/> makes a and b of the values of
+    /// <paramref name="first"/> and <paramref name="second"/> at one position: sixteen positions a step into eight double
+    /// chains (so no addition waits on the one before), kept across the planes and summed once, then the planes' tails
+    /// one by one. The caller has checked the channel against both spans.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static (double SumA, double SumAB) ChannelSums<TTerms>(ReadOnlySpan<float> first, ReadOnlySpan<float> second,
+        int offset, int n, int stride, int plane, TTerms terms) where TTerms : struct, IChannelTerms
+    {
+        ref float fr = ref MemoryMarshal.GetReference(first);
+        ref float sr = ref MemoryMarshal.GetReference(second);
+        double sumA = 0, sumAB = 0;
+        int vectorEnd = Vector256.IsHardwareAccelerated ? plane - plane % 16 : 0;
+        if (vectorEnd > 0)
+        {
+            Vector256<double> a0 = default, a1 = default, a2 = default, a3 = default;
+            Vector256<double> ab0 = default, ab1 = default, ab2 = default, ab3 = default;
+            for (int s = 0; s < n; s++)
+            {
+                int start = offset + s * stride;
+                for (int i = start; i < start + vectorEnd; i += 16)
+                {
+                    var (lowerA, upperA, lowerB, upperB) = terms.Terms(Vector256.LoadUnsafe(ref fr, (nuint)i), Vector256.LoadUnsafe(ref sr, (nuint)i));
+                    a0 += lowerA; a1 += upperA;
+                    ab0 = Vector256.FusedMultiplyAdd(lowerA, lowerB, ab0);
+                    ab1 = Vector256.FusedMultiplyAdd(upperA, upperB, ab1);
+                    (lowerA, upperA, lowerB, upperB) = terms.Terms(Vector256.LoadUnsafe(ref fr, (nuint)i + 8), Vector256.LoadUnsafe(ref sr, (nuint)i + 8));
+                    a2 += lowerA; a3 += upperA;
+                    ab2 = Vector256.FusedMultiplyAdd(lowerA, lowerB, ab2);
+                    ab3 = Vector256.FusedMultiplyAdd(upperA, upperB, ab3);
+                }
+            }
+            sumA = Vector256.Sum((a0 + a1) + (a2 + a3));
+            sumAB = Vector256.Sum((ab0 + ab1) + (ab2 + ab3));
+        }
+        if (vectorEnd < plane)
+        {
+            for (int s = 0; s < n; s++)
+            {
+                int start = offset + s * stride;
+                for (int i = start + vectorEnd; i < start + plane; i++)
+                {
+                    var (a, b) = terms.Term(Unsafe.Add(ref fr, i), Unsafe.Add(ref sr, i));
+                    sumA += a;
+                    sumAB += a * b;
+                }
+            }
+        }
+        return (sumA, sumAB);
+    }
+
+    /// <summary>What <see cref="ChannelSums"/> sums, from the two spans' values at one position.</summary>
+    private interface IChannelTerms
+    {
+        /// <summary>a and b of eight positions, each as its lower and upper four in double.</summary>
+        (Vector256<double> LowerA, Vector256<double> UpperA, Vector256<double> LowerB, Vector256<double> UpperB) Terms(Vector256<float> first, Vector256<float> second);
+
+        /// <summary>a and b of one position.</summary>
+        (double A, double B) Term(float first, float second);
+    }
+
+    /// <summary>The statistics' terms: a = b = x − K, in double.</summary>
+    private readonly struct Deviations(double shift) : IChannelTerms
+    {
+        private readonly Vector256<double> _shift = Vector256.Create(shift);
+
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        public (Vector256<double>, Vector256<double>, Vector256<double>, Vector256<double>) Terms(Vector256<float> x, Vector256<float> unused)
+        {
+            var (lower, upper) = Vector256.Widen(x);
+            lower -= _shift;
+            upper -= _shift;
+            return (lower, upper, lower, upper);
+        }
+
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        public (double, double) Term(float x, float unused)
+        {
+            double d = x - shift;
+            return (d, d);
+        }
+    }
+
+    /// <summary>Whether a ReLU follows the layer, as a type, so that each kernel is compiled with or without its mask.</summary>
+    private interface IReLUAfter
+    {
+        static abstract bool Present { get; }
+    }
+
+    private readonly struct WithReLU : IReLUAfter
+    {
+        public static bool Present => true;
+    }
+
+    private readonly struct WithoutReLU : IReLUAfter
+    {
+        public static bool Present => false;
+    }
+
+    /// <summary>The gradient sums' terms: a = dy (masked by the ReLU after the layer, if any), b = x̂.</summary>
+    private readonly struct GradientTerms<TReLU>(Affine affine) : IChannelTerms where TReLU : struct, IReLUAfter
+    {
+        public readonly Affine Affine = affine;
+
+        /// <summary>dy, or 0 where the ReLU after the layer had γ·x̂ + β ≤ 0 (or NaN): its backward, z &gt; 0 ? dy : 0.</summary>
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        public Vector256<float> Masked(Vector256<float> dy, Vector256<float> normal) =>
+            TReLU.Present ? dy & Vector256.GreaterThan(Affine.Value(normal), Vector256<float>.Zero) : dy;
+
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        public float Masked(float dy, float normal) => !TReLU.Present || Affine.Value(normal) > 0f ? dy : 0f;
+
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        public (Vector256<double>, Vector256<double>, Vector256<double>, Vector256<double>) Terms(Vector256<float> dy, Vector256<float> x)
+        {
+            var normal = Affine.Normal(x);
+            var (dyLower, dyUpper) = Vector256.Widen(Masked(dy, normal));
+            var (normalLower, normalUpper) = Vector256.Widen(normal);
+            return (dyLower, dyUpper, normalLower, normalUpper);
+        }
+
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        public (double, double) Term(float dy, float x)
+        {
+            float normal = Affine.Normal(x);
+            return (Masked(dy, normal), normal);
+        }
+    }
+
+    /// <summary>
+    /// x̂ = (x − mean)·inverseStd and γ·x̂ + β, in float, without fused multiply-adds: the forward's operations, which
+    /// the backward repeats to recompute x̂ and the ReLU's mask bit for bit.
+    /// </summary>
+    /// <remarks>Four vector fields and no more, so that the JIT keeps them in registers across the loops.</remarks>
+    private readonly struct Affine(float mean, float inverseStd, float gamma, float beta)
+    {
+        private readonly Vector256<float> _mean = Vector256.Create(mean), _inverseStd = Vector256.Create(inverseStd);
+        private readonly Vector256<float> _gamma = Vector256.Create(gamma), _beta = Vector256.Create(beta);
+
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        public Vector256<float> Normal(Vector256<float> x) => (x - _mean) * _inverseStd;
+
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        public float Normal(float x) => (x - _mean.ToScalar()) * _inverseStd.ToScalar();
+
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        public Vector256<float> Value(Vector256<float> normal) => _gamma * normal + _beta;
+
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        public float Value(float normal) => _gamma.ToScalar() * normal + _beta.ToScalar();
     }
 
     // The channel's last value must lie inside the span; every other index is smaller.
