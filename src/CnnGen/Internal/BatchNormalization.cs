@@ -1,4 +1,5 @@
 using System;
+using System.Diagnostics.CodeAnalysis;
 using System.ComponentModel;
 using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
@@ -299,11 +300,18 @@ public static class BatchNormalization
         public float Value(float normal) => _gamma.ToScalar() * normal + _beta.ToScalar();
     }
 
-    // The channel's last value must lie inside the span; every other index is smaller.
+    // The channel's last value must lie inside the span; every other index is smaller. The throw is a method of its
+    // own so that the check is small enough to inline into the loops' callers (with the message built here it was
+    // called, and compiled at tier 0 for its first few hundred calls).
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static void CheckChannel(int length, string name, int offset, int n, int stride, int plane)
     {
         if (offset < 0 || n < 1 || plane < 1 || stride < plane || (long)offset + (long)(n - 1) * stride + plane > length)
-            throw new ArgumentException(
-                $"{name} holds {length} floats, too few for a channel of {n} planes of {plane} values {stride} apart from {offset}.", name);
+            ThrowChannelOutside(length, name, offset, n, stride, plane);
     }
+
+    [DoesNotReturn]
+    private static void ThrowChannelOutside(int length, string name, int offset, int n, int stride, int plane) =>
+        throw new ArgumentException(
+            $"{name} holds {length} floats, too few for a channel of {n} planes of {plane} values {stride} apart from {offset}.", name);
 }

@@ -65,7 +65,9 @@ public static class GeneratedSupport
     /// packing again for every call (the kernels did until the third session of 2026-12-05) transposed or
     /// transformed them: LeNet-5's second convolution repacked 2,416 floats for every single-sample prediction.
     /// Training, whose weights change every step, fails the comparison at its first vectors and packs as before.
+    /// Compiled fully optimised at its first call: every packed layer calls it at every call (TieringTests).
     /// </remarks>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static bool IsPackedFrom(ReadOnlySpan<float> source, float[] record)
     {
         var recorded = record.AsSpan(0, source.Length);

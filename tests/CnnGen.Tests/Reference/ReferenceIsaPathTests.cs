@@ -1,7 +1,5 @@
 using System;
-using System.Diagnostics;
-using System.IO;
-using System.Linq;
+using System.Collections.Generic;
 using System.Runtime.Intrinsics;
 using System.Text.RegularExpressions;
 using Xunit.Abstractions;
@@ -10,8 +8,8 @@ namespace CnnGen.Tests.Reference;
 
 /// <summary>
 /// The PyTorch reference checks on the instruction-set paths this process does not take: each test starts the test
-/// assembly again as a child process (see <see cref="ReferenceChildProcess"/>) with the JIT told to leave an
-/// instruction set out, and checks from the child's own report that it really ran on that path.
+/// assembly again as a child process (<see cref="ChildProcess"/>, <see cref="ReferenceChildProcess"/>) with the JIT
+/// told to leave an instruction set out, and checks from the child's own report that it really ran on that path.
 /// </summary>
 public partial class ReferenceIsaPathTests(ITestOutputHelper output)
 {
@@ -41,39 +39,20 @@ public partial class ReferenceIsaPathTests(ITestOutputHelper output)
     /// <summary>Runs the checks in a child with <paramref name="variable"/> set; asserts they all passed; returns the child's ISA report.</summary>
     private (string Path, bool Vector512, bool Vector256, bool Vector128) RunChild(string variable, string value)
     {
-        string assembly = typeof(ReferenceChildProcess).Assembly.Location;
-        var start = new ProcessStartInfo(DotnetHost())
+        var child = ChildProcess.Run(new Dictionary<string, string>
         {
-            RedirectStandardOutput = true,
-            RedirectStandardError = true,
-            UseShellExecute = false,
-            WorkingDirectory = Path.GetDirectoryName(assembly)!,
-        };
-        start.ArgumentList.Add("exec");
-        start.ArgumentList.Add(assembly);
-        start.Environment["DOTNET_STARTUP_HOOKS"] = assembly;
-        start.Environment[ReferenceChildProcess.MarkerVariable] = "1";
-        start.Environment[variable] = value;
-
-        var clock = Stopwatch.StartNew();
-        using var process = Process.Start(start) ?? throw new InvalidOperationException($"could not start {start.FileName}");
-        var stdout = process.StandardOutput.ReadToEndAsync();
-        var stderr = process.StandardError.ReadToEndAsync();
-        if (!process.WaitForExit(Timeout))
-        {
-            process.Kill(entireProcessTree: true);
-            Assert.Fail($"the child with {variable}={value} ran longer than {Timeout.TotalSeconds} s");
-        }
-        process.WaitForExit();
-        string text = stdout.Result, errors = stderr.Result;
-        output.WriteLine($"child with {variable}={value}, exit code {process.ExitCode}, {clock.Elapsed.TotalSeconds:F1} s:");
+            [ReferenceChildProcess.MarkerVariable] = "1",
+            [variable] = value,
+        }, Timeout);
+        string text = child.Output, errors = child.Errors;
+        output.WriteLine($"child with {variable}={value}, exit code {child.ExitCode}, {child.Elapsed.TotalSeconds:F1} s:");
         output.WriteLine(text);
         if (errors.Length > 0) output.WriteLine("stderr: " + errors);
 
         var lines = text.Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
         var isa = lines.Length > 0 ? IsaPattern().Match(lines[0]) : Match.Empty;
         Assert.True(isa.Success, $"the child did not report its instruction set (did the startup hook run?); it wrote: {text}{errors}");
-        Assert.True(process.ExitCode == 0, $"the reference checks failed in the child with {variable}={value}:{Environment.NewLine}{text}{errors}");
+        Assert.True(child.ExitCode == 0, $"the reference checks failed in the child with {variable}={value}:{Environment.NewLine}{text}{errors}");
         // Exit code 0 alone could come from the empty Main; every network must have reported that it agreed.
         foreach (string network in ReferenceNetworks.Names)
             Assert.Contains(lines, l => l.StartsWith(network + ": ok,", StringComparison.Ordinal));
@@ -82,16 +61,6 @@ public partial class ReferenceIsaPathTests(ITestOutputHelper output)
                 Assert.Contains(lines, l => l.StartsWith($"{label} {network}: ok,", StringComparison.Ordinal));
         Assert.Equal("all passed", lines[^1]);
         return (isa.Groups[1].Value, bool.Parse(isa.Groups[2].Value), bool.Parse(isa.Groups[3].Value), bool.Parse(isa.Groups[4].Value));
-    }
-
-    /// <summary>The dotnet host running this process (the SDK sets DOTNET_HOST_PATH for test runs), else the one on PATH.</summary>
-    private static string DotnetHost()
-    {
-        string? host = Environment.GetEnvironmentVariable("DOTNET_HOST_PATH");
-        if (!string.IsNullOrEmpty(host) && File.Exists(host)) return host;
-        string? current = Environment.ProcessPath;
-        if (current is not null && Path.GetFileNameWithoutExtension(current) == "dotnet") return current;
-        return "dotnet";
     }
 
     [GeneratedRegex(@"^isa (\w+) Vector512=(True|False) Vector256=(True|False) Vector128=(True|False)$")]
