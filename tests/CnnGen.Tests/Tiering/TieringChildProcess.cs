@@ -1,6 +1,8 @@
 using System;
 using System.Collections.Generic;
+using System.Diagnostics;
 using System.IO;
+using System.Runtime;
 using System.Runtime.CompilerServices;
 using System.Threading;
 using CnnGen.Inference;
@@ -34,13 +36,16 @@ internal static class TieringChildProcess
     /// <summary>Calls of each entry point: a method called 10 times or more per call reaches the 30 calls that promote it.</summary>
     public const int Rounds = 3;
 
-    /// <summary>How long the child waits at the end for the tier-1 compilations its calls queued.</summary>
-    public static readonly TimeSpan Settle = TimeSpan.FromSeconds(1.5);
+    /// <summary>How long the JIT must have compiled nothing for the child to take its background work as done.</summary>
+    private static readonly TimeSpan Quiet = TimeSpan.FromMilliseconds(300);
+
+    /// <summary>The longest the child waits for that (a loaded machine's background compiler can lag).</summary>
+    private static readonly TimeSpan QuietTimeout = TimeSpan.FromSeconds(30);
 
     /// <summary>
-    /// Builds the networks, trainers and predictors, waits for what their construction promoted, marks the start of
-    /// the calls (<see cref="CallsStart"/>, whose compilation is a line of the JIT's summary), calls each entry point
-    /// <see cref="Rounds"/> times and waits for the compilations those calls queued.
+    /// Builds the networks, trainers and predictors, waits for the compilations their construction queued, marks the
+    /// start of the calls (<see cref="CallsStart"/>, whose compilation is a line of the JIT's summary), calls each
+    /// entry point <see cref="Rounds"/> times and waits for the compilations those calls queued.
     /// </summary>
     public static int Run(TextWriter output)
     {
@@ -49,14 +54,29 @@ internal static class TieringChildProcess
             Build(seed => new LeNet5(seed), LeNet5.InputLength, 10),
             Build(seed => new TieringNet(seed), TieringNet.InputLength, 10),
         };
-        Thread.Sleep(Settle);
+        WaitForQuietJit();
         CallsStart();
         for (int round = 0; round < Rounds; round++)
             foreach (var run in rounds) run();
-        Thread.Sleep(Settle);
+        WaitForQuietJit();
         output.WriteLine("exercised");
         output.Flush();
         return 0;
+    }
+
+    // Until the process's count of compiled methods stays the same for Quiet: the tier-1 compilations that calls
+    // queued run on a background thread, and those queued by construction must land before the marker.
+    private static void WaitForQuietJit()
+    {
+        var clock = Stopwatch.StartNew();
+        long count = JitInfo.GetCompiledMethodCount();
+        while (clock.Elapsed < QuietTimeout)
+        {
+            Thread.Sleep(Quiet);
+            long now = JitInfo.GetCompiledMethodCount();
+            if (now == count) return;
+            count = now;
+        }
     }
 
     /// <summary>Does nothing; its compilation marks, in the JIT's summary, where construction ends and the calls begin.</summary>
