@@ -151,9 +151,10 @@ public static class BatchNormalization
     /// Σ a and Σ a·b over the channel, in double, where <typeparamref name="TTerms"/> makes a and b of the values of
     /// <paramref name="first"/> and <paramref name="second"/> at one position: sixteen positions a step into eight double
     /// chains (so no addition waits on the one before), kept across the planes and summed once, then the planes' tails
-    /// one by one. The caller has checked the channel against both spans.
+    /// one by one. The caller has checked the channel against both spans. Compiled fully optimised where the JIT does
+    /// not inline it (the scalar path: tier-0 code replaced in the middle of its loop, TieringTests).
     /// </summary>
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    [MethodImpl(MethodImplOptions.AggressiveInlining | MethodImplOptions.AggressiveOptimization)]
     private static (double SumA, double SumAB) ChannelSums<TTerms>(ReadOnlySpan<float> first, ReadOnlySpan<float> second,
         int offset, int n, int stride, int plane, TTerms terms) where TTerms : struct, IChannelTerms
     {

@@ -1,4 +1,5 @@
 using System;
+using System.Runtime.CompilerServices;
 using System.Runtime.ExceptionServices;
 using System.Threading;
 
@@ -149,6 +150,9 @@ internal sealed class WorkerPool : IDisposable
         }
     }
 
+    // Compiled fully optimised at its first call: its wait between phases spins for as long as an item runs, which
+    // on the scalar path was long enough for tiering to replace tier-0 code in the middle of it (TieringTests).
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private void RunItems(int worker)
     {
         for (int p = 0; p < _phaseCount; p++)

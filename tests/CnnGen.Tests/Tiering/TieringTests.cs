@@ -38,6 +38,7 @@ public partial class TieringTests(ITestOutputHelper output)
     [Theory]
     [InlineData("widest")]
     [InlineData("Vector256")] // the kernels' other helpers (Transpose.Block8 instead of Block16)
+    [InlineData("scalar")] // no SIMD: the scalar kernels and loops
     public void Hot_paths_run_no_tier0_code(string path)
     {
         string summary = Path.Combine(Path.GetTempPath(), $"cnngen-jit-{Environment.ProcessId}-{Guid.NewGuid():N}.txt");
@@ -53,6 +54,7 @@ public partial class TieringTests(ITestOutputHelper output)
                 ["DOTNET_TC_CallCountingDelayMs"] = "0",
             };
             if (path == "Vector256") environment["DOTNET_EnableAVX512"] = "0";
+            if (path == "scalar") environment["DOTNET_EnableHWIntrinsic"] = "0";
             var child = ChildProcess.Run(environment, TimeSpan.FromSeconds(120));
             output.WriteLine($"child: exit code {child.ExitCode}, {child.Elapsed.TotalSeconds:F1} s: {child.Output}{child.Errors}");
             Assert.True(child.ExitCode == 0 && child.Output.Contains("exercised"), $"the child failed: {child.Output}{child.Errors}");
