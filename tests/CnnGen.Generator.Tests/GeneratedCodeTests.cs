@@ -125,6 +125,43 @@ public sealed class GeneratedCodeTests(ITestOutputHelper output)
         }
     }
 
+    [Theory]
+    [InlineData(4, 16, 16, 16)]  // 1,024 floats a sample: the whole chunk of 16 layer by layer
+    [InlineData(8, 28, 28, 8)]   // 6,272: at most 10 within 131,072 floats for both buffers, so two equal groups of 8
+    [InlineData(16, 28, 28, 4)]  // 12,544: at most 5, so four groups of 4
+    [InlineData(64, 32, 32, 1)]  // 65,536: one sample at a time, buffers of one sample
+    public void Batch_inference_runs_the_layers_before_the_dense_ones_over_groups_within_their_budget(int channels, int height, int width, int group)
+    {
+        string source = $$"""
+            using CnnGen;
+
+            namespace Samples;
+
+            [Network({{channels}}, {{height}}, {{width}})]
+            [Conv2D({{channels}}, 3, Padding = 1, Activation = Activation.ReLU)]
+            [MaxPool2D(4)]
+            [Dense(10)]
+            public partial class StageNet { }
+            """;
+        var run = GeneratorHarness.Run(source).AssertGeneratorDidNotThrow();
+        Assert.Empty(run.GeneratorDiagnostics);
+        run.AssertGeneratedCodeCompilesCleanly();
+        string code = run.Source("Samples.StageNet.g.cs");
+        int sample = channels * height * width;
+        Assert.Contains("for (int s = 0; s < batchSize; s += 16)", code);
+        Assert.Contains($"_inferenceA = new float[{group * sample}]", code);
+        Assert.Contains($"_inferenceB = new float[{group * sample}]", code);
+        if (group == 1)
+        {
+            Assert.Contains("for (int s = 0; s < n; s++)", code);
+        }
+        else
+        {
+            Assert.Contains($"for (int s = 0; s < n; s += {group})", code);
+            Assert.Contains($"int m = Math.Min({group}, n - s);", code);
+        }
+    }
+
     [Fact]
     public void Gemm_tails_run_in_vectors_and_batches_in_whole_tiles()
     {

@@ -187,9 +187,12 @@ internal static class NetworkEmitter
         w.Line("private Span<float> _parameters => _parameterStorage.AsSpan(_parameterStart, ParameterCount);");
         w.Line("private readonly float[] _gradients = new float[ParameterCount];");
         w.Line("private readonly float[] _state = new float[StateLength];");
-        w.Line($"// One sample's activations, ping-ponged by the inference path ({plan.MaxLength} floats each).");
-        w.Line($"private readonly float[] _inferenceA = new float[{plan.MaxLength}];");
-        w.Line($"private readonly float[] _inferenceB = new float[{plan.MaxLength}];");
+        int group = plan.LayerMajorSamples;
+        w.Line(group == 1
+            ? $"// One sample's activations, ping-ponged by the inference path ({plan.MaxLength} floats each)."
+            : $"// Activations ping-ponged by the inference path: one sample's, or batch inference's groups of up to {group} samples before {n.Layers[plan.BatchedInferenceFrom].Name} ({group} × {plan.MaxLength} floats each).");
+        w.Line($"private readonly float[] _inferenceA = new float[{group * plan.MaxLength}];");
+        w.Line($"private readonly float[] _inferenceB = new float[{group * plan.MaxLength}];");
         if (plan.BatchedInferenceFrom >= 0)
         {
             w.Line($"// A chunk of up to {plan.InferenceChunk} samples' activations from {n.Layers[plan.BatchedInferenceFrom].Name} on, ping-ponged by batch inference ({plan.InferenceChunk} × {plan.BatchedInferenceLength} floats each).");
@@ -198,7 +201,7 @@ internal static class NetworkEmitter
         }
         int unpooled = 0;
         for (int i = 0; i < n.Layers.Count; i++) if (plan.FusedPool[i] is not null) unpooled = Math.Max(unpooled, n.Layers[i].Output.Length);
-        if (unpooled > 0) w.Line($"private readonly float[] _inferenceUnpooled = new float[{unpooled}]; // a fused convolution's output before pooling, on the path without vectors");
+        if (unpooled > 0) w.Line($"private readonly float[] _inferenceUnpooled = new float[{group * unpooled}]; // a fused convolution's output before pooling, on the path without vectors");
         // Per-layer buffers belong to a signature's first layer and serve every layer of that signature (BufferPlan.Signature).
         var owners = n.Layers.Where(l => plan.OwnsKernels(l.Index)).ToList();
         foreach (var l in owners.Where(l => plan.Columns[l.Index] > 0))
@@ -442,15 +445,27 @@ internal static class NetworkEmitter
         int from = plan.BatchedInferenceFrom;
         if (from < 0) return;
 
-        w.Line($"/// <summary>Inference on n ≤ {plan.InferenceChunk} samples: the layers before {n.Layers[from].Name} one sample at a time, from there on the n samples together, so that each dense weight loaded feeds n dot products instead of one. Each output is the same sum in the same order as <see cref=\"Infer\"/>'s.</summary>");
+        int group = plan.LayerMajorSamples;
+        string prefix = group == 1 ? "one sample at a time" : $"over groups of up to {group} samples, layer by layer (BufferPlan.LayerMajorSamples)";
+        w.Line($"/// <summary>Inference on n ≤ {plan.InferenceChunk} samples: the layers before {n.Layers[from].Name} {prefix}, from there on the n samples together, so that each dense weight loaded feeds n dot products instead of one. Each output is the same sum in the same order as <see cref=\"Infer\"/>'s.</summary>");
         w.OpenMethod("private void InferChunk(ReadOnlySpan<float> inputs, Span<float> outputs, int n)");
         string batchedInput = "inputs";
         if (from > 0)
         {
             int length = n.Layers[from - 1].Output.Length;
-            w.Open("for (int s = 0; s < n; s++)");
-            EmitInferenceLayers(w, n, plan, 0, from, "inputs.Slice(s * InputLength, InputLength)", $"_inferenceChunkA.AsSpan(s * {length}, {length})", "1",
-                ("_inferenceA", "_inferenceB"));
+            if (group == 1)
+            {
+                w.Open("for (int s = 0; s < n; s++)");
+                EmitInferenceLayers(w, n, plan, 0, from, "inputs.Slice(s * InputLength, InputLength)", $"_inferenceChunkA.AsSpan(s * {length}, {length})", "1",
+                    ("_inferenceA", "_inferenceB"));
+            }
+            else
+            {
+                w.Open($"for (int s = 0; s < n; s += {group})");
+                w.Line($"int m = Math.Min({group}, n - s);");
+                EmitInferenceLayers(w, n, plan, 0, from, "inputs.Slice(s * InputLength, m * InputLength)", $"_inferenceChunkA.AsSpan(s * {length}, m * {length})", "m",
+                    ("_inferenceA", "_inferenceB"));
+            }
             w.Close();
             batchedInput = $"_inferenceChunkA.AsSpan(0, n * {length})";
         }
@@ -494,7 +509,7 @@ internal static class NetworkEmitter
                 // vectors runs the two layers through a third buffer.
                 string pooled = i + 1 == end - 1 ? output : buffer(i + 1);
                 w.Line($"// {pool.Name}: {Summary(pool)} → {pool.Output}, fused into the convolution's epilogue");
-                w.Line($"{l.Name}_ForwardPooled({current}, _inferenceUnpooled.AsSpan(0, {l.Output.Length}), {pooled}, {samples});");
+                w.Line($"{l.Name}_ForwardPooled({current}, _inferenceUnpooled.AsSpan(0, {(samples == "1" ? "" : samples + " * ")}{l.Output.Length}), {pooled}, {samples});");
                 current = pooled;
                 useFirst = !useFirst;
                 i++;
