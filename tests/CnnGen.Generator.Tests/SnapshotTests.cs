@@ -23,10 +23,11 @@ public sealed class SnapshotTests
         "MultiLabel" => new(TestNetworks.MultiLabel, "Samples.Tagging.MultiLabelNet.g.cs"),
         "Nested" => new(TestNetworks.Nested, "Models.Regressor.g.cs"),
         "Winograd" => new(TestNetworks.Winograd, "Samples.Vision.WinogradNet.g.cs"),
+        "ResNetStage" => new(TestNetworks.ResNetStage, "Samples.Vision.ResNetStageNet.g.cs"),
         _ => throw new ArgumentOutOfRangeException(nameof(name), name, null),
     };
 
-    private static readonly string[] s_names = { "LeNet5", "DepthwiseBatchNorm", "MultiLabel", "Nested", "Winograd" };
+    private static readonly string[] s_names = { "LeNet5", "DepthwiseBatchNorm", "MultiLabel", "Nested", "Winograd", "ResNetStage" };
 
     public static TheoryData<string> Names => new(s_names);
 

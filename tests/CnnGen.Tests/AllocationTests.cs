@@ -20,6 +20,17 @@ public class AllocationTests
     }
 
     [Fact]
+    public void Chained_inference_over_groups_of_samples_allocates_nothing()
+    {
+        // Winograd convolutions chained channel-last with batch norm in their epilogue, over groups of 4 samples.
+        var network = new ChannelLastChain.ChainedStageNet(1);
+        var input = new float[ChannelLastChain.ChainedStageNet.InputLength * 9];
+        var output = new float[ChannelLastChain.ChainedStageNet.OutputLength * 9];
+        Assert.Equal(0, Allocations.Least(() => network.Predict(input.AsSpan(0, ChannelLastChain.ChainedStageNet.InputLength), output.AsSpan(0, ChannelLastChain.ChainedStageNet.OutputLength))));
+        Assert.Equal(0, Allocations.Least(() => network.Predict(input, output, 9)));
+    }
+
+    [Fact]
     public void ComputeGradients_allocates_nothing_up_to_the_batch_capacity()
     {
         var network = new LeNet5(1);

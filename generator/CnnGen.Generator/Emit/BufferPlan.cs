@@ -27,6 +27,23 @@ internal sealed class BufferPlan
     public LayerModel?[] FusedPool { get; } // the max pooling a direct, Winograd or pixel Conv2D's inference runs in its epilogue, else null
 
     /// <summary>
+    /// For a Winograd convolution whose inference output goes, batch-normalised, straight into the next convolution's
+    /// channel-last input: that convolution's index, else -1. The two have the same signature (so one kernel family and
+    /// one geometry of zero-padded channel-last input, <c>_winogradInput</c>'s), with a BatchNorm2D between them and
+    /// at most the ReLU it runs (<see cref="ReLUAfterBatchNorm"/>): the blocks of a ResNet stage.
+    /// </summary>
+    /// <remarks>
+    /// Why: between two such layers the NCHW activation cost three passes, none of them arithmetic: the first
+    /// convolution's 16×16 transposes of its channel-last output rows into NCHW, batch norm's read and write of the
+    /// whole activation, and the second convolution's transposes back into its channel-last input (together 21 % of the
+    /// ResNet-20-sized network's batch-64 inference, Zen 5). Chained, the first convolution normalises its output rows
+    /// while they are in L1 (<c>CnnGen.Internal.BatchNormalization.NormalizeChannelLast</c>, the operations of the NCHW
+    /// loop, so the same bits) into the interior of a zero-padded channel-last buffer that the second reads as its own.
+    /// Training keeps NCHW: its backward pass reads the activations there.
+    /// </remarks>
+    public int[] ChannelLastNext { get; }
+
+    /// <summary>
     /// Whether a BatchNorm2D layer runs the ReLU layer that follows it: it writes max(γ·x̂ + β, 0), the ReLU layer's
     /// output shares its buffer and runs no code, and the batch norm's backward masks the gradient itself, from x̂
     /// (see <c>CnnGen.Internal.BatchNormalization</c>). Conv → BatchNorm → ReLU is the block of most CNNs with batch
@@ -154,6 +171,8 @@ internal sealed class BufferPlan
         FusedPool = new LayerModel?[count];
         for (int i = 0; i + 1 < count; i++)
             FusedPool[i] = Direct[i] is not null ? PoolToFuse(network, i) : Pixel[i]?.Pool;
+        ChannelLastNext = new int[count];
+        for (int i = 0; i < count; i++) ChannelLastNext[i] = ChannelLastSuccessor(network, i);
         BatchedInferenceFrom = -1;
         for (int i = count - 1; i >= 0; i--) if (network.Layers[i].Kind == LayerKind.Dense) BatchedInferenceFrom = i;
         if (BatchedInferenceFrom >= 0)
@@ -195,6 +214,23 @@ internal sealed class BufferPlan
                next.Kind == LayerKind.MaxPool2D && next.KernelHeight == 2 && next.KernelWidth == 2 &&
                next.StrideHeight == 2 && next.StrideWidth == 2 && next.PadTop == 0 && next.PadLeft == 0
             ? next : null;
+    }
+
+    private int ChannelLastSuccessor(NetworkModel network, int i)
+    {
+        var layer = network.Layers[i];
+        if (Winograd[i] is null || FusedPool[i] is not null || layer.HasSeparateActivation || i + 2 >= network.Layers.Count) return -1;
+        var norm = network.Layers[i + 1];
+        if (norm.Kind != LayerKind.BatchNorm2D) return -1;
+        int next = i + (ReLUAfterBatchNorm[i + 1] ? 3 : 2);
+        return next < network.Layers.Count && network.Layers[next].Kind == LayerKind.Conv2D && Owner[next] == Owner[i] && Winograd[next] is not null ? next : -1;
+    }
+
+    /// <summary>Whether the kernels of <paramref name="owner"/>'s signature run a channel-last chain (<see cref="ChannelLastNext"/>).</summary>
+    public bool ChainsChannelLast(int owner)
+    {
+        for (int i = 0; i < ChannelLastNext.Length; i++) if (ChannelLastNext[i] >= 0 && Owner[i] == owner) return true;
+        return false;
     }
 
     /// <summary>

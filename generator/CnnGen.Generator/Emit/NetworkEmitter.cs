@@ -211,7 +211,8 @@ internal static class NetworkEmitter
             if (plan.Pixel[l.Index] is { } pixel) PixelConvolutionEmitter.EmitFields(w, l, pixel, Users(n, plan, l.Index));
             if (plan.PixelWeightGradient[l.Index] is { } pixelTiles) PixelWeightGradientEmitter.EmitFields(w, l, pixelTiles, Users(n, plan, l.Index));
             if (plan.Direct[l.Index] is not { } direct) continue;
-            if (plan.Winograd[l.Index] is { } winograd) WinogradConvolutionEmitter.EmitFields(w, WinogradConvolutionEmitter.ForwardKernel(l), winograd, Users(n, plan, l.Index));
+            if (plan.Winograd[l.Index] is { } winograd)
+                WinogradConvolutionEmitter.EmitFields(w, WinogradConvolutionEmitter.ForwardKernel(l, chained: plan.ChainsChannelLast(l.Index)), winograd, Users(n, plan, l.Index), plan.LayerMajorSamples);
             else
             {
                 w.Line($"private readonly float[] _packed{l.Index} = new float[{direct.PackedLength(l)}]; // {Users(n, plan, l.Index)} Wᵀ and bias, packed when the parameters change");
@@ -478,70 +479,146 @@ internal static class NetworkEmitter
     /// <summary>
     /// Layers [first, end) of the inference path on <paramref name="samples"/> samples: from <paramref name="input"/>,
     /// each into one of two ping-pong <paramref name="buffers"/> (the first one first), the last into
-    /// <paramref name="output"/>.
+    /// <paramref name="output"/>; chains of Winograd convolutions (<see cref="BufferPlan.ChannelLastNext"/>) channel-last
+    /// where their kernels run.
     /// </summary>
     private static void EmitInferenceLayers(SourceWriter w, NetworkModel n, BufferPlan plan, int first, int end, string input, string output,
         string samples, (string First, string Second) buffers)
     {
-        string current = input;
-        bool useFirst = true;
-        string buffer(int i) => $"{(useFirst ? buffers.First : buffers.Second)}.AsSpan(0, {(samples == "1" ? "" : samples + " * ")}{n.Layers[i].Output.Length})";
+        var cursor = new InferenceCursor(n, plan, first, end, output, samples, buffers) { Current = input };
         for (int i = first; i < end; i++)
+            i = plan.ChannelLastNext[i] is int next && next >= 0 && next < end ? EmitChain(w, cursor, i) : EmitInferenceLayer(w, cursor, i);
+    }
+
+    /// <summary>Where the inference path stands: the span the next layer reads, and which ping-pong buffer it writes.</summary>
+    private sealed class InferenceCursor(NetworkModel network, BufferPlan plan, int first, int end, string output, string samples, (string First, string Second) buffers)
+    {
+        public NetworkModel Network { get; } = network;
+        public BufferPlan Plan { get; } = plan;
+        public int First { get; } = first;
+        public int End { get; } = end;
+        public string Output { get; } = output;
+        public string Samples { get; } = samples;
+        public string Current { get; set; } = "";
+        public bool UseFirst { get; set; } = true;
+
+        /// <summary>The ping-pong buffer layer <paramref name="i"/> writes, as a span of its output's length.</summary>
+        public string Buffer(int i) =>
+            $"{(UseFirst ? buffers.First : buffers.Second)}.AsSpan(0, {(Samples == "1" ? "" : Samples + " * ")}{Network.Layers[i].Output.Length})";
+
+        /// <summary>Moves on: the next layer reads <paramref name="written"/>, and writes the other buffer.</summary>
+        public void Advance(string written)
         {
-            var l = n.Layers[i];
-            // A batch norm that runs the ReLU after it writes the ReLU's output: the last layer's target if that ReLU is.
-            string target = i == end - 1 || (plan.ReLUAfterBatchNorm[i] && i + 1 == end - 1) ? output : buffer(i);
-            if (plan.RunsInBatchNorm(i) && i > first)
-            {
-                w.Line($"// {l.Name}: {Summary(l)} → {l.Output}, run by {n.Layers[i - 1].Name}");
-                continue;
-            }
-            if (l.Kind == LayerKind.Dropout && i != end - 1)
-            {
-                // The identity in inference: the next layer reads this one's input, nothing is copied.
-                w.Line($"// {l.Name}: {Summary(l)} → {l.Output}, the identity in inference");
-                continue;
-            }
-            w.Line($"// {l.Name}: {Summary(l)} → {l.Output}");
-            if (plan.FusedPool[i] is { } pool) // never split: the batched layers start at a dense one
-            {
-                // The pooled output takes the convolution's buffer (the pair counts as one layer); the path without
-                // vectors runs the two layers through a third buffer.
-                string pooled = i + 1 == end - 1 ? output : buffer(i + 1);
-                w.Line($"// {pool.Name}: {Summary(pool)} → {pool.Output}, fused into the convolution's epilogue");
-                w.Line($"{l.Name}_ForwardPooled({current}, _inferenceUnpooled.AsSpan(0, {(samples == "1" ? "" : samples + " * ")}{l.Output.Length}), {pooled}, {samples});");
-                current = pooled;
-                useFirst = !useFirst;
-                i++;
-                continue;
-            }
-            switch (l.Kind)
-            {
-                case LayerKind.Conv2D:
-                case LayerKind.Dense:
-                    w.Line($"{l.Name}_Forward({current}, {target}, {samples});");
-                    if (l.HasSeparateActivation) w.Line(ActivationCall(l.Activation, target, target, l.Alpha));
-                    break;
-                case LayerKind.MaxPool2D:
-                    w.Line($"{l.Name}_Forward({current}, {target}, {samples}, default);");
-                    break;
-                case LayerKind.AvgPool2D:
-                case LayerKind.GlobalAvgPool2D:
-                    w.Line($"{l.Name}_Forward({current}, {target}, {samples});");
-                    break;
-                case LayerKind.BatchNorm2D:
-                    w.Line($"{l.Name}_Forward({current}, {target}, {samples}, training: false);");
-                    break;
-                case LayerKind.Dropout:
-                    w.Line($"{current}.CopyTo({target});");
-                    break;
-                case LayerKind.Activation:
-                    w.Line(ActivationCall(l.Activation, current, target, l.Alpha));
-                    break;
-            }
-            current = target;
-            useFirst = !useFirst;
+            Current = written;
+            UseFirst = !UseFirst;
         }
+    }
+
+    /// <summary>Layer <paramref name="i"/> (with a pooling fused into it, both) of the inference path; returns the last layer it emitted.</summary>
+    private static int EmitInferenceLayer(SourceWriter w, InferenceCursor cursor, int i)
+    {
+        var (n, plan, end, output, samples, current) = (cursor.Network, cursor.Plan, cursor.End, cursor.Output, cursor.Samples, cursor.Current);
+        var l = n.Layers[i];
+        // A batch norm that runs the ReLU after it writes the ReLU's output: the last layer's target if that ReLU is.
+        string target = i == end - 1 || (plan.ReLUAfterBatchNorm[i] && i + 1 == end - 1) ? output : cursor.Buffer(i);
+        if (plan.RunsInBatchNorm(i) && i > cursor.First)
+        {
+            w.Line($"// {l.Name}: {Summary(l)} → {l.Output}, run by {n.Layers[i - 1].Name}");
+            return i;
+        }
+        if (l.Kind == LayerKind.Dropout && i != end - 1)
+        {
+            // The identity in inference: the next layer reads this one's input, nothing is copied.
+            w.Line($"// {l.Name}: {Summary(l)} → {l.Output}, the identity in inference");
+            return i;
+        }
+        w.Line($"// {l.Name}: {Summary(l)} → {l.Output}");
+        if (plan.FusedPool[i] is { } pool) // never split: the batched layers start at a dense one
+        {
+            // The pooled output takes the convolution's buffer (the pair counts as one layer); the path without
+            // vectors runs the two layers through a third buffer.
+            string pooled = i + 1 == end - 1 ? output : cursor.Buffer(i + 1);
+            w.Line($"// {pool.Name}: {Summary(pool)} → {pool.Output}, fused into the convolution's epilogue");
+            w.Line($"{l.Name}_ForwardPooled({current}, _inferenceUnpooled.AsSpan(0, {(samples == "1" ? "" : samples + " * ")}{l.Output.Length}), {pooled}, {samples});");
+            cursor.Advance(pooled);
+            return i + 1;
+        }
+        switch (l.Kind)
+        {
+            case LayerKind.Conv2D:
+            case LayerKind.Dense:
+                w.Line($"{l.Name}_Forward({current}, {target}, {samples});");
+                if (l.HasSeparateActivation) w.Line(ActivationCall(l.Activation, target, target, l.Alpha));
+                break;
+            case LayerKind.MaxPool2D:
+                w.Line($"{l.Name}_Forward({current}, {target}, {samples}, default);");
+                break;
+            case LayerKind.AvgPool2D:
+            case LayerKind.GlobalAvgPool2D:
+                w.Line($"{l.Name}_Forward({current}, {target}, {samples});");
+                break;
+            case LayerKind.BatchNorm2D:
+                w.Line($"{l.Name}_Forward({current}, {target}, {samples}, training: false);");
+                break;
+            case LayerKind.Dropout:
+                w.Line($"{current}.CopyTo({target});");
+                break;
+            case LayerKind.Activation:
+                w.Line(ActivationCall(l.Activation, current, target, l.Alpha));
+                break;
+        }
+        cursor.Advance(target);
+        return i;
+    }
+
+    /// <summary>
+    /// A chain of Winograd convolutions of one signature that starts at layer <paramref name="start"/> (see
+    /// <see cref="BufferPlan.ChannelLastNext"/>): where Vector256 is accelerated (the kernels' condition) each one's
+    /// output goes, batch-normalised, into the next one's zero-padded channel-last input, the two buffers of the chain
+    /// by turns; otherwise the layers as usual. Returns the chain's last convolution.
+    /// </summary>
+    private static int EmitChain(SourceWriter w, InferenceCursor cursor, int start)
+    {
+        var (n, plan, samples) = (cursor.Network, cursor.Plan, cursor.Samples);
+        var convolutions = new List<int> { start };
+        while (plan.ChannelLastNext[convolutions[convolutions.Count - 1]] is int next && next >= 0 && next < cursor.End) convolutions.Add(next);
+        int last = convolutions[convolutions.Count - 1];
+        string input = cursor.Current;
+        // The layers as usual first (into a writer of their own), which also says where the chain's output goes.
+        var usual = new SourceWriter();
+        for (int i = start; i <= last; i++) i = EmitInferenceLayer(usual, cursor, i);
+        string output = cursor.Current;
+
+        var owner = n.Layers[plan.Owner[start]];
+        var winograd = plan.Winograd[owner.Index]!;
+        string Chain(int link)
+        {
+            string field = $"_winogradChannelLast{(link % 2 == 0 ? "A" : "B")}{owner.Index}";
+            return $"global::CnnGen.Internal.GeneratedSupport.AlignedSpan({field}, {(samples == "1" ? "" : samples + " * ")}{winograd.InputLength})";
+        }
+        w.Line($"// {n.Layers[start].Name} … {n.Layers[last].Name}: {convolutions.Count} Winograd convolutions of one signature, chained channel-last where their kernels run: each one's output rows, batch-normalised in its epilogue, go straight into the next one's zero-padded channel-last input (no NCHW activation, transposes or batch-norm pass between them)");
+        w.Open("if (Vector256.IsHardwareAccelerated)");
+        for (int k = 0; k < convolutions.Count; k++)
+        {
+            var conv = n.Layers[convolutions[k]];
+            bool first = k == 0, final = k == convolutions.Count - 1;
+            string from = first ? "default" : Chain(k - 1), to = final ? "default" : Chain(k);
+            if (final)
+            {
+                w.Line($"// {conv.Name}: {Summary(conv)} → {conv.Output}, from channel-last {(k % 2 == 1 ? "A" : "B")}");
+                w.Line($"{owner.Name}_ForwardChannelLastKernel(default, {output}, {samples}, {conv.ParameterOffset}, {from}, default, 0, 0, 0f, false);");
+                continue;
+            }
+            var norm = n.Layers[convolutions[k] + 1];
+            bool relu = plan.ReLUAfterBatchNorm[norm.Index];
+            w.Line($"// {conv.Name}: {Summary(conv)} → {conv.Output}, {(first ? "from NCHW" : $"from channel-last {(k % 2 == 1 ? "A" : "B")}")}, into channel-last {(k % 2 == 0 ? "A" : "B")} through {norm.Name}: {Summary(norm)}{(relu ? $" and {n.Layers[norm.Index + 1].Name}: ReLU" : "")}");
+            w.Line($"{owner.Name}_ForwardChannelLastKernel({(first ? input : "default")}, default, {samples}, {conv.ParameterOffset}, {from}, {to}, {norm.ParameterOffset}, {norm.StateOffset}, {Literals.Float(norm.Epsilon)}, {(relu ? "true" : "false")});");
+        }
+        w.Close();
+        w.Open("else");
+        w.Lines(usual.ToString().TrimEnd('\n'));
+        w.Close();
+        return last;
     }
 
     private static string Span(string buffer, int offset, int length) => $"{buffer}.AsSpan({offset} * _capacity, n * {length})";
@@ -726,7 +803,7 @@ internal static class NetworkEmitter
                     bool columns = plan.Columns[l.Index] > 0;
                     if (columns) ConvolutionEmitter.EmitIm2Col(w, l);
                     if (plan.ColumnGradients[l.Index] > 0) ConvolutionEmitter.EmitCol2Im(w, l);
-                    if (plan.Winograd[l.Index] is { } winograd) WinogradConvolutionEmitter.EmitForward(w, l, winograd, plan.Direct[l.Index]!, at, plan.FusedPool[l.Index]);
+                    if (plan.Winograd[l.Index] is { } winograd) WinogradConvolutionEmitter.EmitForward(w, l, winograd, plan.Direct[l.Index]!, at, plan.FusedPool[l.Index], plan.ChainsChannelLast(l.Index));
                     else if (plan.Direct[l.Index] is { } direct) DirectConvolutionEmitter.EmitForward(w, l, direct, at, plan.FusedPool[l.Index]);
                     else if (plan.Pixel[l.Index] is { } pixel) PixelConvolutionEmitter.EmitForward(w, l, pixel, at);
                     else ConvolutionEmitter.EmitForward(w, l, columns, at);

@@ -78,7 +78,12 @@ internal sealed record WinogradPlan(int TileRows, int TileColumns, IReadOnlyList
 /// stores it, with the bias after it.
 /// </param>
 /// <param name="Pool">The 2×2 max pooling inference fuses into the kernels' epilogue, as in <see cref="DirectKernel.Pool"/>.</param>
-internal sealed record WinogradKernel(LayerModel Shape, string Title, string Method, string Fields, bool Flipped, LayerModel? Pool = null);
+/// <param name="Chained">
+/// Whether inference chains the family's layers channel-last (<see cref="BufferPlan.ChannelLastNext"/>): its kernels
+/// then also read their input from a zero-padded channel-last buffer that the layer before filled, and write their
+/// output, batch-normalised, into one (<c>from</c>, <c>to</c>), besides NCHW.
+/// </param>
+internal sealed record WinogradKernel(LayerModel Shape, string Title, string Method, string Fields, bool Flipped, LayerModel? Pool = null, bool Chained = false);
 
 /// <summary>
 /// Convolution forward as Winograd F(2×2, 3×3) (Lavin &amp; Gray 2016): each 2×2 output tile is
@@ -231,15 +236,19 @@ internal static class WinogradConvolutionEmitter
     private static int Pad(int value, int multiple) => (value + multiple - 1) / multiple * multiple;
 
     /// <summary>The forward's kernel family of a layer whose forward runs as Winograd, and the fused pooling of its inference.</summary>
-    public static WinogradKernel ForwardKernel(LayerModel l, LayerModel? pool = null) =>
-        new(l, $"{l.Name} forward", $"{l.Name}_Winograd", "_winograd", Flipped: false, pool);
+    public static WinogradKernel ForwardKernel(LayerModel l, LayerModel? pool = null, bool chained = false) =>
+        new(l, $"{l.Name} forward", $"{l.Name}_Winograd", "_winograd", Flipped: false, pool, chained);
 
     /// <summary>The input gradient's kernel family of <paramref name="l"/>, computing <paramref name="transposed"/>, its transposed convolution.</summary>
     public static WinogradKernel InputGradientKernel(LayerModel l, LayerModel transposed) =>
         new(transposed, $"{l.Name} input gradient", $"{l.Name}_InputGradientWinograd", "_inputGradientWinograd", Flipped: true);
 
-    /// <summary>The buffers of a Winograd kernel family (owned by the first layer of its signature).</summary>
-    public static void EmitFields(SourceWriter w, WinogradKernel kernel, WinogradPlan plan, string users)
+    /// <summary>
+    /// The buffers of a Winograd kernel family (owned by the first layer of its signature); a chained one's also two
+    /// channel-last buffers of <paramref name="chainSamples"/> zero-padded inputs each, which the chain's layers fill
+    /// and read by turns, and the batch norm's constants.
+    /// </summary>
+    public static void EmitFields(SourceWriter w, WinogradKernel kernel, WinogradPlan plan, string users, int chainSamples = 0)
     {
         var l = kernel.Shape;
         int c = l.Input.Channels;
@@ -253,6 +262,12 @@ internal static class WinogradConvolutionEmitter
         Field("Products", plan.ProductsLength, "M = V·U of a block of tiles [tiles×16×KP]");
         Field("Scratch", plan.ScratchLength(l), "a block's output rows as [pixels × channels] before the transpose");
         ConvolutionKernelParts.EmitPackedSourceField(w, l, $"{kernel.Fields}Weights");
+        if (kernel.Chained)
+        {
+            Field("ChannelLastA", chainSamples * plan.InputLength, $"inference chain: {chainSamples} samples' zero-padded channel-last activations [{plan.PaddedHeight}×{plan.PaddedWidth}×CP] between two of these layers; the borders stay zero");
+            Field("ChannelLastB", chainSamples * plan.InputLength, "inference chain: the same, for the next pair of layers");
+            Field("ChannelLastAffine", 4 * plan.Tiles.Max(t => t.PackedChannels), "inference chain: the batch norm's mean, 1/σ, γ and β per channel (KP apart), for the epilogue");
+        }
 
         void Field(string name, int length, string comment) =>
             w.Line($"private readonly float[] {kernel.Fields}{name}{l.Index} = global::CnnGen.Internal.GeneratedSupport.AllocateAligned({length}, alignedIndex: 0); // {users} {comment}");
@@ -266,17 +281,28 @@ internal static class WinogradConvolutionEmitter
     /// The forward dispatch (Winograd kernels per vector width, the direct scalar kernel without SIMD), with
     /// <paramref name="pool"/> the <c>_ForwardPooled</c> of inference, and the kernels.
     /// </summary>
-    public static void EmitForward(SourceWriter w, LayerModel l, WinogradPlan plan, DirectConvolutionPlan direct, KernelOffsets at, LayerModel? pool = null)
+    public static void EmitForward(SourceWriter w, LayerModel l, WinogradPlan plan, DirectConvolutionPlan direct, KernelOffsets at, LayerModel? pool = null, bool chained = false)
     {
         int c = l.Input.Channels;
         string method = $"{l.Name}_Winograd";
+        var kernel = ForwardKernel(l, pool, chained);
         w.Line($"/// <summary>{l.Name} forward: {ConvolutionEmitter.Describe(l)}. Winograd F(2×2, 3×3) per sample: Y = Aᵀ[U ⊙ V]A{(l.Bias ? " + bias" : "")} over {plan.TileRows}×{plan.TileColumns} tiles of 2×2 outputs, U = G·g·Gᵀ, V = Bᵀ·d·B; without vectors the direct convolution.</summary>");
         w.OpenMethod($"private void {l.Name}_Forward{at.Suffix}(ReadOnlySpan<float> x, Span<float> y, int n{at.ParameterParameter})");
-        EmitDispatch(w, ForwardKernel(l, pool), plan, $"{l.Name}_ForwardScalar", $"x, y, n{at.ParameterArgument}", pool is null ? "" : ", false");
+        EmitDispatch(w, kernel, plan, $"{l.Name}_ForwardScalar", $"x, y, n{at.ParameterArgument}", pool is null ? chained ? ", default, default, 0, 0, 0f, false" : "" : ", false");
         w.Close();
         w.Line();
+        if (chained)
+        {
+            w.Line($"/// <summary>{l.Name} forward in an inference chain (BufferPlan.ChannelLastNext), where Vector256 is accelerated: the input from <paramref name=\"x\"/> (NCHW) or, when <paramref name=\"from\"/> is not empty, from the zero-padded channel-last samples the layer before wrote there; the output into <paramref name=\"y\"/> (NCHW) or, when <paramref name=\"to\"/> is not empty, batch-normalised (the running statistics at <paramref name=\"statistics\"/>, γ and β at <paramref name=\"normalization\"/>; with <paramref name=\"reluAfter\"/> the ReLU after it too) into the interior of zero-padded channel-last samples there.</summary>");
+            w.OpenMethod($"private void {l.Name}_ForwardChannelLast{at.Suffix}(ReadOnlySpan<float> x, Span<float> y, int n{at.ParameterParameter}, Span<float> from, Span<float> to, int normalization, int statistics, float epsilon, bool reluAfter)");
+            string arguments = $"x, y, n{at.ParameterArgument}, from, to, normalization, statistics, epsilon, reluAfter";
+            foreach (var t in plan.Tiles)
+                w.Line($"{(t == plan.Tiles[0] ? "if" : "else")} {(t == plan.Tiles[0] ? $"({t.Vector}.IsHardwareAccelerated) " : "")}{method}{t.Width * 32}({arguments});");
+            w.Close();
+            w.Line();
+        }
         if (pool is not null) ConvolutionKernelParts.EmitForwardPooled(w, l, pool, plan.Tiles.Select(t => (t.Vector, t.Width)), method);
-        EmitKernels(w, ForwardKernel(l, pool), plan, at);
+        EmitKernels(w, kernel, plan, at);
         var scalar = new DirectKernel(l, $"{l.Name} forward", $"{l.Name}_Forward", "", "", $"_padded{l.Index}", (_, _) => { },
             $"{at.Parameter(0)} + oc * {9 * c}", "(c * 3 + ky) * 3", 1);
         DirectConvolutionEmitter.EmitScalarForward(w, scalar, direct, at);
@@ -311,7 +337,9 @@ internal static class WinogradConvolutionEmitter
         int oh = l.Output.Height, ow = l.Output.Width, pixels = oh * ow, wp = plan.PaddedWidth, r = t.TileRowsPerBlock;
         string name = kernel.Method, width = (t.Width * 32).ToString();
         w.Line($"/// <summary>{kernel.Title} with {t.Vector}: U transformed from the parameters, then per sample the input copied channel-last ({c}{(cp != c ? $" padded to {cp}" : "")} channels), and per block of {r} tile row(s) V, the 16 products M (tiles of {t.Tiles} tiles × {t.Vectors}×{t.Width} output channels{(kp != k ? $", padded from {k} to {kp}" : "")}), Y through a [{2 * r * ow}×{kp}] scratch into NCHW.</summary>");
-        w.OpenMethod($"private void {name}{width}(ReadOnlySpan<float> x, Span<float> y, int n{at.ParameterParameter}{(pool is null ? "" : ", bool pool")})");
+        if (kernel.Chained) w.Line($"/// <remarks>In an inference chain (see {l.Name}_ForwardChannelLast{at.Suffix}) the input comes from <paramref name=\"from\"/> and the output goes, batch-normalised, to <paramref name=\"to\"/> where they are not empty.</remarks>");
+        string chain = kernel.Chained ? ", Span<float> from, Span<float> to, int normalization, int statistics, float epsilon, bool reluAfter" : "";
+        w.OpenMethod($"private void {name}{width}(ReadOnlySpan<float> x, Span<float> y, int n{at.ParameterParameter}{(pool is null ? "" : ", bool pool")}{chain})");
         w.Line($"ref float weights = {Aligned(kernel, "Weights")};");
         w.Line($"ref float input = {Aligned(kernel, "Input")};");
         w.Line($"ref float transformed = {Aligned(kernel, "Transformed")};");
@@ -323,22 +351,54 @@ internal static class WinogradConvolutionEmitter
         ConvolutionKernelParts.OpenUnlessPacked(w, l, $"{kernel.Fields}Weights", at);
         w.Line($"{name}Weights{width}(ref weights{at.ParameterArgument});");
         w.Close();
+        if (kernel.Chained)
+        {
+            w.Line($"// in a chain, the batch norm's constants per channel, {kp} apart, for the epilogue");
+            w.Line($"Span<float> affine = global::CnnGen.Internal.GeneratedSupport.AlignedSpan({kernel.Fields}ChannelLastAffine{l.Index}, {4 * kp});");
+            w.Line($"if (!to.IsEmpty) BatchNormalization.InferenceAffine(_state.AsSpan(statistics, {k}), _state.AsSpan(statistics + {k}, {k}), _parameters.Slice(normalization, {k}), _parameters.Slice(normalization + {k}, {k}), epsilon, affine, {kp});");
+            w.Line("ref float chainFrom = ref MemoryMarshal.GetReference(from);");
+        }
         w.Open("for (int s = 0; s < n; s++)");
         w.Line($"ref float sample = ref Unsafe.Add(ref inputs, s * {l.Input.Length});");
         w.Line(pool is null ? $"ref float output = ref Unsafe.Add(ref outputs, s * {l.Output.Length});"
                             : $"ref float output = ref Unsafe.Add(ref outputs, s * (pool ? {pool.Output.Length} : {l.Output.Length}));");
-        w.Line($"// the sample into the interior of the channel-last copy, each input row by 16×16 or 8×8 register transposes; the border{(cp != c ? $" and lanes {c}..{cp - 1}" : "")} stay{(cp != c ? "" : "s")} zero");
-        w.Line($"for (int iy = 0; iy < {l.Input.Height}; iy++) global::CnnGen.Internal.Transpose.Block(ref Unsafe.Add(ref sample, iy * {l.Input.Width}), {l.Input.Height * l.Input.Width}, {c}, ref Unsafe.Add(ref input, (iy + {l.PadTop}) * {wp * cp} + {l.PadLeft * cp}), {cp}, {l.Input.Width});");
+        string transposeIn = $"for (int iy = 0; iy < {l.Input.Height}; iy++) global::CnnGen.Internal.Transpose.Block(ref Unsafe.Add(ref sample, iy * {l.Input.Width}), {l.Input.Height * l.Input.Width}, {c}, ref Unsafe.Add(ref input, (iy + {l.PadTop}) * {wp * cp} + {l.PadLeft * cp}), {cp}, {l.Input.Width});";
+        string padded = "input";
+        if (kernel.Chained)
+        {
+            w.Line($"// the sample's zero-padded channel-last input: in a chain the layer before wrote it into from; else the sample copied into the interior of this kernel's, each input row by 16×16 or 8×8 register transposes");
+            w.Line($"ref float padded = ref from.IsEmpty ? ref input : ref Unsafe.Add(ref chainFrom, s * {plan.InputLength});");
+            w.Line($"if (from.IsEmpty) {transposeIn}");
+            padded = "padded";
+        }
+        else
+        {
+            w.Line($"// the sample into the interior of the channel-last copy, each input row by 16×16 or 8×8 register transposes; the border{(cp != c ? $" and lanes {c}..{cp - 1}" : "")} stay{(cp != c ? "" : "s")} zero");
+            w.Line(transposeIn);
+        }
         w.Open($"for (int ty0 = 0; ty0 < {plan.TileRows}; ty0 += {r})");
         w.Line($"int rows = Math.Min({r}, {plan.TileRows} - ty0);");
-        w.Line($"{name}Input{width}(ref input, ty0, rows, ref transformed);");
+        w.Line($"{name}Input{width}(ref {padded}, ty0, rows, ref transformed);");
         w.Line($"// whole register tiles of {t.Tiles}: the last one may compute on stale tiles of V, whose products are never read");
         w.Line($"{name}Products{width}(ref transformed, ref weights, ref products, (rows * {plan.TileColumns} + {t.Tiles - 1}) / {t.Tiles} * {t.Tiles});");
         w.Line($"{name}Output{width}(ref products, ref Unsafe.Add(ref weights, {16 * t.WeightPlane(c)}), rows, ref scratch);");
         w.Line($"int outputRows = Math.Min({2 * r}, {oh} - 2 * ty0);");
-        w.Line($"// the block's [{kp}-channel pixels] into NCHW rows, by 16×16 or 8×8 register transposes");
+        if (!kernel.Chained) w.Line($"// the block's [{kp}-channel pixels] into NCHW rows, by 16×16 or 8×8 register transposes");
         string transpose = $"global::CnnGen.Internal.Transpose.Block(ref scratch, {kp}, outputRows * {ow}, ref Unsafe.Add(ref output, 2 * ty0 * {ow}), {pixels}, {k});";
-        if (pool is null) w.Line(transpose);
+        if (kernel.Chained)
+        {
+            w.Open("if (to.IsEmpty)");
+            w.Line($"// the block's [{kp}-channel pixels] into NCHW rows, by 16×16 or 8×8 register transposes");
+            w.Line(transpose);
+            w.Close();
+            w.Open("else");
+            w.Line($"// in a chain, each output row batch-normalised into the interior of the next layer's zero-padded channel-last input (rows {wp * cp} floats apart, the interior from column {l.PadLeft})");
+            w.Line($"Span<float> target = to.Slice(s * {plan.InputLength}, {plan.InputLength});");
+            w.Line($"ReadOnlySpan<float> block = MemoryMarshal.CreateReadOnlySpan(ref scratch, outputRows * {ow * kp});");
+            w.Line($"for (int r = 0; r < outputRows; r++) BatchNormalization.NormalizeChannelLast(block.Slice(r * {ow * kp}, {ow * kp}), target.Slice((2 * ty0 + r + {l.PadTop}) * {wp * cp} + {l.PadLeft * cp}, {ow * kp}), {ow}, affine, {kp}, reluAfter);");
+            w.Close();
+        }
+        else if (pool is null) w.Line(transpose);
         else
         {
             w.Line($"// or, with {pool.Name} fused, its rows pooled 2×2 in place (whole channel vectors) and only the pooled pixels transposed");

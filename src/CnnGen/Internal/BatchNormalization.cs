@@ -85,6 +85,90 @@ public static class BatchNormalization
     }
 
     /// <summary>
+    /// The per-channel constants of the layer in inference, as <see cref="NormalizeChannelLast"/> reads them:
+    /// affine[c] = the running mean, affine[stride + c] = 1/sqrt(running variance + ε) (the generated forward's
+    /// expression), affine[2·stride + c] = γ, affine[3·stride + c] = β, for c below the channel count; the padding lanes
+    /// up to <paramref name="stride"/> are not written (they stay zero in a buffer that only this method writes, and
+    /// then normalise zero to zero).
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    public static void InferenceAffine(ReadOnlySpan<float> runningMean, ReadOnlySpan<float> runningVariance, ReadOnlySpan<float> gamma,
+        ReadOnlySpan<float> beta, float epsilon, Span<float> affine, int stride)
+    {
+        int channels = runningMean.Length;
+        if (runningVariance.Length != channels || gamma.Length != channels || beta.Length != channels)
+            throw new ArgumentException($"The running variance, γ and β hold {runningVariance.Length}, {gamma.Length} and {beta.Length} floats, but the running mean {channels}.");
+        if (stride < channels || affine.Length < 4L * stride)
+            throw new ArgumentException($"affine holds {affine.Length} floats, but {channels} channels {stride} apart need 4 × {stride}.", nameof(affine));
+        for (int c = 0; c < channels; c++)
+        {
+            affine[c] = runningMean[c];
+            affine[stride + c] = 1f / MathF.Sqrt(runningVariance[c] + epsilon);
+            affine[2 * stride + c] = gamma[c];
+            affine[3 * stride + c] = beta[c];
+        }
+    }
+
+    /// <summary>
+    /// y = γ·x̂ + β, with <paramref name="reluAfter"/> max(γ·x̂ + β, 0), x̂ = (x − mean)·(1/σ), over
+    /// <paramref name="pixels"/> channel-last pixels of <paramref name="stride"/> floats each, the constants of channel c
+    /// in <paramref name="affine"/> as <see cref="InferenceAffine"/> lays them out: the same float operations in the same
+    /// order as <see cref="Normalize"/>'s, so the same bits as normalising the NCHW tensor with the same constants.
+    /// </summary>
+    /// <remarks>
+    /// For inference chains of convolutions that keep their activations channel-last (a Winograd kernel's output rows,
+    /// batch-normalised on their way into the next convolution's zero-padded input): a vector holds consecutive
+    /// channels of one pixel, so the constants are whole vectors, loaded once per vector of channels.
+    /// </remarks>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    public static void NormalizeChannelLast(ReadOnlySpan<float> x, Span<float> y, int pixels, ReadOnlySpan<float> affine, int stride, bool reluAfter)
+    {
+        long length = (long)pixels * stride;
+        if (pixels < 0 || stride < 1 || x.Length < length || y.Length < length || affine.Length < 4L * stride)
+            ThrowChannelLast(x.Length, y.Length, affine.Length, pixels, stride);
+        ref float xr = ref MemoryMarshal.GetReference(x);
+        ref float yr = ref MemoryMarshal.GetReference(y);
+        ref float a = ref MemoryMarshal.GetReference(affine);
+        int c = 0;
+        if (Vector512.IsHardwareAccelerated)
+        {
+            for (; c + 16 <= stride; c += 16)
+            {
+                Vector512<float> mean = Vector512.LoadUnsafe(ref a, (nuint)c), inverseStd = Vector512.LoadUnsafe(ref a, (nuint)(stride + c));
+                Vector512<float> gamma = Vector512.LoadUnsafe(ref a, (nuint)(2 * stride + c)), beta = Vector512.LoadUnsafe(ref a, (nuint)(3 * stride + c));
+                for (nuint i = (nuint)c, end = (nuint)length; i < end; i += (nuint)stride)
+                {
+                    var value = gamma * ((Vector512.LoadUnsafe(ref xr, i) - mean) * inverseStd) + beta;
+                    (reluAfter ? Vector512.Max(value, Vector512<float>.Zero) : value).StoreUnsafe(ref yr, i);
+                }
+            }
+        }
+        if (Vector256.IsHardwareAccelerated)
+        {
+            for (; c + 8 <= stride; c += 8)
+            {
+                Vector256<float> mean = Vector256.LoadUnsafe(ref a, (nuint)c), inverseStd = Vector256.LoadUnsafe(ref a, (nuint)(stride + c));
+                Vector256<float> gamma = Vector256.LoadUnsafe(ref a, (nuint)(2 * stride + c)), beta = Vector256.LoadUnsafe(ref a, (nuint)(3 * stride + c));
+                for (nuint i = (nuint)c, end = (nuint)length; i < end; i += (nuint)stride)
+                {
+                    var value = gamma * ((Vector256.LoadUnsafe(ref xr, i) - mean) * inverseStd) + beta;
+                    (reluAfter ? Vector256.Max(value, Vector256<float>.Zero) : value).StoreUnsafe(ref yr, i);
+                }
+            }
+        }
+        for (; c < stride; c++)
+        {
+            float mean = Unsafe.Add(ref a, c), inverseStd = Unsafe.Add(ref a, stride + c);
+            float gamma = Unsafe.Add(ref a, 2 * stride + c), beta = Unsafe.Add(ref a, 3 * stride + c);
+            for (long i = c; i < length; i += stride)
+            {
+                float value = gamma * ((Unsafe.Add(ref xr, (nint)i) - mean) * inverseStd) + beta;
+                Unsafe.Add(ref yr, (nint)i) = reluAfter ? MathF.Max(value, 0f) : value;
+            }
+        }
+    }
+
+    /// <summary>
     /// Σ dy and Σ dy·x̂ over the channel, in double: the gradients of β and γ; x̂ is recomputed from the layer's input
     /// <paramref name="x"/> as <see cref="Normalize"/> computed it. With <paramref name="reluAfter"/>,
     /// <paramref name="dy"/> is the gradient of the ReLU's output, masked here to the layer's own.
@@ -310,6 +394,11 @@ public static class BatchNormalization
         if (offset < 0 || n < 1 || plane < 1 || stride < plane || (long)offset + (long)(n - 1) * stride + plane > length)
             ThrowChannelOutside(length, name, offset, n, stride, plane);
     }
+
+    [DoesNotReturn]
+    private static void ThrowChannelLast(int x, int y, int affine, int pixels, int stride) =>
+        throw new ArgumentException(
+            $"{pixels} channel-last pixels of {stride} floats need x and y of {(long)pixels * stride} and affine of 4 × {stride} floats; they hold {x}, {y} and {affine}.");
 
     [DoesNotReturn]
     private static void ThrowChannelOutside(int length, string name, int offset, int n, int stride, int plane) =>

@@ -53,6 +53,10 @@ public static class GeneratedSupport
         return (int)((64 - address % 64) % 64 / 4);
     }
 
+    /// <summary>The first <paramref name="length"/> floats of an array from <see cref="AllocateAligned"/>, from its 64-byte aligned start.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Span<float> AlignedSpan(float[] array, int length) => array.AsSpan(AlignedStart(array, alignedIndex: 0), length);
+
     /// <summary>
     /// Whether the weights a kernel packed (transposed, transformed) from <paramref name="source"/> are still good:
     /// true when <paramref name="source"/> holds, bit for bit, what <paramref name="record"/> recorded when they were

@@ -79,6 +79,31 @@ internal static class TestNetworks
         internal partial class WinogradNet { }
         """;
 
+    /// <summary>
+    /// A ResNet-20 stage without its shortcuts: three Winograd convolutions of one signature with batch norm and ReLU
+    /// between them, which inference chains channel-last, and the convolutions before the dense layer run over groups
+    /// of samples in batch inference.
+    /// </summary>
+    public const string ResNetStage = """
+        using CnnGen;
+
+        namespace Samples.Vision;
+
+        [Network(16, 32, 32)]
+        [Conv2D(16, 3, Padding = 1, Bias = false)]
+        [BatchNorm2D]
+        [ReLU]
+        [Conv2D(16, 3, Padding = 1, Bias = false)]
+        [BatchNorm2D]
+        [ReLU]
+        [Conv2D(16, 3, Padding = 1, Bias = false)]
+        [BatchNorm2D]
+        [ReLU]
+        [GlobalAvgPool2D]
+        [Dense(10)]
+        public partial class ResNetStageNet { }
+        """;
+
     /// <summary>A network nested in a partial class of the global namespace: the generated code re-opens the container.</summary>
     public const string Nested = """
         using CnnGen;

@@ -35,6 +35,7 @@ internal static class ReferenceChildProcess
         ("winograd", Winograd.WinogradConvolutionTests.All, Winograd.WinogradConvolutionTests.Check),
         ("winograd input gradient", WinogradInputGradient.WinogradInputGradientTests.All, WinogradInputGradient.WinogradInputGradientTests.Check),
         ("batch inference", BatchInferenceTests.All, BatchInferenceTests.Check),
+        ("channel-last chain", ChannelLastChain.ChannelLastChainTests.All, ChannelLastChain.ChannelLastChainTests.Check),
         ("batch gradient", BatchGradientTests.All, BatchGradientTests.Check),
         ("packed weights", PackedWeightsTests.All, PackedWeightsTests.Check),
     ];

@@ -12,8 +12,14 @@ using CnnGen.Training;
 
 namespace CnnGen.Tests.Tiering;
 
-/// <summary>A small network with the layers LeNet-5 lacks: batch norm with the ReLU it fuses, a Winograd-sized 3×3 convolution, dropout.</summary>
+/// <summary>A small network with the layers LeNet-5 lacks: batch norm with the ReLU it fuses, Winograd-sized 3×3 convolutions (two of one signature, which inference chains channel-last), dropout.</summary>
 [Network(3, 16, 16, Loss = Loss.SoftmaxCrossEntropy)]
+[Conv2D(16, 3, Padding = 1, Bias = false)]
+[BatchNorm2D]
+[ReLU]
+[Conv2D(16, 3, Padding = 1, Bias = false)]
+[BatchNorm2D]
+[ReLU]
 [Conv2D(16, 3, Padding = 1, Bias = false)]
 [BatchNorm2D]
 [ReLU]
