@@ -15,7 +15,7 @@ public static class LeNetQuick
     {
         NetworkQuick.Run(Subjects.LeNet5, seed => new LeNet5(seed));
         PerProcessorQuick.Measure();
-        PredictorQuick.Measure(threads: 2);
+        PredictorQuick.Measure(Subjects.LeNet5, seed => new LeNet5(seed), threads: 2);
         return 0;
     }
 }
