@@ -4,6 +4,7 @@ using System.Diagnostics.CodeAnalysis;
 using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
 using System.Runtime.Intrinsics;
+using System.Runtime.Intrinsics.X86;
 
 namespace CnnGen.Internal;
 
@@ -238,8 +239,16 @@ public static class BatchNormalization
     /// one by one. The caller has checked the channel against both spans. Compiled fully optimised where the JIT does
     /// not inline it (the scalar path: tier-0 code replaced in the middle of its loop, TieringTests).
     /// </summary>
+    /// <remarks>
+    /// Each line of the next sample's plane is prefetched as the same line of this one is read: these sums are the first
+    /// to read a channel of a batch's activation or gradient, n planes a sample's length apart in tensors of megabytes,
+    /// and the hardware prefetchers, which stop at page boundaries, lost each plane's start (a 32×32 plane is a page).
+    /// The ResNet-20-sized network's training step (batch 64, one core pinned, best of each run, six runs alternating):
+    /// 85.2–91.3 → 80.0–90.6 ms, median 86.5 → 82.4; perf: the gradient sums 8.9 → 5.6 % of the step, the forward's
+    /// statistics 4.7 → 3.0 %. The loops after them find the channel in L2.
+    /// </remarks>
     [MethodImpl(MethodImplOptions.AggressiveInlining | MethodImplOptions.AggressiveOptimization)]
-    private static (double SumA, double SumAB) ChannelSums<TTerms>(ReadOnlySpan<float> first, ReadOnlySpan<float> second,
+    private static unsafe (double SumA, double SumAB) ChannelSums<TTerms>(ReadOnlySpan<float> first, ReadOnlySpan<float> second,
         int offset, int n, int stride, int plane, TTerms terms) where TTerms : struct, IChannelTerms
     {
         ref float fr = ref MemoryMarshal.GetReference(first);
@@ -253,8 +262,14 @@ public static class BatchNormalization
             for (int s = 0; s < n; s++)
             {
                 int start = offset + s * stride;
+                bool prefetch = Sse.IsSupported && s + 1 < n;
                 for (int i = start; i < start + vectorEnd; i += 16)
                 {
+                    if (prefetch)
+                    {
+                        Sse.Prefetch0(Unsafe.AsPointer(ref Unsafe.Add(ref fr, i + stride)));
+                        Sse.Prefetch0(Unsafe.AsPointer(ref Unsafe.Add(ref sr, i + stride)));
+                    }
                     var (lowerA, upperA, lowerB, upperB) = terms.Terms(Vector256.LoadUnsafe(ref fr, (nuint)i), Vector256.LoadUnsafe(ref sr, (nuint)i));
                     a0 += lowerA; a1 += upperA;
                     ab0 = Vector256.FusedMultiplyAdd(lowerA, lowerB, ab0);
