@@ -1,4 +1,5 @@
 using System;
+using CnnGen.Tests.ChannelLastChain;
 using CnnGen.Tests.Networks;
 
 namespace CnnGen.Tests;
@@ -13,39 +14,20 @@ namespace CnnGen.Tests;
 public partial class DenseTailNet { }
 
 /// <summary>
-/// A stage of 3×3 convolutions as in a ResNet: Winograd kernels shared by its three layers (one set of transformed
-/// weights, redone whenever another layer's weights come), batch norm with the ReLU in its loops, and activations of
-/// 12,544 floats a sample, so that batch inference runs the convolutions layer by layer over groups of 4 samples
-/// (BufferPlan.LayerMajorSamples), four groups to a chunk of 16.
-/// </summary>
-[Network(16, 28, 28)]
-[Conv2D(16, 3, Padding = 1, Bias = false)]
-[BatchNorm2D]
-[ReLU]
-[Conv2D(16, 3, Padding = 1, Bias = false)]
-[BatchNorm2D]
-[ReLU]
-[Conv2D(16, 3, Padding = 1, Bias = false)]
-[BatchNorm2D]
-[ReLU]
-[MaxPool2D(4)]
-[Dense(5)]
-public partial class WinogradStageNet { }
-
-/// <summary>
 /// Batch inference runs the layers from the first dense one on over chunks of up to 16 samples at once (the layers
 /// before it layer by layer over groups of samples), through buffers of its own: its outputs must be, bit for bit,
 /// those of one sample at a time, for batches shorter than a chunk, of exactly one, and of a chunk and a remainder.
 /// The networks cover a convolutional prefix with fused pools (LeNet-5), a network that is dense from its first layer
 /// with activation layers between (ActivationLayersNet), dropout (before the dense layers, and among them in
 /// DenseTailNet), batch normalization, prefixes that end in a plain convolution, and Winograd kernels shared by the
-/// layers of a stage over groups smaller than a chunk (WinogradStageNet). The ISA child processes (ReferenceChildProcess) run the same checks on the Vector256 and scalar paths.
+/// layers of a stage, chained channel-last, over groups of 4 samples, four to a chunk (ChainedStageNet: 12,544 floats a
+/// sample). The ISA child processes (ReferenceChildProcess) run the same checks on the Vector256 and scalar paths.
 /// </summary>
 public class BatchInferenceTests
 {
     /// <summary>The networks (the ISA child processes check them all too).</summary>
     internal static readonly string[] All =
-        [nameof(LeNet5), nameof(ActivationLayersNet), nameof(DropoutNet), nameof(BatchNormNet), nameof(PointwiseAndSameNet), nameof(DenseTailNet), nameof(WinogradStageNet)];
+        [nameof(LeNet5), nameof(ActivationLayersNet), nameof(DropoutNet), nameof(BatchNormNet), nameof(PointwiseAndSameNet), nameof(DenseTailNet), nameof(ChainedStageNet)];
 
     private static readonly int[] BatchSizes = [1, 5, 16, 17, 40];
 
@@ -70,7 +52,7 @@ public class BatchInferenceTests
             nameof(BatchNormNet) => With(new BatchNormNet(3), n => n.Predict),
             nameof(PointwiseAndSameNet) => With(new PointwiseAndSameNet(3), n => n.Predict),
             nameof(DenseTailNet) => With(new DenseTailNet(3), n => n.Predict),
-            nameof(WinogradStageNet) => With(new WinogradStageNet(3), n => n.Predict),
+            nameof(ChainedStageNet) => With(new ChainedStageNet(3), n => n.Predict),
             _ => throw new ArgumentException(name),
         };
         // Running statistics other than 0 and 1, so batch norm's inference arithmetic is not an identity.
