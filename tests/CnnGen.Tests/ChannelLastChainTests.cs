@@ -59,6 +59,26 @@ public partial class ChainedOddNet { }
 [Dense(4)]
 public partial class UnchainedOddNet { }
 
+// 24 channels: Winograd only with Vector256 (the widest path runs it too), a chain of two layers, Tanh after it.
+[Network(24, 8, 9, Loss = Loss.MeanSquaredError)]
+[Conv2D(24, 3, Padding = 1)]
+[BatchNorm2D]
+[ReLU]
+[Conv2D(24, 3, Padding = 1)]
+[Tanh]
+[Dense(3)]
+public partial class ChainedNarrowNet { }
+
+[Network(24, 8, 9, Loss = Loss.MeanSquaredError)]
+[Conv2D(24, 3, Padding = 1)]
+[BatchNorm2D]
+[ReLU]
+[Dropout(0.5f)]
+[Conv2D(24, 3, Padding = 1)]
+[Tanh]
+[Dense(3)]
+public partial class UnchainedNarrowNet { }
+
 /// <summary>
 /// Inference chains Winograd convolutions of one signature channel-last, batch norm (and its ReLU) in the first one's
 /// epilogue, where the NCHW path runs the layers one after the other with an NCHW activation between them. The two
@@ -70,7 +90,7 @@ public partial class UnchainedOddNet { }
 public class ChannelLastChainTests
 {
     /// <summary>The chained networks (the ISA child processes check them all too).</summary>
-    internal static readonly string[] All = [nameof(ChainedStageNet), nameof(ChainedOddNet)];
+    internal static readonly string[] All = [nameof(ChainedStageNet), nameof(ChainedOddNet), nameof(ChainedNarrowNet)];
 
     private static readonly int[] BatchSizes = [1, 3, 16, 21];
 
@@ -92,6 +112,9 @@ public class ChannelLastChainTests
         Assert.NotNull(typeof(ChainedOddNet).GetMethod("Layer0_Conv2D_ForwardChannelLastKernel", Private));
         Assert.Null(typeof(UnchainedStageNet).GetMethod("Layer0_Conv2D_ForwardChannelLastKernel", Private));
         Assert.Null(typeof(UnchainedOddNet).GetMethod("Layer0_Conv2D_ForwardChannelLastKernel", Private));
+        Assert.NotNull(typeof(ChainedNarrowNet).GetMethod("Layer0_Conv2D_ForwardChannelLastKernel", Private));
+        Assert.Null(typeof(ChainedNarrowNet).GetMethod("Layer0_Conv2D_Winograd512", Private));
+        Assert.NotNull(typeof(ChainedNarrowNet).GetMethod("Layer0_Conv2D_Winograd256", Private));
     }
 
     internal static (bool Passed, string Line) Check(string name)
@@ -100,6 +123,7 @@ public class ChannelLastChainTests
         {
             nameof(ChainedStageNet) => ((INetwork)new ChainedStageNet(3), (INetwork)new UnchainedStageNet(3)),
             nameof(ChainedOddNet) => (new ChainedOddNet(3), new UnchainedOddNet(3)),
+            nameof(ChainedNarrowNet) => (new ChainedNarrowNet(3), new UnchainedNarrowNet(3)),
             _ => throw new ArgumentException(name),
         };
         if (!chained.Parameters.SequenceEqual(twin.Parameters)) return (false, $"channel-last chain {name}: the twin's parameters differ");
@@ -108,7 +132,7 @@ public class ChannelLastChainTests
         // γ and β (and the convolutions' biases) away from 1 and 0 too, so that every constant of the epilogue matters.
         foreach (var tensor in chained.Description.Parameters)
         {
-            if (tensor.Length != 40 && tensor.Length != 16) continue;
+            if (tensor.Length != 40 && tensor.Length != 24 && tensor.Length != 16) continue;
             for (int i = tensor.Offset; i < tensor.Offset + tensor.Length; i++) chained.Parameters[i] = twin.Parameters[i] = statistics.NextFloat() - 0.3f;
         }
         int inputLength = chained.Description.InputLength, outputLength = chained.Description.OutputLength;

@@ -573,7 +573,7 @@ internal static class NetworkEmitter
 
     /// <summary>
     /// A chain of Winograd convolutions of one signature that starts at layer <paramref name="start"/> (see
-    /// <see cref="BufferPlan.ChannelLastNext"/>): where Vector256 is accelerated (the kernels' condition) each one's
+    /// <see cref="BufferPlan.ChannelLastNext"/>): where their Winograd kernels run (a vector width of theirs accelerated) each one's
     /// output goes, batch-normalised, into the next one's zero-padded channel-last input, the two buffers of the chain
     /// by turns; otherwise the layers as usual. Returns the chain's last convolution.
     /// </summary>
@@ -597,7 +597,7 @@ internal static class NetworkEmitter
             return $"global::CnnGen.Internal.GeneratedSupport.AlignedSpan({field}, {(samples == "1" ? "" : samples + " * ")}{winograd.InputLength})";
         }
         w.Line($"// {n.Layers[start].Name} … {n.Layers[last].Name}: {convolutions.Count} Winograd convolutions of one signature, chained channel-last where their kernels run: each one's output rows, batch-normalised in its epilogue, go straight into the next one's zero-padded channel-last input (no NCHW activation, transposes or batch-norm pass between them)");
-        w.Open("if (Vector256.IsHardwareAccelerated)");
+        w.Open($"if ({WinogradConvolutionEmitter.ChainCondition(winograd)})");
         for (int k = 0; k < convolutions.Count; k++)
         {
             var conv = n.Layers[convolutions[k]];

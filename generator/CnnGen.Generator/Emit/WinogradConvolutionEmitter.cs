@@ -293,11 +293,16 @@ internal static class WinogradConvolutionEmitter
         w.Line();
         if (chained)
         {
-            w.Line($"/// <summary>{l.Name} forward in an inference chain (BufferPlan.ChannelLastNext), where Vector256 is accelerated: the input from <paramref name=\"x\"/> (NCHW) or, when <paramref name=\"from\"/> is not empty, from the zero-padded channel-last samples the layer before wrote there; the output into <paramref name=\"y\"/> (NCHW) or, when <paramref name=\"to\"/> is not empty, batch-normalised (the running statistics at <paramref name=\"statistics\"/>, γ and β at <paramref name=\"normalization\"/>; with <paramref name=\"reluAfter\"/> the ReLU after it too) into the interior of zero-padded channel-last samples there.</summary>");
+            w.Line($"/// <summary>{l.Name} forward in an inference chain (BufferPlan.ChannelLastNext), where one of its Winograd kernels' vector widths is accelerated: the input from <paramref name=\"x\"/> (NCHW) or, when <paramref name=\"from\"/> is not empty, from the zero-padded channel-last samples the layer before wrote there; the output into <paramref name=\"y\"/> (NCHW) or, when <paramref name=\"to\"/> is not empty, batch-normalised (the running statistics at <paramref name=\"statistics\"/>, γ and β at <paramref name=\"normalization\"/>; with <paramref name=\"reluAfter\"/> the ReLU after it too) into the interior of zero-padded channel-last samples there.</summary>");
             w.OpenMethod($"private void {l.Name}_ForwardChannelLast{at.Suffix}(ReadOnlySpan<float> x, Span<float> y, int n{at.ParameterParameter}, Span<float> from, Span<float> to, int normalization, int statistics, float epsilon, bool reluAfter)");
             string arguments = $"x, y, n{at.ParameterArgument}, from, to, normalization, statistics, epsilon, reluAfter";
-            foreach (var t in plan.Tiles)
-                w.Line($"{(t == plan.Tiles[0] ? "if" : "else")} {(t == plan.Tiles[0] ? $"({t.Vector}.IsHardwareAccelerated) " : "")}{method}{t.Width * 32}({arguments});");
+            // The caller checks ChainCondition, so the last width needs no test of its own.
+            for (int i = 0; i < plan.Tiles.Count; i++)
+            {
+                var t = plan.Tiles[i];
+                string test = i == plan.Tiles.Count - 1 ? "" : $"if ({t.Vector}.IsHardwareAccelerated) ";
+                w.Line($"{(i == 0 ? "" : "else ")}{test}{method}{t.Width * 32}({arguments});");
+            }
             w.Close();
             w.Line();
         }
@@ -307,6 +312,9 @@ internal static class WinogradConvolutionEmitter
             $"{at.Parameter(0)} + oc * {9 * c}", "(c * 3 + ky) * 3", 1);
         DirectConvolutionEmitter.EmitScalarForward(w, scalar, direct, at);
     }
+
+    /// <summary>The condition under which a chain of the family's layers runs channel-last: one of its kernels' vector widths is accelerated.</summary>
+    public static string ChainCondition(WinogradPlan plan) => string.Join(" || ", plan.Tiles.Select(t => $"{t.Vector}.IsHardwareAccelerated"));
 
     /// <summary>Calls the kernel of the widest accelerated vector width, else <paramref name="scalarMethod"/>, the direct convolution without SIMD.</summary>
     public static void EmitDispatch(SourceWriter w, WinogradKernel kernel, WinogradPlan plan, string scalarMethod, string arguments, string vectorArguments = "")
