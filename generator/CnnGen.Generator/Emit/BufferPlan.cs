@@ -93,7 +93,8 @@ internal sealed class BufferPlan
     /// the generated code (Zen 5, one core, batch 64): groups of 1, 2, 4, 8 and 16 samples took 22.5–22.6, 20.4–21.1,
     /// 19.5–19.9, 20.0–20.3 and 19.8–20.2 ms (its activations: 64 KB a sample, so groups of 4 keep the two buffers at
     /// 512 KB); LeNet-5, whose second convolution compares its 2,416 packed weights once per call, 275–277 µs one
-    /// sample at a time and 268 in groups of 16. Each sample runs the same operations either way.
+    /// sample at a time and 268 in groups of 16, and in the groups of 8 it gets 288–297 µs against 305–307 one sample
+    /// at a time (a slower hour, three runs alternating). Each sample runs the same operations either way.
     /// </remarks>
     public int LayerMajorSamples { get; }
 
