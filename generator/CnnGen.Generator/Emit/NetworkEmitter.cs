@@ -575,7 +575,8 @@ internal static class NetworkEmitter
     /// A chain of Winograd convolutions of one signature that starts at layer <paramref name="start"/> (see
     /// <see cref="BufferPlan.ChannelLastNext"/>): where their Winograd kernels run (a vector width of theirs accelerated) each one's
     /// output goes, batch-normalised, into the next one's zero-padded channel-last input, the two buffers of the chain
-    /// by turns; otherwise the layers as usual. Returns the chain's last convolution.
+    /// by turns, and a batch norm right after the last one runs in its epilogue too; otherwise the layers as usual.
+    /// Returns the last layer emitted: the last convolution, or the batch norm after it, or the ReLU that batch norm runs.
     /// </summary>
     private static int EmitChain(SourceWriter w, InferenceCursor cursor, int start)
     {
@@ -583,10 +584,14 @@ internal static class NetworkEmitter
         var convolutions = new List<int> { start };
         while (plan.ChannelLastNext[convolutions[convolutions.Count - 1]] is int next && next >= 0 && next < cursor.End) convolutions.Add(next);
         int last = convolutions[convolutions.Count - 1];
+        // A batch norm right after the last convolution (and the ReLU it runs) runs in its epilogue too, before the
+        // transposes into NCHW.
+        LayerModel? finalNorm = last + 1 < cursor.End && n.Layers[last + 1] is { Kind: LayerKind.BatchNorm2D } after ? after : null;
+        int end = finalNorm is null ? last : finalNorm.Index + (plan.ReLUAfterBatchNorm[finalNorm.Index] && finalNorm.Index + 1 < cursor.End ? 1 : 0);
         string input = cursor.Current;
         // The layers as usual first (into a writer of their own), which also says where the chain's output goes.
         var usual = new SourceWriter();
-        for (int i = start; i <= last; i++) i = EmitInferenceLayer(usual, cursor, i);
+        for (int i = start; i <= end; i++) i = EmitInferenceLayer(usual, cursor, i);
         string output = cursor.Current;
 
         var owner = n.Layers[plan.Owner[start]];
@@ -605,8 +610,15 @@ internal static class NetworkEmitter
             string from = first ? "default" : Chain(k - 1), to = final ? "default" : Chain(k);
             if (final)
             {
-                w.Line($"// {conv.Name}: {Summary(conv)} → {conv.Output}, from channel-last {(k % 2 == 1 ? "A" : "B")}");
-                w.Line($"{owner.Name}_ForwardChannelLastKernel(default, {output}, {samples}, {conv.ParameterOffset}, {from}, default, 0, 0, 0f, false);");
+                if (finalNorm is null)
+                {
+                    w.Line($"// {conv.Name}: {Summary(conv)} → {conv.Output}, from channel-last {(k % 2 == 1 ? "A" : "B")}");
+                    w.Line($"{owner.Name}_ForwardChannelLastKernel(default, {output}, {samples}, {conv.ParameterOffset}, {from}, default, -1, 0, 0f, false);");
+                    continue;
+                }
+                bool finalReLU = plan.ReLUAfterBatchNorm[finalNorm.Index];
+                w.Line($"// {conv.Name}: {Summary(conv)} → {conv.Output}, from channel-last {(k % 2 == 1 ? "A" : "B")}, into NCHW through {finalNorm.Name}: {Summary(finalNorm)}{(finalReLU ? $" and {n.Layers[end].Name}: ReLU" : "")}");
+                w.Line($"{owner.Name}_ForwardChannelLastKernel(default, {output}, {samples}, {conv.ParameterOffset}, {from}, default, {finalNorm.ParameterOffset}, {finalNorm.StateOffset}, {Literals.Float(finalNorm.Epsilon)}, {(finalReLU ? "true" : "false")});");
                 continue;
             }
             var norm = n.Layers[convolutions[k] + 1];
@@ -618,7 +630,7 @@ internal static class NetworkEmitter
         w.Open("else");
         w.Lines(usual.ToString().TrimEnd('\n'));
         w.Close();
-        return last;
+        return end;
     }
 
     private static string Span(string buffer, int offset, int length) => $"{buffer}.AsSpan({offset} * _capacity, n * {length})";

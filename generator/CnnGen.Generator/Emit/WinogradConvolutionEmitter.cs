@@ -288,12 +288,12 @@ internal static class WinogradConvolutionEmitter
         var kernel = ForwardKernel(l, pool, chained);
         w.Line($"/// <summary>{l.Name} forward: {ConvolutionEmitter.Describe(l)}. Winograd F(2×2, 3×3) per sample: Y = Aᵀ[U ⊙ V]A{(l.Bias ? " + bias" : "")} over {plan.TileRows}×{plan.TileColumns} tiles of 2×2 outputs, U = G·g·Gᵀ, V = Bᵀ·d·B; without vectors the direct convolution.</summary>");
         w.OpenMethod($"private void {l.Name}_Forward{at.Suffix}(ReadOnlySpan<float> x, Span<float> y, int n{at.ParameterParameter})");
-        EmitDispatch(w, kernel, plan, $"{l.Name}_ForwardScalar", $"x, y, n{at.ParameterArgument}", pool is null ? chained ? ", default, default, 0, 0, 0f, false" : "" : ", false");
+        EmitDispatch(w, kernel, plan, $"{l.Name}_ForwardScalar", $"x, y, n{at.ParameterArgument}", pool is null ? chained ? ", default, default, -1, 0, 0f, false" : "" : ", false");
         w.Close();
         w.Line();
         if (chained)
         {
-            w.Line($"/// <summary>{l.Name} forward in an inference chain (BufferPlan.ChannelLastNext), where one of its Winograd kernels' vector widths is accelerated: the input from <paramref name=\"x\"/> (NCHW) or, when <paramref name=\"from\"/> is not empty, from the zero-padded channel-last samples the layer before wrote there; the output into <paramref name=\"y\"/> (NCHW) or, when <paramref name=\"to\"/> is not empty, batch-normalised (the running statistics at <paramref name=\"statistics\"/>, γ and β at <paramref name=\"normalization\"/>; with <paramref name=\"reluAfter\"/> the ReLU after it too) into the interior of zero-padded channel-last samples there.</summary>");
+            w.Line($"/// <summary>{l.Name} forward in an inference chain (BufferPlan.ChannelLastNext), where one of its Winograd kernels' vector widths is accelerated: the input from <paramref name=\"x\"/> (NCHW) or, when <paramref name=\"from\"/> is not empty, from the zero-padded channel-last samples the layer before wrote there; the output into <paramref name=\"y\"/> (NCHW) or, when <paramref name=\"to\"/> is not empty, into the interior of zero-padded channel-last samples there; batch-normalised on its way when <paramref name=\"normalization\"/> is not negative (γ and β there, the running statistics at <paramref name=\"statistics\"/>; with <paramref name=\"reluAfter\"/> the ReLU after it too), which it always is into <paramref name=\"to\"/>.</summary>");
             w.OpenMethod($"private void {l.Name}_ForwardChannelLast{at.Suffix}(ReadOnlySpan<float> x, Span<float> y, int n{at.ParameterParameter}, Span<float> from, Span<float> to, int normalization, int statistics, float epsilon, bool reluAfter)");
             string arguments = $"x, y, n{at.ParameterArgument}, from, to, normalization, statistics, epsilon, reluAfter";
             // The caller checks ChainCondition, so the last width needs no test of its own.
@@ -363,7 +363,7 @@ internal static class WinogradConvolutionEmitter
         {
             w.Line($"// in a chain, the batch norm's constants per channel, {kp} apart, for the epilogue");
             w.Line($"Span<float> affine = global::CnnGen.Internal.GeneratedSupport.AlignedSpan({kernel.Fields}ChannelLastAffine{l.Index}, {4 * kp});");
-            w.Line($"if (!to.IsEmpty) BatchNormalization.InferenceAffine(_state.AsSpan(statistics, {k}), _state.AsSpan(statistics + {k}, {k}), _parameters.Slice(normalization, {k}), _parameters.Slice(normalization + {k}, {k}), epsilon, affine, {kp});");
+            w.Line($"if (normalization >= 0) BatchNormalization.InferenceAffine(_state.AsSpan(statistics, {k}), _state.AsSpan(statistics + {k}, {k}), _parameters.Slice(normalization, {k}), _parameters.Slice(normalization + {k}, {k}), epsilon, affine, {kp});");
             w.Line("ref float chainFrom = ref MemoryMarshal.GetReference(from);");
         }
         w.Open("for (int s = 0; s < n; s++)");
@@ -396,7 +396,8 @@ internal static class WinogradConvolutionEmitter
         if (kernel.Chained)
         {
             w.Open("if (to.IsEmpty)");
-            w.Line($"// the block's [{kp}-channel pixels] into NCHW rows, by 16×16 or 8×8 register transposes");
+            w.Line($"// at a chain's end the batch norm after it on the block's rows, in place while they are in L1; then the block's [{kp}-channel pixels] into NCHW rows, by 16×16 or 8×8 register transposes");
+            w.Line($"if (normalization >= 0) BatchNormalization.NormalizeChannelLast(MemoryMarshal.CreateReadOnlySpan(ref scratch, outputRows * {ow * kp}), MemoryMarshal.CreateSpan(ref scratch, outputRows * {ow * kp}), outputRows * {ow}, affine, {kp}, reluAfter);");
             w.Line(transpose);
             w.Close();
             w.Open("else");
