@@ -617,7 +617,7 @@ internal static class NetworkEmitter
                     continue;
                 }
                 bool finalReLU = plan.ReLUAfterBatchNorm[finalNorm.Index];
-                w.Line($"// {conv.Name}: {Summary(conv)} → {conv.Output}, from channel-last {(k % 2 == 1 ? "A" : "B")}, into NCHW through {finalNorm.Name}: {Summary(finalNorm)}{(finalReLU ? $" and {n.Layers[end].Name}: ReLU" : "")}");
+                w.Line($"// {conv.Name}: {Summary(conv)} → {conv.Output}, from channel-last {(k % 2 == 1 ? "A" : "B")}, into NCHW through {finalNorm.Name}: {Summary(finalNorm)}{(finalReLU ? $" and {n.Layers[finalNorm.Index + 1].Name}: ReLU" : "")}");
                 w.Line($"{owner.Name}_ForwardChannelLastKernel(default, {output}, {samples}, {conv.ParameterOffset}, {from}, default, {finalNorm.ParameterOffset}, {finalNorm.StateOffset}, {Literals.Float(finalNorm.Epsilon)}, {(finalReLU ? "true" : "false")});");
                 continue;
             }
