@@ -613,7 +613,7 @@ internal static class NetworkEmitter
                 if (finalNorm is null)
                 {
                     w.Line($"// {conv.Name}: {Summary(conv)} → {conv.Output}, from channel-last {(k % 2 == 1 ? "A" : "B")}");
-                    w.Line($"{owner.Name}_ForwardChannelLastKernel(default, {output}, {samples}, {conv.ParameterOffset}, {from}, default, -1, 0, 0f, false);");
+                    w.Line($"{owner.Name}_ForwardChannelLastKernel(default, {output}, {samples}, {conv.ParameterOffset}, {from}, default, {WinogradConvolutionEmitter.NoNormalization});");
                     continue;
                 }
                 bool finalReLU = plan.ReLUAfterBatchNorm[finalNorm.Index];

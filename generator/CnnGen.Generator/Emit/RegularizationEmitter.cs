@@ -37,7 +37,7 @@ internal static class RegularizationEmitter
         w.Close();
         w.Open("else");
         w.Line($"mean = _state[{mean} + c];");
-        w.Line($"inverseStd = 1f / MathF.Sqrt(_state[{variance} + c] + {epsilon});");
+        w.Line($"inverseStd = BatchNormalization.InferenceInverseStd(_state[{variance} + c], {epsilon});");
         w.Close();
         w.Line($"_batchNormStats[{stats} + c] = inverseStd;");
         w.Line($"_batchNormStats[{means} + c] = mean;");

@@ -288,7 +288,9 @@ internal static class WinogradConvolutionEmitter
         var kernel = ForwardKernel(l, pool, chained);
         w.Line($"/// <summary>{l.Name} forward: {ConvolutionEmitter.Describe(l)}. Winograd F(2×2, 3×3) per sample: Y = Aᵀ[U ⊙ V]A{(l.Bias ? " + bias" : "")} over {plan.TileRows}×{plan.TileColumns} tiles of 2×2 outputs, U = G·g·Gᵀ, V = Bᵀ·d·B; without vectors the direct convolution.</summary>");
         w.OpenMethod($"private void {l.Name}_Forward{at.Suffix}(ReadOnlySpan<float> x, Span<float> y, int n{at.ParameterParameter})");
-        EmitDispatch(w, kernel, plan, $"{l.Name}_ForwardScalar", $"x, y, n{at.ParameterArgument}", pool is null ? chained ? ", default, default, -1, 0, 0f, false" : "" : ", false");
+        // A pooled family's kernels take whether to pool; a chained family's, the chain's buffers and batch norm (none here).
+        string vectorArguments = pool is not null ? ", false" : chained ? $", default, default, {NoNormalization}" : "";
+        EmitDispatch(w, kernel, plan, $"{l.Name}_ForwardScalar", $"x, y, n{at.ParameterArgument}", vectorArguments);
         w.Close();
         w.Line();
         if (chained)
@@ -312,6 +314,9 @@ internal static class WinogradConvolutionEmitter
             $"{at.Parameter(0)} + oc * {9 * c}", "(c * 3 + ky) * 3", 1);
         DirectConvolutionEmitter.EmitScalarForward(w, scalar, direct, at);
     }
+
+    /// <summary>A chained kernel's batch-norm arguments (normalization, statistics, epsilon, reluAfter) for no batch norm.</summary>
+    public const string NoNormalization = "-1, 0, 0f, false";
 
     /// <summary>The condition under which a chain of the family's layers runs channel-last: one of its kernels' vector widths is accelerated.</summary>
     public static string ChainCondition(WinogradPlan plan) => string.Join(" || ", plan.Tiles.Select(t => $"{t.Vector}.IsHardwareAccelerated"));

@@ -86,9 +86,15 @@ public static class BatchNormalization
     }
 
     /// <summary>
+    /// 1/sqrt(running variance + ε): the 1/σ of inference, one expression for the generated forward and
+    /// <see cref="InferenceAffine"/>, whose results must agree to the bit.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static float InferenceInverseStd(float runningVariance, float epsilon) => 1f / MathF.Sqrt(runningVariance + epsilon);
+
+    /// <summary>
     /// The per-channel constants of the layer in inference, as <see cref="NormalizeChannelLast"/> reads them:
-    /// affine[c] = the running mean, affine[stride + c] = 1/sqrt(running variance + ε) (the generated forward's
-    /// expression), affine[2·stride + c] = γ, affine[3·stride + c] = β, for c below the channel count; the padding lanes
+    /// affine[c] = the running mean, affine[stride + c] = <see cref="InferenceInverseStd"/>, affine[2·stride + c] = γ, affine[3·stride + c] = β, for c below the channel count; the padding lanes
     /// up to <paramref name="stride"/> are not written (they stay zero in a buffer that only this method writes, and
     /// then normalise zero to zero).
     /// </summary>
@@ -104,7 +110,7 @@ public static class BatchNormalization
         for (int c = 0; c < channels; c++)
         {
             affine[c] = runningMean[c];
-            affine[stride + c] = 1f / MathF.Sqrt(runningVariance[c] + epsilon);
+            affine[stride + c] = InferenceInverseStd(runningVariance[c], epsilon);
             affine[2 * stride + c] = gamma[c];
             affine[3 * stride + c] = beta[c];
         }
@@ -255,6 +261,7 @@ public static class BatchNormalization
     {
         ref float fr = ref MemoryMarshal.GetReference(first);
         ref float sr = ref MemoryMarshal.GetReference(second);
+        bool same = Unsafe.AreSame(ref fr, ref sr); // the statistics read x as both
         double sumA = 0, sumAB = 0;
         int vectorEnd = Vector256.IsHardwareAccelerated ? plane - plane % 16 : 0;
         if (vectorEnd > 0)
@@ -265,12 +272,13 @@ public static class BatchNormalization
             {
                 int start = offset + s * stride;
                 bool prefetch = Sse.IsSupported && s + 1 < n;
+                bool prefetchSecond = prefetch && !same;
                 for (int i = start; i < start + vectorEnd; i += 16)
                 {
                     if (prefetch)
                     {
                         Sse.Prefetch0(Unsafe.AsPointer(ref Unsafe.Add(ref fr, i + stride)));
-                        Sse.Prefetch0(Unsafe.AsPointer(ref Unsafe.Add(ref sr, i + stride)));
+                        if (prefetchSecond) Sse.Prefetch0(Unsafe.AsPointer(ref Unsafe.Add(ref sr, i + stride)));
                     }
                     var (lowerA, upperA, lowerB, upperB) = terms.Terms(Vector256.LoadUnsafe(ref fr, (nuint)i), Vector256.LoadUnsafe(ref sr, (nuint)i));
                     a0 += lowerA; a1 += upperA;
