@@ -290,10 +290,31 @@ public sealed class DiagnosticTests
     [Theory]
     [InlineData("[Conv2D(4, 3, Activation = (Activation)42)]", "Conv2D(4, 3, Activation = (Activation)42)", "Layer 0 (Conv2D): Activation = 42 is not a defined value")]
     [InlineData("[Conv2D(4, 3, PaddingMode = (PaddingMode)7)]", "Conv2D(4, 3, PaddingMode = (PaddingMode)7)", "Layer 0 (Conv2D): PaddingMode = 7 is not a defined value")]
+    [InlineData("[Conv2D(8, 3, Winograd = (WinogradMode)4)]", "Conv2D(8, 3, Winograd = (WinogradMode)4)", "Layer 0 (Conv2D): Winograd = 4 is not a defined value")]
     [InlineData("[Conv2D(4, 3)]\n[Dense(4, Activation = (Activation)(-1))]", "Dense(4, Activation = (Activation)(-1))", "Layer 1 (Dense): Activation = -1 is not a defined value")]
     public void CNN0016_enum_value_out_of_range(string layers, string locatedText, string message)
     {
         AssertDiagnostic(Layers("1, 8, 8", layers), "CNN0016", locatedText, message);
+    }
+
+    [Theory]
+    [InlineData("Conv2D(8, 5, Winograd = WinogradMode.F4x4)", "WinogradMode.F4x4", "a 5×5 kernel")]
+    [InlineData("Conv2D(8, 3, Stride = 2, Dilation = 2, Winograd = WinogradMode.F2x2)", "WinogradMode.F2x2", "Stride = 2, Dilation = 2")]
+    [InlineData("Conv2D(8, 3, Groups = 2, Winograd = WinogradMode.F2x2)", "WinogradMode.F2x2", "Groups = 2")]
+    [InlineData("Conv2D(4, 3, Winograd = WinogradMode.F4x4)", "WinogradMode.F4x4", "4 output channels")]
+    public void CNN0020_winograd_asked_of_a_convolution_it_does_not_compute(string layer, string mode, string unsuited)
+    {
+        AssertDiagnostic(Layers("2, 16, 16", $"[{layer}]"), "CNN0020", layer,
+            $"Layer 0 (Conv2D): Winograd = {mode} computes 3×3 convolutions of stride 1 without dilation or groups, with at least 8 output channels, but this one has {unsuited}; remove it or set WinogradMode.Auto");
+    }
+
+    [Theory]
+    [InlineData("WinogradMode.Auto")]
+    [InlineData("WinogradMode.Off")]
+    public void Winograd_auto_or_off_is_accepted_on_any_convolution(string mode)
+    {
+        var run = GeneratorHarness.Run(Layers("2, 16, 16", $"[Conv2D(4, 5, Stride = 2, Winograd = {mode})]", "[Dense(10)]")).AssertGeneratorDidNotThrow();
+        Assert.Empty(run.GeneratorDiagnostics);
     }
 
     // ---------------------------------------------------------------- the loss
@@ -419,7 +440,7 @@ public sealed class DiagnosticTests
             .Select(f => (DiagnosticDescriptor)f.GetValue(null)!)
             .ToList();
         var ids = descriptors.Select(d => d.Id).Distinct().Order().ToList();
-        Assert.Equal(Enumerable.Range(1, 19).Select(i => $"CNN{i:0000}"), ids);
+        Assert.Equal(Enumerable.Range(1, 20).Select(i => $"CNN{i:0000}"), ids);
         Assert.All(descriptors, d => Assert.Equal(DiagnosticSeverity.Error, d.DefaultSeverity));
         Assert.All(descriptors, d => Assert.True(d.IsEnabledByDefault));
 

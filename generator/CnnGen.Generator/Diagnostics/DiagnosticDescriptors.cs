@@ -90,4 +90,8 @@ internal static class DiagnosticDescriptors
     public static readonly DiagnosticDescriptor LayerWithoutNetwork = Error("CNN0019",
         "Layer attribute without [Network]",
         "Class '{0}' has layer attributes but no [Network(channels, height, width)]: nothing is generated for it");
+
+    public static readonly DiagnosticDescriptor WinogradUnsuited = Error("CNN0020",
+        "Winograd needs a 3×3 stride-1 convolution",
+        "Layer {0} (Conv2D): Winograd = {1} computes 3×3 convolutions of stride 1 without dilation or groups, with at least 8 output channels, but this one has {2}; remove it or set WinogradMode.Auto");
 }

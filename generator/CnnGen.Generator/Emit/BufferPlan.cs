@@ -18,7 +18,7 @@ internal sealed class BufferPlan
     public int[] Columns { get; }         // im2col buffer length for a convolution whose forward or weight gradient reads one, else 0
     public int[] ColumnGradients { get; } // column-gradient length for a convolution whose input gradient runs col2im, else 0
     public DirectConvolutionPlan?[] Direct { get; } // the direct-convolution forward of a Conv2D that uses it, else null
-    public WinogradPlan?[] Winograd { get; } // a direct Conv2D whose forward runs as Winograd F(2×2, 3×3) instead, else null
+    public WinogradPlan?[] Winograd { get; } // a direct Conv2D whose forward runs as Winograd F(2×2, 3×3) or F(4×4, 3×3) instead, else null
     public DirectBackwardPlan?[] DirectBackward { get; } // the backward without im2col of a Conv2D whose forward runs direct, else null
     public PixelConvolutionPlan?[] Pixel { get; } // the pixel-vectorised direct forward of a Conv2D with few output channels, else null
     public IReadOnlyList<PixelWeightTile>?[] PixelWeightGradient { get; } // with a pixel forward, the weight gradient's tiles (empty: scalar only)

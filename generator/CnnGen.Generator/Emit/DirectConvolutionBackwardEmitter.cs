@@ -21,7 +21,7 @@ internal sealed record WeightGradientTile(string Vector, int Width, int PackedCh
 /// How the backward pass of a convolution whose forward runs direct (<see cref="DirectConvolutionPlan"/>) runs: the
 /// weight gradient always direct, over the forward's padded copy of X (one tile per vector width of the forward),
 /// and the input gradient direct where the layer allows it: vectorised over input channels (<see cref="InputGradient"/>,
-/// the kernels of <see cref="InputGradientWinograd"/> instead where that convolution runs as Winograd F(2×2, 3×3)),
+/// the kernels of <see cref="InputGradientWinograd"/> instead where that convolution runs as Winograd),
 /// or for fewer than 8 input channels over the pixels of dX's rows (<see cref="PixelInputGradient"/>); else as Wᵀ·dY and col2im.
 /// </summary>
 internal sealed record DirectBackwardPlan(
@@ -87,8 +87,8 @@ internal sealed record PixelInputGradientPlan(LayerModel Transposed, PixelConvol
 /// input and output channels swapped). That is the forward direct convolution of another shape (C output channels,
 /// OC input channels), so the forward's kernel generator emits it, vectorised over the input channels, with
 /// broadcasts of dY and a packed flipped Wᵀ; no bias, no activation. For a 3×3 kernel that convolution is 3×3
-/// stride 1 too, and runs as Winograd F(2×2, 3×3) where <see cref="WinogradConvolutionEmitter.Choose"/> would choose it
-/// for a forward of that shape (its U transformed from the flipped kernel; the direct scalar kernel without SIMD).
+/// stride 1 too, and runs as Winograd (the tile the layer asks for, or the one
+/// <see cref="WinogradConvolutionEmitter.Choose"/> would choose for a forward of that shape; its U transformed from the flipped kernel, the direct scalar kernel without SIMD).
 /// It overwrites dX, as col2im did. With fewer
 /// than 8 input channels that convolution has too few output channels for vectors of channels, and the
 /// pixel-vectorised kernel (<see cref="PixelConvolutionEmitter"/>) runs it instead, reading the flipped kernel
@@ -127,7 +127,7 @@ internal static class DirectConvolutionBackwardEmitter
                              $"{l.Input.Channels} input channels in {t0.Vector} tiles of {t0.Pixels} pixels × {t0.ChannelBlock} channels ({t0.Efficiency:P0} of peak by the tile model)";
         // The transposed convolution is a forward like any other: Winograd where the forward's cost model would take it.
         var winograd = WinogradConvolutionEmitter.Choose(transposed, inputPlan, ref inputReason,
-            $"dX as Winograd F(2×2, 3×3): the convolution of dY padded by {transposed.PadTop}/{transposed.PadLeft} with the flipped, transposed kernel");
+            $"dX as {{0}}: the convolution of dY padded by {transposed.PadTop}/{transposed.PadLeft} with the flipped, transposed kernel");
         if (winograd is not null) return new DirectBackwardPlan(forward, tiles, weightReason, transposed, inputPlan, inputReason, InputGradientWinograd: winograd);
         return new DirectBackwardPlan(forward, tiles, weightReason, transposed, inputPlan, inputReason);
     }
@@ -325,7 +325,7 @@ internal static class DirectConvolutionBackwardEmitter
         int pixels = l.Output.Height * l.Output.Width, outLength = l.Output.Length, inLength = l.Input.Length;
         w.Line($"// backward: {plan.WeightReason}");
         w.Line($"// backward: {plan.InputGradientReason}");
-        string inputGradient = plan.InputGradientWinograd is not null ? "conv(dYpad, flipped Wᵀ) as Winograd F(2×2, 3×3)" : plan.InputGradient is not null ? "conv(dYpad, flipped Wᵀ)" : plan.PixelInputGradient is not null ? "conv(dYpad, flipped W) over its pixels" : "col2im(Wᵀ·dY)";
+        string inputGradient = plan.InputGradientWinograd is not null ? $"conv(dYpad, flipped Wᵀ) as {plan.InputGradientWinograd.Transforms.Name}" : plan.InputGradient is not null ? "conv(dYpad, flipped Wᵀ)" : plan.PixelInputGradient is not null ? "conv(dYpad, flipped W) over its pixels" : "col2im(Wᵀ·dY)";
         w.Line($"/// <summary>{l.Name} backward: dWᵀ += xpad·dYᵀ{(l.Bias ? ", db += Σ dY" : "")}, and when dx is not empty dX = {inputGradient} (overwritten).</summary>");
         w.OpenMethod($"private void {l.Name}_Backward{at.Suffix}(ReadOnlySpan<float> x, ReadOnlySpan<float> dy, Span<float> dx, int n{at.ParameterParameter})");
         ConvolutionKernelParts.EmitDispatch(w, plan.WeightTiles.Select(t => (t.Vector, t.Width)), $"{l.Name}_WeightGradient", $"x, dy, n{at.ParameterArgument}");

@@ -112,7 +112,9 @@ internal static class DirectConvolutionEmitter
         // lanes at 119 GFLOP/s do 24 useful, fewer than 24 of 24 at 93), the Vector256 tile runs on AVX-512 machines too.
         if (tiles.Count == 2 && tiles[0].Efficiency * Isas[0].PeakGflops < tiles[1].Efficiency * Isas[1].PeakGflops) tiles.RemoveAt(0);
         double best = tiles[0].Efficiency;
-        if (best < MinimumEfficiency)
+        // A layer that asks for Winograd keeps its direct plan however low: Winograd replaces its vector kernels, and the
+        // direct scalar kernel is its path without SIMD.
+        if (best < MinimumEfficiency && l.Winograd is not (WinogradKind.F2x2 or WinogradKind.F4x4))
         {
             reason = $"im2col + GEMM: the direct tile would reach only {best:P0} of peak ({l.Output.Width}-pixel rows, {l.Output.Channels} channels)";
             return null;

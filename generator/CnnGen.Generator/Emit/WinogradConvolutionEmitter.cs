@@ -7,7 +7,7 @@ using CnnGen.Generator.Model;
 namespace CnnGen.Generator.Emit;
 
 /// <summary>
-/// The register tile and blocking of a Winograd forward for one vector width: the 16 GEMMs run in tiles of
+/// The register tile and blocking of a Winograd forward for one vector width: the α² GEMMs run in tiles of
 /// <see cref="Tiles"/> Winograd tiles × <see cref="Vectors"/> vectors of output channels, over blocks of
 /// <see cref="TileRowsPerBlock"/> rows of Winograd tiles.
 /// </summary>
@@ -26,17 +26,23 @@ internal sealed record WinogradTile(string Vector, int Width, int PackedInputCha
 }
 
 /// <summary>
-/// How a 3×3 stride-1 convolution's forward runs as Winograd F(2×2, 3×3): the output in 2×2 tiles
-/// (<see cref="TileRows"/> × <see cref="TileColumns"/>, the last row or column of tiles half outside an odd output),
-/// read from a zero-padded channel-last copy of [<see cref="PaddedHeight"/> × <see cref="PaddedWidth"/>] pixels,
-/// and a tile per vector width of the direct plan it replaces, the widest first.
+/// How a 3×3 stride-1 convolution's forward runs as Winograd F(m×m, 3×3) (<see cref="Transforms"/>): the output in m×m
+/// tiles (<see cref="TileRows"/> × <see cref="TileColumns"/>, the last row or column of tiles partly outside an output
+/// that m does not divide), read from a zero-padded channel-last copy of [<see cref="PaddedHeight"/> ×
+/// <see cref="PaddedWidth"/>] pixels, and a tile per vector width of the direct plan it replaces, the widest first.
 /// </summary>
-internal sealed record WinogradPlan(int TileRows, int TileColumns, IReadOnlyList<WinogradTile> Tiles, string Reason)
+internal sealed record WinogradPlan(WinogradTransforms Transforms, int TileRows, int TileColumns, IReadOnlyList<WinogradTile> Tiles, string Reason)
 {
-    /// <summary>Rows of the padded input: the last tile reads rows 2·(TileRows − 1) .. 2·TileRows + 1.</summary>
-    public int PaddedHeight => 2 * TileRows + 2;
+    /// <summary>m: outputs per tile row and column.</summary>
+    public int Size => Transforms.Size;
 
-    public int PaddedWidth => 2 * TileColumns + 2;
+    /// <summary>α²: the GEMMs, one per element of the transformed tile.</summary>
+    public int Points => Transforms.Points;
+
+    /// <summary>Rows of the padded input: the last tile reads rows m·(TileRows − 1) .. m·TileRows + 1.</summary>
+    public int PaddedHeight => Size * TileRows + 2;
+
+    public int PaddedWidth => Size * TileColumns + 2;
 
     private int Max(Func<WinogradTile, int> length)
     {
@@ -45,20 +51,23 @@ internal sealed record WinogradPlan(int TileRows, int TileColumns, IReadOnlyList
         return m;
     }
 
-    /// <summary>Floats of U [16][C][KP], the bias [KP] after it, then the staging Wᵀ [9C][KP] it is transformed from.</summary>
-    public int WeightsLength(LayerModel l) => Max(t => 16 * t.WeightPlane(l.Input.Channels) + (1 + 9 * l.Input.Channels) * t.PackedChannels);
+    /// <summary>Floats of U [α²][C][KP], the bias [KP] after it, then the staging Wᵀ [9C][KP] it is transformed from.</summary>
+    public int WeightsLength(LayerModel l) => Max(t => Points * t.WeightPlane(l.Input.Channels) + (1 + 9 * l.Input.Channels) * t.PackedChannels);
+
+    /// <summary>Where the bias starts in the weights' buffer: after U's α² planes.</summary>
+    public int BiasOffset(WinogradTile t, LayerModel l) => Points * t.WeightPlane(l.Input.Channels);
 
     /// <summary>Floats of the zero-padded channel-last sample [PaddedHeight][PaddedWidth][CP].</summary>
     public int InputLength => Max(t => PaddedHeight * PaddedWidth * t.PackedInputChannels);
 
-    /// <summary>Floats of V [block tiles][16][CP], one block's transformed input.</summary>
-    public int TransformedLength => Max(t => 16 * t.BlockTiles * t.PackedInputChannels);
+    /// <summary>Floats of V [block tiles][α²][CP], one block's transformed input.</summary>
+    public int TransformedLength => Max(t => Points * t.BlockTiles * t.PackedInputChannels);
 
-    /// <summary>Floats of M [block tiles][16][KP], one block's products.</summary>
-    public int ProductsLength => Max(t => 16 * t.BlockTiles * t.PackedChannels);
+    /// <summary>Floats of M [block tiles][α²][KP], one block's products.</summary>
+    public int ProductsLength => Max(t => Points * t.BlockTiles * t.PackedChannels);
 
     /// <summary>Floats of the [pixels × KP] scratch one block's output rows go through before the transpose to NCHW.</summary>
-    public int ScratchLength(LayerModel l) => Max(t => 2 * t.TileRowsPerBlock * l.Output.Width * t.PackedChannels);
+    public int ScratchLength(LayerModel l) => Max(t => Size * t.TileRowsPerBlock * l.Output.Width * t.PackedChannels);
 }
 
 /// <summary>
@@ -86,15 +95,18 @@ internal sealed record WinogradPlan(int TileRows, int TileColumns, IReadOnlyList
 internal sealed record WinogradKernel(LayerModel Shape, string Title, string Method, string Fields, bool Flipped, LayerModel? Pool = null, bool Chained = false);
 
 /// <summary>
-/// Convolution forward as Winograd F(2×2, 3×3) (Lavin &amp; Gray 2016): each 2×2 output tile is
-/// Y = Aᵀ[Σ_c (G g Gᵀ) ⊙ (Bᵀ d B)]A over 4×4 input windows d that overlap by 2, which needs 16 multiplications per
-/// tile and input channel where the direct convolution needs 36: the 16 element-wise products summed over channels
-/// are 16 independent GEMMs M[ξ][tiles × K] = V[ξ][tiles × C]·U[ξ][C × K]. They run with the direct kernel's
+/// Convolution forward as Winograd F(m×m, 3×3) (Lavin &amp; Gray 2016), m = 2 or 4 (<see cref="WinogradTransforms"/>):
+/// each m×m output tile is Y = Aᵀ[Σ_c (G g Gᵀ) ⊙ (Bᵀ d B)]A over α×α input windows d (α = m + 2) that overlap by 2,
+/// which needs α² multiplications per tile and input channel where the direct convolution needs 9m² (16 for 36, 36
+/// for 144): the α² element-wise products summed over channels are α² independent GEMMs
+/// M[ξ][tiles × K] = V[ξ][tiles × C]·U[ξ][C × K]. They run with the direct kernel's
 /// register tile (vectors of output channels, broadcasts of V), on blocks of tile rows small enough that V and M stay
-/// in L2. The transforms are additions on whole vectors of channels, which is why the input is first copied into a
-/// channel-last layout: in NCHW a tile's window would be a gather.
+/// in L2. The transforms are additions (and, for F(4×4, 3×3), multiply-adds by small constants) on whole vectors of
+/// channels, which is why the input is first copied into a channel-last layout: in NCHW a tile's window would be a
+/// gather. Every transform is generated from the one-dimensional ones of <see cref="WinogradTransforms"/>, applied to
+/// rows, then to columns.
 /// <para>
-/// Measured on ResNet's 3×3 64→64 56×56 layer (Sapphire Rapids, one core, per sample at batch 1, fastest calls):
+/// Measured with F(2×2, 3×3) on ResNet's 3×3 64→64 56×56 layer (Sapphire Rapids, one core, per sample at batch 1, fastest calls):
 /// weight transform 22 µs, channel-last copy 77, input transform 105, GEMMs 750 (87 % of the FMA peak), output
 /// transform 45, transpose to NCHW 80. `quick conv`: 1.14–1.17 ms at batch 1 and 1.21–1.24 per sample at batch 8,
 /// against 1.91–1.94 and 2.20 for the direct kernel in interleaved runs. What the choices below bought there: buffers on cache
@@ -119,18 +131,16 @@ internal sealed record WinogradKernel(LayerModel Shape, string Title, string Met
 internal static class WinogradConvolutionEmitter
 {
     /// <summary>
-    /// Bytes of V and M per block: with U (16·C·K floats) and the rows of padded input the block reads, they stay in
+    /// Bytes of V and M per block: with U (α²·C·K floats) and the rows of padded input the block reads, they stay in
     /// the 2 MiB L2, and U[ξ] (16 KiB at 64 channels) stays in L1 while the GEMM of ξ runs over the block. Blocks of
     /// more than one tile row are used only to waste fewer register tiles at the end of a block.
     /// </summary>
     private const int BlockBytes = 768 * 1024;
 
-    // Modelled cost of the transforms, in the tile model's unit (one vector FMA; an addition or a store costs about
-    // the same on the two FMA ports): per tile and channel vector, the input transform's 32 additions and 16
-    // stores; per tile and output-channel vector, the output transform's 24 additions, bias, ReLU and 4 stores; per
-    // pixel and channel vector, the 16×16 register transpose into channel-last (4 shuffles on one port); per input
-    // and output channel vector, the weight transform (9 loads, 22 operations, 16 stores), charged once per sample.
-    private const double InputTransformCost = 48, OutputTransformCost = 36, LayoutCost = 8, WeightTransformCost = 60;
+    // Modelled cost of the channel-last copy, in the tile model's unit (one vector FMA; an addition or a store costs
+    // about the same on the two FMA ports): per pixel and channel vector, the 16×16 register transpose (4 shuffles on
+    // one port). The transforms' costs per tile are WinogradTransforms'; the weights' are charged once per sample.
+    private const double LayoutCost = 8;
 
     /// <summary>
     /// The GEMMs' time over their tile model: V and M go through L2 (the direct kernel's operands stay in L1).
@@ -148,50 +158,73 @@ internal static class WinogradConvolutionEmitter
     private const double Margin = 0.85;
 
     /// <summary>
-    /// Whether the forward of a layer with the direct plan <paramref name="direct"/> runs as Winograd F(2×2, 3×3);
-    /// says why or why not in <paramref name="strategy"/> (appended to the direct plan's reason when it is kept). For an
-    /// input gradient <paramref name="l"/> is the transposed convolution, <paramref name="direct"/> its direct plan and
-    /// <paramref name="what"/> how the reason names it.
+    /// Whether the forward of a layer with the direct plan <paramref name="direct"/> runs as Winograd, and with which
+    /// tile size (<see cref="WinogradTransforms.All"/>: the one the model puts lowest); says why or why not in
+    /// <paramref name="strategy"/> (appended to the direct plan's reason when it is kept). For an input gradient
+    /// <paramref name="l"/> is the transposed convolution, <paramref name="direct"/> its direct plan and
+    /// <paramref name="what"/> how the reason names it ({0} the algorithm).
     /// </summary>
-    public static WinogradPlan? Choose(LayerModel l, DirectConvolutionPlan direct, ref string strategy, string what = "Winograd F(2×2, 3×3) (the weight gradient stays direct)")
+    public static WinogradPlan? Choose(LayerModel l, DirectConvolutionPlan direct, ref string strategy, string what = "{0} (the weight gradient stays direct)")
     {
         if (l.KernelHeight != 3 || l.KernelWidth != 3 || l.StrideHeight != 1 || l.StrideWidth != 1 ||
             l.DilationHeight != 1 || l.DilationWidth != 1 || l.Groups != 1)
-            return null; // F(2×2, 3×3) is the transform of 3×3 stride-1 windows; the direct reason stands alone
+            return null; // F(m×m, 3×3) is the transform of 3×3 stride-1 windows; the direct reason stands alone
         int c = l.Input.Channels, k = l.Output.Channels, oh = l.Output.Height, ow = l.Output.Width;
-        int tileRows = (oh + 1) / 2, tileColumns = (ow + 1) / 2;
-        var tiles = new List<WinogradTile>();
-        foreach (var d in direct.Tiles) tiles.Add(ChooseTile(l, tileRows, tileColumns, d.Vector, d.Width));
-
-        // The widest path decides: it is the one that runs where it is accelerated.
-        var t0 = tiles[0];
         var d0 = direct.Tiles[0];
-        int width = t0.Width, cv = t0.PackedInputChannels / width, kv = t0.PackedChannels / width;
-        if (c < width)
+        if (l.Winograd == WinogradKind.Off)
+        {
+            strategy += "; not Winograd: the layer sets Winograd = WinogradMode.Off";
+            return null;
+        }
+        // A tile size the layer asks for (Conv2D's Winograd) is the only one weighed, and taken whatever the model says.
+        bool asked = l.Winograd != WinogradKind.Auto;
+        if (c < d0.Width && !asked)
         {
             // The transforms run on vectors of input channels, mostly padding here, and the GEMMs' reduction is too short
-            // to pay for them: every such layer timed (8 channels: 8→16, 8→32, 8→64, 8→128) was at 0.92–1.45× the direct.
-            strategy += $"; not Winograd F(2×2, 3×3): {c} input channels do not fill a {t0.Vector} of its transforms";
+            // to pay for them: every such layer timed with F(2×2, 3×3) (8 channels: 8→16, 8→32, 8→64, 8→128) was at
+            // 0.92–1.45× the direct.
+            strategy += $"; not Winograd: {c} input channels do not fill a {d0.Vector} of its transforms";
             return null;
         }
-        double directCost = (double)oh * ow * 9 * c * k / width / d0.Efficiency;
-        double gemm = GemmOverModel * 16.0 * tileRows * tileColumns * c * k / width / t0.Efficiency;
-        double transforms = (double)tileRows * tileColumns * (cv * InputTransformCost + kv * OutputTransformCost) +
-                            (double)l.Input.Height * l.Input.Width * cv * LayoutCost + (double)c * kv * WeightTransformCost;
-        double ratio = (gemm + transforms) / directCost;
-        if (ratio >= Margin)
+        double directCost = (double)oh * ow * 9 * c * k / d0.Width / d0.Efficiency;
+        WinogradPlan? best = null;
+        double bestRatio = double.MaxValue;
+        var modelled = new List<string>();
+        foreach (var transforms in WinogradTransforms.All)
         {
-            strategy += FormattableString.Invariant($"; not Winograd F(2×2, 3×3): its transforms would leave it at {ratio:F2}× the direct tile's modelled cost (chosen below {Margin:F2}×)");
+            if (asked && transforms.Size != (l.Winograd == WinogradKind.F2x2 ? 2 : 4)) continue;
+            int m = transforms.Size, tileRows = (oh + m - 1) / m, tileColumns = (ow + m - 1) / m;
+            var tiles = new List<WinogradTile>();
+            foreach (var d in direct.Tiles) tiles.Add(ChooseTile(l, transforms, tileRows, tileColumns, d.Vector, d.Width));
+
+            // The widest path decides: it is the one that runs where it is accelerated.
+            var t0 = tiles[0];
+            int width = t0.Width, cv = t0.PackedInputChannels / width, kv = t0.PackedChannels / width;
+            double gemm = GemmOverModel * transforms.Points * tileRows * tileColumns * c * k / width / t0.Efficiency;
+            double cost = (double)tileRows * tileColumns * (cv * transforms.InputCost + kv * transforms.OutputCost) +
+                          (double)l.Input.Height * l.Input.Width * cv * LayoutCost + (double)c * kv * transforms.WeightCost;
+            double ratio = (gemm + cost) / directCost;
+            // Invariant: the generated text must not depend on the culture the compiler runs in.
+            modelled.Add(FormattableString.Invariant($"{transforms.Name} at {ratio:F2}×"));
+            if (ratio >= bestRatio) continue;
+            bestRatio = ratio;
+            string efficiency = t0.Efficiency.ToString("P0", CultureInfo.InvariantCulture);
+            string reason = string.Format(CultureInfo.InvariantCulture, what, transforms.Name) +
+                            $": {tileRows}×{tileColumns} tiles of {m}×{m} outputs, {transforms.Points} GEMMs " +
+                            $"[tiles × {c}]·[{c} × {k}] in {t0.Vector} tiles of {t0.Tiles} tiles × {t0.ChannelBlock} channels over blocks of " +
+                            $"{t0.TileRowsPerBlock} tile row(s) ({efficiency} of peak by the tile model); " +
+                            FormattableString.Invariant($"{9.0 * m * m / transforms.Points:0.##}× fewer multiplications than the direct convolution");
+            best = new WinogradPlan(transforms, tileRows, tileColumns, tiles, reason);
+        }
+        string models = $"modelled with its transforms at the direct tile's cost × ({string.Join(", ", modelled)})";
+        if (asked) models = $"the layer sets Winograd = WinogradMode.{l.Winograd}, {models}";
+        else if (bestRatio >= Margin)
+        {
+            strategy += FormattableString.Invariant($"; not Winograd: {models}, chosen below {Margin:F2}×");
             return null;
         }
-        // Invariant: the generated text must not depend on the culture the compiler runs in.
-        string efficiency = t0.Efficiency.ToString("P0", CultureInfo.InvariantCulture), modelled = ratio.ToString("F2", CultureInfo.InvariantCulture);
-        string reason = $"{what}: {tileRows}×{tileColumns} tiles of 2×2 outputs, 16 GEMMs " +
-                        $"[tiles × {c}]·[{c} × {k}] in {t0.Vector} tiles of {t0.Tiles} tiles × {t0.ChannelBlock} channels over blocks of " +
-                        $"{t0.TileRowsPerBlock} tile row(s) ({efficiency} of peak by the tile model); 2.25× fewer multiplications than " +
-                        $"the direct convolution, modelled at {modelled}× its cost with the transforms";
-        strategy = reason;
-        return new WinogradPlan(tileRows, tileColumns, tiles, reason);
+        strategy = $"{best!.Reason}; {models}";
+        return best with { Reason = strategy };
     }
 
     /// <summary>
@@ -201,11 +234,11 @@ internal static class WinogradConvolutionEmitter
     /// register tiles (the extra tiles compute on stale V and are never read), which is the waste the choice of
     /// block rows minimises; ties go to fewer loads per FMA, then to smaller blocks.
     /// </summary>
-    private static WinogradTile ChooseTile(LayerModel l, int tileRows, int tileColumns, string vector, int width)
+    private static WinogradTile ChooseTile(LayerModel l, WinogradTransforms transforms, int tileRows, int tileColumns, string vector, int width)
     {
-        int registers = width == 16 ? 32 : 16;
+        int registers = width == 16 ? 32 : 16, points = transforms.Points;
         int c = l.Input.Channels, cp = Pad(c, width), kp = Pad(l.Output.Channels, width), channelVectors = kp / width;
-        double useful = 16.0 * tileRows * tileColumns * c * l.Output.Channels / width;
+        double useful = (double)points * tileRows * tileColumns * c * l.Output.Channels / width;
         int unroll = c % 4 == 0 ? 4 : c % 2 == 0 ? 2 : 1;
         WinogradTile? best = null;
         for (int nv = 1; nv <= 4; nv++)
@@ -217,10 +250,10 @@ internal static class WinogradConvolutionEmitter
                 for (int rows = 1; rows <= tileRows; rows++)
                 {
                     int blockTiles = Pad(rows * tileColumns, mr);
-                    if (rows > 1 && 16L * blockTiles * (cp + kp) * 4 > BlockBytes) break;
+                    if (rows > 1 && (long)points * blockTiles * (cp + kp) * 4 > BlockBytes) break;
                     int full = tileRows / rows, rest = tileRows % rows;
                     long computed = (long)full * blockTiles + (rest > 0 ? Pad(rest * tileColumns, mr) : 0);
-                    double cycles = 16.0 * computed / mr * (channelVectors / nv) * (c * Math.Max(mr * nv, (mr + nv) / 2.0) + mr * nv);
+                    double cycles = (double)points * computed / mr * (channelVectors / nv) * (c * Math.Max(mr * nv, (mr + nv) / 2.0) + mr * nv);
                     double efficiency = useful / cycles;
                     double loadsPerFma = (mr + nv) / (double)(mr * nv);
                     if (best is null || efficiency > best.Efficiency + 1e-9 ||
@@ -255,11 +288,11 @@ internal static class WinogradConvolutionEmitter
         // Every buffer starts on a cache line (pinned, with the start found at run time): the transforms store and load
         // whole vectors, and on unaligned buffers each one split over two lines (ResNet's 64-channel layer: the input
         // transform 229 -> 114 µs, the output transform 91 -> 45 µs per sample).
-        Field("Weights", plan.WeightsLength(l), kernel.Flipped ? $"U = G·g·Gᵀ of the flipped kernel [16×{c}×KP], an unused bias, and the staging W [{9 * c}×KP], when the parameters change"
-                                                               : $"U = G·g·Gᵀ [16×{c}×KP], bias, and the staging Wᵀ [{9 * c}×KP], when the parameters change");
+        Field("Weights", plan.WeightsLength(l), kernel.Flipped ? $"U = G·g·Gᵀ of the flipped kernel [{plan.Points}×{c}×KP], an unused bias, and the staging W [{9 * c}×KP], when the parameters change"
+                                                               : $"U = G·g·Gᵀ [{plan.Points}×{c}×KP], bias, and the staging Wᵀ [{9 * c}×KP], when the parameters change");
         Field("Input", plan.InputLength, $"zero-padded channel-last sample [{plan.PaddedHeight}×{plan.PaddedWidth}×CP]; its border stays zero");
-        Field("Transformed", plan.TransformedLength, "V = Bᵀ·d·B of a block of tiles [tiles×16×CP]");
-        Field("Products", plan.ProductsLength, "M = V·U of a block of tiles [tiles×16×KP]");
+        Field("Transformed", plan.TransformedLength, $"V = Bᵀ·d·B of a block of tiles [tiles×{plan.Points}×CP]");
+        Field("Products", plan.ProductsLength, $"M = V·U of a block of tiles [tiles×{plan.Points}×KP]");
         Field("Scratch", plan.ScratchLength(l), "a block's output rows as [pixels × channels] before the transpose");
         ConvolutionKernelParts.EmitPackedSourceField(w, l, $"{kernel.Fields}Weights");
         if (kernel.Chained)
@@ -286,7 +319,7 @@ internal static class WinogradConvolutionEmitter
         int c = l.Input.Channels;
         string method = $"{l.Name}_Winograd";
         var kernel = ForwardKernel(l, pool, chained);
-        w.Line($"/// <summary>{l.Name} forward: {ConvolutionEmitter.Describe(l)}. Winograd F(2×2, 3×3) per sample: Y = Aᵀ[U ⊙ V]A{(l.Bias ? " + bias" : "")} over {plan.TileRows}×{plan.TileColumns} tiles of 2×2 outputs, U = G·g·Gᵀ, V = Bᵀ·d·B; without vectors the direct convolution.</summary>");
+        w.Line($"/// <summary>{l.Name} forward: {ConvolutionEmitter.Describe(l)}. {plan.Transforms.Name} per sample: Y = Aᵀ[U ⊙ V]A{(l.Bias ? " + bias" : "")} over {plan.TileRows}×{plan.TileColumns} tiles of {plan.Size}×{plan.Size} outputs, U = G·g·Gᵀ, V = Bᵀ·d·B; without vectors the direct convolution.</summary>");
         w.OpenMethod($"private void {l.Name}_Forward{at.Suffix}(ReadOnlySpan<float> x, Span<float> y, int n{at.ParameterParameter})");
         // A pooled family's kernels take whether to pool; a chained family's, the chain's buffers and batch norm (none here).
         string vectorArguments = pool is not null ? ", false" : chained ? $", default, default, {NoNormalization}" : "";
@@ -332,12 +365,15 @@ internal static class WinogradConvolutionEmitter
     /// <summary>The kernel family's methods for each vector width of the plan (the path without SIMD is the caller's).</summary>
     public static void EmitKernels(SourceWriter w, WinogradKernel kernel, WinogradPlan plan, KernelOffsets at)
     {
+        w.Line($"/// <summary>{kernel.Title}: the outputs per row and column of a tile of its {plan.Transforms.Name}.</summary>");
+        w.Line($"private const int {kernel.Method}Tile = {plan.Size};");
+        w.Line();
         foreach (var t in plan.Tiles)
         {
             EmitKernel(w, kernel, plan, t, at);
-            EmitWeightTransform(w, kernel, t, at);
+            EmitWeightTransform(w, kernel, plan, t, at);
             EmitInputTransform(w, kernel, plan, t);
-            EmitProducts(w, kernel, t);
+            EmitProducts(w, kernel, plan, t);
             EmitOutputTransform(w, kernel, plan, t);
         }
     }
@@ -347,9 +383,9 @@ internal static class WinogradConvolutionEmitter
     {
         var (l, pool) = (kernel.Shape, kernel.Pool);
         int c = l.Input.Channels, k = l.Output.Channels, cp = t.PackedInputChannels, kp = t.PackedChannels;
-        int oh = l.Output.Height, ow = l.Output.Width, pixels = oh * ow, wp = plan.PaddedWidth, r = t.TileRowsPerBlock;
+        int oh = l.Output.Height, ow = l.Output.Width, pixels = oh * ow, wp = plan.PaddedWidth, r = t.TileRowsPerBlock, m = plan.Size;
         string name = kernel.Method, width = (t.Width * 32).ToString();
-        w.Line($"/// <summary>{kernel.Title} with {t.Vector}: U transformed from the parameters, then per sample the input copied channel-last ({c}{(cp != c ? $" padded to {cp}" : "")} channels), and per block of {r} tile row(s) V, the 16 products M (tiles of {t.Tiles} tiles × {t.Vectors}×{t.Width} output channels{(kp != k ? $", padded from {k} to {kp}" : "")}), Y through a [{2 * r * ow}×{kp}] scratch into NCHW.</summary>");
+        w.Line($"/// <summary>{kernel.Title} with {t.Vector}: U transformed from the parameters, then per sample the input copied channel-last ({c}{(cp != c ? $" padded to {cp}" : "")} channels), and per block of {r} tile row(s) V, the {plan.Points} products M (tiles of {t.Tiles} tiles × {t.Vectors}×{t.Width} output channels{(kp != k ? $", padded from {k} to {kp}" : "")}), Y through a [{m * r * ow}×{kp}] scratch into NCHW.</summary>");
         if (kernel.Chained) w.Line($"/// <remarks>In an inference chain (see {l.Name}_ForwardChannelLast{at.Suffix}) the input comes from <paramref name=\"from\"/> and the output goes, batch-normalised, to <paramref name=\"to\"/> where they are not empty.</remarks>");
         string chain = kernel.Chained ? ", Span<float> from, Span<float> to, int normalization, int statistics, float epsilon, bool reluAfter" : "";
         w.OpenMethod($"private void {name}{width}(ReadOnlySpan<float> x, Span<float> y, int n{at.ParameterParameter}{(pool is null ? "" : ", bool pool")}{chain})");
@@ -394,10 +430,10 @@ internal static class WinogradConvolutionEmitter
         w.Line($"{name}Input{width}(ref {padded}, ty0, rows, ref transformed);");
         w.Line($"// whole register tiles of {t.Tiles}: the last one may compute on stale tiles of V, whose products are never read");
         w.Line($"{name}Products{width}(ref transformed, ref weights, ref products, (rows * {plan.TileColumns} + {t.Tiles - 1}) / {t.Tiles} * {t.Tiles});");
-        w.Line($"{name}Output{width}(ref products, ref Unsafe.Add(ref weights, {16 * t.WeightPlane(c)}), rows, ref scratch);");
-        w.Line($"int outputRows = Math.Min({2 * r}, {oh} - 2 * ty0);");
+        w.Line($"{name}Output{width}(ref products, ref Unsafe.Add(ref weights, {plan.BiasOffset(t, l)}), rows, ref scratch);");
+        w.Line($"int outputRows = Math.Min({m * r}, {oh} - {m} * ty0);");
         if (!kernel.Chained) w.Line($"// the block's [{kp}-channel pixels] into NCHW rows, by 16×16 or 8×8 register transposes");
-        string transpose = $"global::CnnGen.Internal.Transpose.Block(ref scratch, {kp}, outputRows * {ow}, ref Unsafe.Add(ref output, 2 * ty0 * {ow}), {pixels}, {k});";
+        string transpose = $"global::CnnGen.Internal.Transpose.Block(ref scratch, {kp}, outputRows * {ow}, ref Unsafe.Add(ref output, {m} * ty0 * {ow}), {pixels}, {k});";
         if (kernel.Chained)
         {
             w.Open("if (to.IsEmpty)");
@@ -409,14 +445,14 @@ internal static class WinogradConvolutionEmitter
             w.Line($"// in a chain, each output row batch-normalised into the interior of the next layer's zero-padded channel-last input (rows {wp * cp} floats apart, the interior from column {l.PadLeft})");
             w.Line($"Span<float> target = to.Slice(s * {plan.InputLength}, {plan.InputLength});");
             w.Line($"ReadOnlySpan<float> block = MemoryMarshal.CreateReadOnlySpan(ref scratch, outputRows * {ow * kp});");
-            w.Line($"for (int r = 0; r < outputRows; r++) BatchNormalization.NormalizeChannelLast(block.Slice(r * {ow * kp}, {ow * kp}), target.Slice((2 * ty0 + r + {l.PadTop}) * {wp * cp} + {l.PadLeft * cp}, {ow * kp}), {ow}, affine, {kp}, reluAfter);");
+            w.Line($"for (int r = 0; r < outputRows; r++) BatchNormalization.NormalizeChannelLast(block.Slice(r * {ow * kp}, {ow * kp}), target.Slice(({m} * ty0 + r + {l.PadTop}) * {wp * cp} + {l.PadLeft * cp}, {ow * kp}), {ow}, affine, {kp}, reluAfter);");
             w.Close();
         }
         else if (pool is null) w.Line(transpose);
         else
         {
             w.Line($"// or, with {pool.Name} fused, its rows pooled 2×2 in place (whole channel vectors) and only the pooled pixels transposed");
-            w.Line($"if (pool) global::CnnGen.Internal.Transpose.Pooled2x2Block(ref scratch, {kp}, outputRows, {ow}, ref Unsafe.Add(ref output, ty0 * {pool.Output.Width}), {pool.Output.Height * pool.Output.Width}, {k});");
+            w.Line($"if (pool) global::CnnGen.Internal.Transpose.Pooled2x2Block(ref scratch, {kp}, outputRows, {ow}, ref Unsafe.Add(ref output, {(m == 2 ? "" : $"{m / 2} * ")}ty0 * {pool.Output.Width}), {pool.Output.Height * pool.Output.Width}, {k});");
             w.Line($"else {transpose}");
         }
         w.Close();
@@ -426,19 +462,20 @@ internal static class WinogradConvolutionEmitter
     }
 
     /// <summary>
-    /// U[ξ][c][k] = (G·g·Gᵀ)[ξ] for each output channel k's 3×3 kernel g of input channel c, with
-    /// G = [[1, 0, 0], [½, ½, ½], [½, −½, ½], [0, 0, 1]]: Wᵀ first (register block transposes, as the direct
-    /// kernel packs it), so that the transform runs on vectors of output channels.
+    /// U[ξ][c][k] = (G·g·Gᵀ)[ξ] for each output channel k's 3×3 kernel g of input channel c (G:
+    /// <see cref="WinogradTransforms.WeightMatrix"/>): Wᵀ first (register block transposes, as the direct kernel packs
+    /// it), so that the transform runs on vectors of output channels.
     /// </summary>
-    private static void EmitWeightTransform(SourceWriter w, WinogradKernel kernel, WinogradTile t, KernelOffsets at)
+    private static void EmitWeightTransform(SourceWriter w, WinogradKernel kernel, WinogradPlan plan, WinogradTile t, KernelOffsets at)
     {
         var l = kernel.Shape;
-        int c = l.Input.Channels, k = l.Output.Channels, kp = t.PackedChannels, reduction = 9 * c;
+        var transforms = plan.Transforms;
+        int c = l.Input.Channels, k = l.Output.Channels, kp = t.PackedChannels, reduction = 9 * c, alpha = transforms.Alpha;
         string vector = t.Vector, type = $"{vector}<float>";
-        w.Line($"/// <summary>{l.Name}: U[16][{c}][{kp}] = G·g·Gᵀ of every 3×3 kernel{(kernel.Flipped ? $", the input gradient's: g[k][c][ky][kx] = W[c][k][2 − ky][2 − kx] of W [{c}][{k}][3][3]" : "")}, vectorised over output channels{(kernel.Flipped ? "" : ", and the bias after it")}{(kp != k ? $"; lanes {k}..{kp - 1} stay zero" : "")}.</summary>");
+        w.Line($"/// <summary>{l.Name}: U[{plan.Points}][{c}][{kp}] = G·g·Gᵀ of every 3×3 kernel{(kernel.Flipped ? $", the input gradient's: g[k][c][ky][kx] = W[c][k][2 − ky][2 − kx] of W [{c}][{k}][3][3]" : "")}, vectorised over output channels{(kernel.Flipped ? "" : ", and the bias after it")}{(kp != k ? $"; lanes {k}..{kp - 1} stay zero" : "")}.</summary>");
         w.OpenMethod($"private void {kernel.Method}Weights{t.Width * 32}(ref float weights{at.ParameterParameter})");
         w.Line("ref float parameters = ref MemoryMarshal.GetReference(_parameters);");
-        w.Line($"ref float staging = ref Unsafe.Add(ref weights, {16 * t.WeightPlane(c) + kp});");
+        w.Line($"ref float staging = ref Unsafe.Add(ref weights, {plan.BiasOffset(t, l) + kp});");
         if (kernel.Flipped)
         {
             // W's output channels are this convolution's input channels: each one's [k × 9] block transposed gives
@@ -451,8 +488,8 @@ internal static class WinogradConvolutionEmitter
             w.Line($"// Wᵀ [{reduction}×{kp}]: staging[(c·9 + tap)·{kp} + k] = W[k·{reduction} + c·9 + tap]");
             w.Line($"global::CnnGen.Internal.Transpose.Block(ref Unsafe.Add(ref parameters, {at.Parameter(0)}), {reduction}, {k}, ref staging, {kp}, {reduction});");
         }
-        if (l.Bias) w.Line($"for (int k = 0; k < {k}; k++) Unsafe.Add(ref weights, {16 * t.WeightPlane(c)} + k) = Unsafe.Add(ref parameters, {at.Parameter(l.WeightLength)} + k);");
-        w.Line($"{type} half = {vector}.Create(0.5f);");
+        if (l.Bias) w.Line($"for (int k = 0; k < {k}; k++) Unsafe.Add(ref weights, {plan.BiasOffset(t, l)} + k) = Unsafe.Add(ref parameters, {at.Parameter(l.WeightLength)} + k);");
+        EmitConstants(w, transforms, vector);
         w.Open($"for (int c = 0; c < {c}; c++)");
         w.Line($"ref float g = ref Unsafe.Add(ref staging, c * {9 * kp});");
         w.Line($"ref float u = ref Unsafe.Add(ref weights, c * {kp});");
@@ -460,18 +497,23 @@ internal static class WinogradConvolutionEmitter
         if (kernel.Flipped) w.Line("// g flipped in space: its tap (ky, kx) is the staging's tap (2 − ky, 2 − kx)");
         for (int ky = 0; ky < 3; ky++)
             w.Line(string.Join(" ", Range(3, kx => $"{type} g{ky}{kx} = {vector}.LoadUnsafe(ref g, k + {(kernel.Flipped ? 8 - (ky * 3 + kx) : ky * 3 + kx) * kp});")));
-        w.Line("// G·g: rows 0 and 3 are g's first and last rows, rows 1 and 2 half the sum and the alternating sum of its three");
+        w.Line($"// G·g on each of g's three columns, {transforms.WeightMatrix}");
+        var a = new string[alpha, 3];
         for (int kx = 0; kx < 3; kx++)
         {
-            w.Line($"{type} e{kx} = g0{kx} + g2{kx};");
-            w.Line($"{type} a0{kx} = g0{kx}, a1{kx} = (e{kx} + g1{kx}) * half, a2{kx} = (e{kx} - g1{kx}) * half, a3{kx} = g2{kx};");
+            var temporaries = new List<string>();
+            string[] column = transforms.Weight(new[] { $"g0{kx}", $"g1{kx}", $"g2{kx}" }, $"e{kx}", temporaries, vector);
+            Declare(w, type, temporaries);
+            for (int i = 0; i < alpha; i++) a[i, kx] = $"a{i}{kx}";
+            Declare(w, type, Range(alpha, i => $"{a[i, kx]} = {column[i]}"));
         }
-        w.Line("// (G·g)·Gᵀ: the same on each row's three columns, stored as U[ξ = 4·row + column]");
-        for (int i = 0; i < 4; i++)
+        w.Line($"// (G·g)·Gᵀ: the same on each of its {alpha} rows' three columns, stored as U[ξ = {alpha}·row + column]");
+        for (int i = 0; i < alpha; i++)
         {
-            w.Line($"{type} f{i} = a{i}0 + a{i}2;");
-            string[] values = { $"a{i}0", $"(f{i} + a{i}1) * half", $"(f{i} - a{i}1) * half", $"a{i}2" };
-            for (int j = 0; j < 4; j++) w.Line($"{Operand(values[j])}.StoreUnsafe(ref u, k + {(4 * i + j) * t.WeightPlane(c)});");
+            var temporaries = new List<string>();
+            string[] row = transforms.Weight(new[] { a[i, 0], a[i, 1], a[i, 2] }, $"f{i}", temporaries, vector);
+            Declare(w, type, temporaries);
+            for (int j = 0; j < alpha; j++) w.Line($"{Operand(row[j])}.StoreUnsafe(ref u, k + {(alpha * i + j) * t.WeightPlane(c)});");
         }
         w.Close();
         w.Close();
@@ -480,32 +522,41 @@ internal static class WinogradConvolutionEmitter
     }
 
     /// <summary>
-    /// V[t][ξ][c] = (Bᵀ·d·B)[ξ] of each tile's 4×4 window d of the channel-last input, with
-    /// Bᵀ = [[1, 0, −1, 0], [0, 1, 1, 0], [0, −1, 1, 0], [0, 1, 0, −1]]: additions on vectors of input channels.
+    /// V[t][ξ][c] = (Bᵀ·d·B)[ξ] of each tile's α×α window d of the channel-last input (Bᵀ:
+    /// <see cref="WinogradTransforms.InputMatrix"/>), on vectors of input channels.
     /// </summary>
     private static void EmitInputTransform(SourceWriter w, WinogradKernel kernel, WinogradPlan plan, WinogradTile t)
     {
         var l = kernel.Shape;
-        int cp = t.PackedInputChannels, wp = plan.PaddedWidth, tw = plan.TileColumns;
+        var transforms = plan.Transforms;
+        int cp = t.PackedInputChannels, wp = plan.PaddedWidth, tw = plan.TileColumns, m = plan.Size, alpha = transforms.Alpha;
         string vector = t.Vector, type = $"{vector}<float>";
-        w.Line($"/// <summary>{l.Name}: V = Bᵀ·d·B of the tiles in tile rows ty0 .. ty0 + rows − 1, as V[tile][ξ][{cp}] (a tile's 16 vectors together).</summary>");
+        w.Line($"/// <summary>{l.Name}: V = Bᵀ·d·B of the tiles in tile rows ty0 .. ty0 + rows − 1, as V[tile][ξ][{cp}] (a tile's {plan.Points} vectors together).</summary>");
         w.OpenMethod($"private static void {kernel.Method}Input{t.Width * 32}(ref float input, int ty0, int rows, ref float transformed)");
+        EmitConstants(w, transforms, vector);
         w.Open("for (int ty = 0; ty < rows; ty++)");
         w.Open($"for (int tx = 0; tx < {tw}; tx++)");
-        w.Line($"ref float d = ref Unsafe.Add(ref input, (ty0 + ty) * {2 * wp * cp} + tx * {2 * cp});");
-        w.Line($"ref float v = ref Unsafe.Add(ref transformed, (ty * {tw} + tx) * {16 * cp});");
+        w.Line($"ref float d = ref Unsafe.Add(ref input, (ty0 + ty) * {m * wp * cp} + tx * {m * cp});");
+        w.Line($"ref float v = ref Unsafe.Add(ref transformed, (ty * {tw} + tx) * {plan.Points * cp});");
         w.Open($"for (nuint c = 0; c < {cp}; c += {t.Width})");
-        w.Line("// d·B on each of the window's rows: (d0 − d2, d1 + d2, d2 − d1, d1 − d3)");
-        for (int i = 0; i < 4; i++)
+        w.Line($"// d·B on each of the window's {alpha} rows, {transforms.InputMatrix}");
+        var r = new string[alpha, alpha];
+        for (int i = 0; i < alpha; i++)
         {
-            w.Line(string.Join(" ", Range(4, j => $"{type} d{i}{j} = {vector}.LoadUnsafe(ref d, c + {(i * wp + j) * cp});")));
-            w.Line($"{type} r{i}0 = d{i}0 - d{i}2, r{i}1 = d{i}1 + d{i}2, r{i}2 = d{i}2 - d{i}1, r{i}3 = d{i}1 - d{i}3;");
+            w.Line(string.Join(" ", Range(alpha, j => $"{type} d{i}{j} = {vector}.LoadUnsafe(ref d, c + {(i * wp + j) * cp});")));
+            var temporaries = new List<string>();
+            string[] row = transforms.Input(Range(alpha, j => $"d{i}{j}").ToArray(), $"p{i}", temporaries, vector);
+            Declare(w, type, temporaries);
+            for (int j = 0; j < alpha; j++) r[i, j] = $"r{i}{j}";
+            Declare(w, type, Range(alpha, j => $"{r[i, j]} = {row[j]}"));
         }
-        w.Line("// Bᵀ·(d·B) on each column, stored as V[ξ = 4·row + column]");
-        for (int j = 0; j < 4; j++)
+        w.Line($"// Bᵀ·(d·B) on each column, stored as V[ξ = {alpha}·row + column]");
+        for (int j = 0; j < alpha; j++)
         {
-            string[] values = { $"r0{j} - r2{j}", $"r1{j} + r2{j}", $"r2{j} - r1{j}", $"r1{j} - r3{j}" };
-            for (int i = 0; i < 4; i++) w.Line($"({values[i]}).StoreUnsafe(ref v, c + {(4 * i + j) * cp});");
+            var temporaries = new List<string>();
+            string[] column = transforms.Input(Range(alpha, i => r[i, j]).ToArray(), $"q{j}", temporaries, vector);
+            Declare(w, type, temporaries);
+            for (int i = 0; i < alpha; i++) w.Line($"{Operand(column[i])}.StoreUnsafe(ref v, c + {(alpha * i + j) * cp});");
         }
         w.Close();
         w.Close();
@@ -515,26 +566,26 @@ internal static class WinogradConvolutionEmitter
     }
 
     /// <summary>
-    /// The 16 GEMMs M[t][ξ][k] = Σ_c V[t][ξ][c]·U[ξ][c][k] over the block, in register tiles of
+    /// The α² GEMMs M[t][ξ][k] = Σ_c V[t][ξ][c]·U[ξ][c][k] over the block, in register tiles of
     /// <see cref="WinogradTile.Tiles"/> tiles × <see cref="WinogradTile.Vectors"/> vectors of output channels: per
     /// input channel, vectors of U and broadcasts of V. Output-channel blocks are the outer loop so that their slice
     /// of U[ξ] stays in L1 over the block's tiles.
     /// </summary>
-    private static void EmitProducts(SourceWriter w, WinogradKernel kernel, WinogradTile t)
+    private static void EmitProducts(SourceWriter w, WinogradKernel kernel, WinogradPlan plan, WinogradTile t)
     {
         var l = kernel.Shape;
-        int c = l.Input.Channels, cp = t.PackedInputChannels, kp = t.PackedChannels, mr = t.Tiles, nv = t.Vectors, width = t.Width;
+        int c = l.Input.Channels, cp = t.PackedInputChannels, kp = t.PackedChannels, mr = t.Tiles, nv = t.Vectors, width = t.Width, points = plan.Points;
         string vector = t.Vector, type = $"{vector}<float>";
-        w.Line($"/// <summary>{l.Name}: M[ξ] = V[ξ]·U[ξ] for ξ = 0..15, [tiles × {c}]·[{c} × {kp}], tiles a multiple of {mr}.</summary>");
+        w.Line($"/// <summary>{l.Name}: M[ξ] = V[ξ]·U[ξ] for ξ = 0..{points - 1}, [tiles × {c}]·[{c} × {kp}], tiles a multiple of {mr}.</summary>");
         w.OpenMethod($"private static void {kernel.Method}Products{width * 32}(ref float transformed, ref float weights, ref float products, int tiles)");
-        w.Open("for (int xi = 0; xi < 16; xi++)");
+        w.Open($"for (int xi = 0; xi < {points}; xi++)");
         w.Line($"ref float v = ref Unsafe.Add(ref transformed, xi * {cp});");
         w.Line($"ref float u = ref Unsafe.Add(ref weights, xi * {t.WeightPlane(c)});");
         w.Line($"ref float m = ref Unsafe.Add(ref products, xi * {kp});");
         bool channelLoop = kp > t.ChannelBlock;
         if (channelLoop) w.Open($"for (int kb = 0; kb < {kp}; kb += {t.ChannelBlock})");
         w.Open($"for (int t = 0; t < tiles; t += {mr})");
-        w.Line($"ref float vt = ref Unsafe.Add(ref v, t * {16 * cp});");
+        w.Line($"ref float vt = ref Unsafe.Add(ref v, t * {points * cp});");
         w.Line($"ref float uk = ref {(channelLoop ? "Unsafe.Add(ref u, kb)" : "u")};");
         for (int r = 0; r < mr; r++)
             w.Line(string.Join(" ", Range(nv, j => $"{type} c{r}{j} = {type}.Zero;")));
@@ -546,7 +597,7 @@ internal static class WinogradConvolutionEmitter
             // As in the direct kernel: one broadcast per tile, reused by the tile's vectors.
             for (int r = 0; r < mr; r++)
             {
-                w.Line($"{type} a{r} = {vector}.Create(Unsafe.Add(ref vt, {r * 16 * cp + step}));");
+                w.Line($"{type} a{r} = {vector}.Create(Unsafe.Add(ref vt, {r * points * cp + step}));");
                 w.Line(string.Join(" ", Range(nv, j => $"c{r}{j} = {vector}.FusedMultiplyAdd(a{r}, b{j}, c{r}{j});")));
             }
             w.Close();
@@ -554,9 +605,9 @@ internal static class WinogradConvolutionEmitter
         w.Line($"vt = ref Unsafe.Add(ref vt, {t.Unroll});");
         w.Line($"uk = ref Unsafe.Add(ref uk, {t.Unroll * kp});");
         w.Close();
-        w.Line($"ref float mt = ref Unsafe.Add(ref m, t * {16 * kp}{(channelLoop ? " + kb" : "")});");
+        w.Line($"ref float mt = ref Unsafe.Add(ref m, t * {points * kp}{(channelLoop ? " + kb" : "")});");
         for (int r = 0; r < mr; r++)
-            w.Line(string.Join(" ", Range(nv, j => $"c{r}{j}.StoreUnsafe(ref mt, {r * 16 * kp + j * width});")));
+            w.Line(string.Join(" ", Range(nv, j => $"c{r}{j}.StoreUnsafe(ref mt, {r * points * kp + j * width});")));
         w.Close();
         if (channelLoop) w.Close();
         w.Close();
@@ -565,39 +616,48 @@ internal static class WinogradConvolutionEmitter
     }
 
     /// <summary>
-    /// Y = Aᵀ·M·A (+ bias, ReLU) of each tile, Aᵀ = [[1, 1, 1, 0], [0, 1, −1, −1]], into the block's
-    /// [pixels × KP] scratch; a tile half outside an odd output width stores its left column only.
+    /// Y = Aᵀ·M·A (+ bias, ReLU) of each tile (Aᵀ: <see cref="WinogradTransforms.OutputMatrix"/>) into the block's
+    /// [pixels × KP] scratch; the last tile of a row that m does not divide stores its columns inside the width only.
     /// </summary>
     private static void EmitOutputTransform(SourceWriter w, WinogradKernel kernel, WinogradPlan plan, WinogradTile t)
     {
         var l = kernel.Shape;
-        int kp = t.PackedChannels, ow = l.Output.Width, tw = plan.TileColumns;
+        var transforms = plan.Transforms;
+        int kp = t.PackedChannels, ow = l.Output.Width, tw = plan.TileColumns, m = plan.Size, alpha = transforms.Alpha;
+        int inside = ow - m * (tw - 1); // columns of a row's last tile inside the output
         string vector = t.Vector, type = $"{vector}<float>";
-        bool odd = ow % 2 != 0;
-        w.Line($"/// <summary>{l.Name}: Y = {(l.ReLUInKernel ? "ReLU(" : "")}Aᵀ·M·A{(l.Bias ? " + bias" : "")}{(l.ReLUInKernel ? ")" : "")} of the block's tiles into rows of the [pixels × {kp}] scratch{(odd ? $"; the last tile of a row is half outside the {ow}-pixel width" : "")}.</summary>");
+        w.Line($"/// <summary>{l.Name}: Y = {(l.ReLUInKernel ? "ReLU(" : "")}Aᵀ·M·A{(l.Bias ? " + bias" : "")}{(l.ReLUInKernel ? ")" : "")} of the block's tiles into rows of the [pixels × {kp}] scratch{(inside < m ? $"; the last tile of a row has {inside} of its {m} columns inside the {ow}-pixel width" : "")}.</summary>");
         w.OpenMethod($"private static void {kernel.Method}Output{t.Width * 32}(ref float products, ref float bias, int rows, ref float scratch)");
+        EmitConstants(w, transforms, vector);
         w.Open("for (int ty = 0; ty < rows; ty++)");
         w.Open($"for (int tx = 0; tx < {tw}; tx++)");
-        w.Line($"ref float m = ref Unsafe.Add(ref products, (ty * {tw} + tx) * {16 * kp});");
-        w.Line($"ref float to = ref Unsafe.Add(ref scratch, (ty * {2 * ow} + tx * 2) * {kp});");
+        w.Line($"ref float m = ref Unsafe.Add(ref products, (ty * {tw} + tx) * {plan.Points * kp});");
+        w.Line($"ref float to = ref Unsafe.Add(ref scratch, (ty * {m * ow} + tx * {m}) * {kp});");
         w.Open($"for (nuint k = 0; k < {kp}; k += {t.Width})");
-        w.Line("// Aᵀ·M on each column: (m0 + m1 + m2, m1 − m2 − m3)");
-        for (int j = 0; j < 4; j++)
+        w.Line($"// Aᵀ·M on each of the {alpha} columns, {transforms.OutputMatrix}");
+        var sums = new string[m, alpha];
+        for (int j = 0; j < alpha; j++)
         {
-            w.Line(string.Join(" ", Range(4, i => $"{type} m{i}{j} = {vector}.LoadUnsafe(ref m, k + {(4 * i + j) * kp});")));
-            w.Line($"{type} s0{j} = m0{j} + m1{j} + m2{j}, s1{j} = m1{j} - m2{j} - m3{j};");
+            w.Line(string.Join(" ", Range(alpha, i => $"{type} m{i}{j} = {vector}.LoadUnsafe(ref m, k + {(alpha * i + j) * kp});")));
+            var temporaries = new List<string>();
+            string[] column = transforms.Output(Range(alpha, i => $"m{i}{j}").ToArray(), $"p{j}", temporaries, vector);
+            Declare(w, type, temporaries);
+            for (int i = 0; i < m; i++) sums[i, j] = $"s{i}{j}";
+            Declare(w, type, Range(m, i => $"{sums[i, j]} = {column[i]}"));
         }
         if (l.Bias) w.Line($"{type} b = {vector}.LoadUnsafe(ref bias, k);");
-        w.Line("// (Aᵀ·M)·A on each row: the tile's two outputs of that row");
-        string[] offsets = { "k", $"k + {kp}", $"k + {ow * kp}", $"k + {(ow + 1) * kp}" };
-        for (int i = 0; i < 2; i++)
+        w.Line($"// (Aᵀ·M)·A on each row: the tile's {m} outputs of that row");
+        for (int i = 0; i < m; i++)
         {
-            string left = $"s{i}0 + s{i}1 + s{i}2", right = $"s{i}1 - s{i}2 - s{i}3";
-            w.Line($"{type} y{i}0 = {Finish(left)}, y{i}1 = {Finish(right)};");
+            var temporaries = new List<string>();
+            string[] row = transforms.Output(Range(alpha, j => sums[i, j]).ToArray(), $"q{i}", temporaries, vector);
+            Declare(w, type, temporaries);
+            Declare(w, type, Range(m, j => $"y{i}{j} = {Finish(row[j])}"));
         }
-        w.Line($"y00.StoreUnsafe(ref to, {offsets[0]}); y10.StoreUnsafe(ref to, {offsets[2]});");
-        if (odd) w.Line($"if (tx < {tw - 1}) {{ y01.StoreUnsafe(ref to, {offsets[1]}); y11.StoreUnsafe(ref to, {offsets[3]}); }}");
-        else w.Line($"y01.StoreUnsafe(ref to, {offsets[1]}); y11.StoreUnsafe(ref to, {offsets[3]});");
+        string Store(int i, int j) => $"y{i}{j}.StoreUnsafe(ref to, k{(i * ow + j == 0 ? "" : $" + {(i * ow + j) * kp}")});";
+        for (int i = 0; i < m; i++) w.Line(string.Join(" ", Range(inside, j => Store(i, j))));
+        if (inside < m)
+            w.Line($"if (tx < {tw - 1}) {{ {string.Join(" ", Range(m, i => string.Join(" ", Range(m - inside, j => Store(i, inside + j)))))} }}");
         w.Close();
         w.Close();
         w.Close();
@@ -609,6 +669,20 @@ internal static class WinogradConvolutionEmitter
             string value = l.Bias ? $"{sum} + b" : sum;
             return ConvolutionKernelParts.Activated(l, value);
         }
+    }
+
+    /// <summary>The vector constants of the transforms' multiply-adds (<see cref="WinogradTransforms.Constants"/>), if any.</summary>
+    private static void EmitConstants(SourceWriter w, WinogradTransforms transforms, string vector)
+    {
+        if (transforms.Constants.Count == 0) return;
+        w.Line($"{vector}<float> {string.Join(", ", transforms.Constants.Select(k => $"{k.Name} = {vector}.Create({k.Value.ToString("R", CultureInfo.InvariantCulture)}f)"))};");
+    }
+
+    /// <summary>One declaration of vectors "name = expression", in order (later ones may use earlier ones).</summary>
+    private static void Declare(SourceWriter w, string type, IEnumerable<string> declarations)
+    {
+        var list = declarations.ToList();
+        if (list.Count > 0) w.Line($"{type} {string.Join(", ", list)};");
     }
 
     /// <summary>An expression as the receiver of a call: parenthesised unless it is a name.</summary>

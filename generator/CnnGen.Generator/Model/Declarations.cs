@@ -9,6 +9,8 @@ internal enum ActivationKind { None, ReLU, LeakyReLU, Sigmoid, Tanh, GELU, SiLU 
 
 internal enum PaddingKind { Explicit, Same, Valid }
 
+internal enum WinogradKind { Auto, Off, F2x2, F4x4 }
+
 internal enum LayerKind { Conv2D, Dense, MaxPool2D, AvgPool2D, GlobalAvgPool2D, BatchNorm2D, Dropout, Activation }
 
 /// <summary>One layer attribute as the user wrote it, before any checking.</summary>
@@ -29,6 +31,7 @@ internal sealed record LayerDeclaration(
     float Momentum,
     float Epsilon,
     float Probability,
+    WinogradKind Winograd,
     LocationInfo? Location);
 
 /// <summary>A class carrying [Network], as parsed from syntax and symbols; holds no compilation objects.</summary>

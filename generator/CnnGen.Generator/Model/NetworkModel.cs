@@ -35,7 +35,8 @@ internal sealed record LayerModel(
     int StateOffset,
     int TorchIndex,
     long MultiplyAccumulates,
-    int ReceptiveField)
+    int ReceptiveField,
+    WinogradKind Winograd = WinogradKind.Auto)
 {
     /// <summary>The name used for the layer's methods, e.g. <c>Layer0_Conv2D</c>.</summary>
     public string Name => $"Layer{Index}_{Kind}";

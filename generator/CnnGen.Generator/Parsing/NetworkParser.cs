@@ -73,7 +73,7 @@ internal static class NetworkParser
             Groups: Named(attribute, "Groups", 1), Bias: Named(attribute, "Bias", true),
             Activation: (ActivationKind)Named(attribute, "Activation", 0), Alpha: Named(attribute, "Alpha", 0.01f),
             Momentum: Named(attribute, "Momentum", 0.1f), Epsilon: Named(attribute, "Epsilon", 1e-5f),
-            Probability: 0f, Location: location);
+            Probability: 0f, Winograd: (WinogradKind)Named(attribute, "Winograd", 0), Location: location);
         var args = attribute.ConstructorArguments;
         switch (shortName)
         {

@@ -222,7 +222,25 @@ internal static class ShapeInference
         context.RequireDefined(d.Activation);
         if (d.PaddingMode < PaddingKind.Explicit || d.PaddingMode > PaddingKind.Valid)
             context.Report(DiagnosticDescriptors.UnknownEnumValue, context.Index, "Conv2D", "PaddingMode", (int)d.PaddingMode);
+        if (d.Winograd < WinogradKind.Auto || d.Winograd > WinogradKind.F4x4)
+            context.Report(DiagnosticDescriptors.UnknownEnumValue, context.Index, "Conv2D", "Winograd", (int)d.Winograd);
         if (context.Failed) return null;
+        if (d.Winograd is WinogradKind.F2x2 or WinogradKind.F4x4)
+        {
+            // Winograd's tiles are those of a 3×3 window moved by one pixel over every channel; its kernels run on
+            // vectors of output channels, 8 to a Vector256.
+            var unsuited = new System.Collections.Generic.List<string>();
+            if (d.KernelHeight != 3 || d.KernelWidth != 3) unsuited.Add($"a {d.KernelHeight}×{d.KernelWidth} kernel");
+            if (d.Stride != 1) unsuited.Add($"Stride = {d.Stride}");
+            if (d.Dilation != 1) unsuited.Add($"Dilation = {d.Dilation}");
+            if (d.Groups != 1) unsuited.Add($"Groups = {d.Groups}");
+            if (d.Size < 8) unsuited.Add($"{d.Size} output channels");
+            if (unsuited.Count > 0)
+            {
+                context.Report(DiagnosticDescriptors.WinogradUnsuited, context.Index, $"WinogradMode.{d.Winograd}", string.Join(", ", unsuited));
+                return null;
+            }
+        }
         if (d.PaddingMode == PaddingKind.Same && d.Stride != 1)
         {
             context.Report(DiagnosticDescriptors.SameWithStride, context.Index, d.Stride);
@@ -282,7 +300,7 @@ internal static class ShapeInference
             KernelHeight = d.KernelHeight, KernelWidth = d.KernelWidth, StrideHeight = d.Stride, StrideWidth = d.Stride,
             PadTop = padTop, PadLeft = padLeft, DilationHeight = d.Dilation, DilationWidth = d.Dilation, Groups = d.Groups,
             Bias = d.Bias, TorchIndex = index, WeightLength = (int)weights, BiasLength = d.Bias ? d.Size : 0,
-            MultiplyAccumulates = macs, ReceptiveField = receptiveField,
+            MultiplyAccumulates = macs, ReceptiveField = receptiveField, Winograd = d.Winograd,
         };
     }
 

@@ -40,3 +40,22 @@ public enum PaddingMode
     /// <summary>No padding.</summary>
     Valid,
 }
+
+/// <summary>
+/// Whether a 3×3 stride-1 convolution runs as Winograd's minimal filtering algorithm, and with which output tile.
+/// Winograd trades multiplications for additions on transformed tiles: F(2×2, 3×3) needs 2.25× fewer
+/// multiplications than the direct convolution, F(4×4, 3×3) 4× fewer, and each rounds more than the direct sum (see
+/// BENCHMARKS.md for the measured errors). The choice applies to the layer's forward and to its input gradient (the
+/// weight gradient stays direct), wherever its vector kernels run; without SIMD the direct convolution runs.
+/// </summary>
+public enum WinogradMode
+{
+    /// <summary>The generator's cost model chooses between the direct convolution, F(2×2, 3×3) and F(4×4, 3×3) from the shapes.</summary>
+    Auto,
+    /// <summary>Never Winograd: the direct (or im2col) convolution, rounded like a plain sum.</summary>
+    Off,
+    /// <summary>Winograd F(2×2, 3×3): 16 multiplications per 2×2 output tile and input channel instead of 36.</summary>
+    F2x2,
+    /// <summary>Winograd F(4×4, 3×3): 36 multiplications per 4×4 output tile and input channel instead of 144.</summary>
+    F4x4,
+}

@@ -44,6 +44,11 @@ public sealed class Conv2DAttribute : LayerAttribute
     public Activation Activation { get; set; } = Activation.None;
     /// <summary>Negative slope of a fused LeakyReLU.</summary>
     public float Alpha { get; set; } = 0.01f;
+    /// <summary>
+    /// Whether the convolution runs as Winograd F(2×2, 3×3) or F(4×4, 3×3) (3×3 kernels, stride 1, no dilation or
+    /// groups, at least 8 output channels; anything else is a compile-time error), never, or as the cost model chooses.
+    /// </summary>
+    public WinogradMode Winograd { get; set; } = WinogradMode.Auto;
 }
 
 /// <summary>Fully connected layer (PyTorch's <c>nn.Linear</c>), weight [out, in], then bias. The input is flattened (C, H, W order) first.</summary>
