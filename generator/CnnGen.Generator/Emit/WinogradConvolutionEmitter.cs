@@ -153,7 +153,20 @@ internal static class WinogradConvolutionEmitter
     /// both ways (3 to 256 channels, 6×7 to 56×56 outputs, batch 1): where the input channels fill a vector the
     /// model's ratio was 0.10 above to 0.16 below the measured one (0.30 below for a 7×7 input padded by 2, modelled at
     /// 0.97 and rejected). Every layer it chooses at this margin measured faster than direct (0.60–0.84×); the two it
-    /// rejects that were faster measured 0.91 and 0.92×.
+    /// rejects that were faster measured 0.91 and 0.92× (with F(2×2, 3×3), on a Sapphire Rapids core).
+    /// <para>
+    /// With F(4×4, 3×3) beside it, 14 layers were timed in their three forms (Winograd = Off, F2x2, F4x4; AMD Zen 5,
+    /// one core, µs per sample at batch 1 and 16, best of three interleaved rounds; modelled → measured share of the
+    /// direct): 16→16 at 32×32 F4 0.52 → 0.48–0.55 (F2 0.75 → 0.72–0.73); 32→32 at 16×16 0.46 → 0.38; 64→64 at 8×8
+    /// 0.60 → 0.42; 16→16 at 16×16 0.57 → 0.44–0.46; 64→64 at 56×56 0.35 → 0.32–0.39 (F2 0.57 → 0.51–0.56); 128→128
+    /// at 28×28 0.34 → 0.26; 32→32 at 13×11 0.64 → 0.47; 256→256 at 14×14 0.48 → 0.24–0.61 and 512→512 at 7×7 0.72
+    /// → 0.56 (U, 9.4 and 38 MB, streams from L3 once per block: noisy). The model ranks the two sizes as measured
+    /// everywhere but at 64→64 on 4×4 outputs (direct kept at F2's 0.99; measured F2 0.61, F4 0.84). Input channels
+    /// that fill less than a vector are priced through the padded vectors the transforms run on: 3→16 at 32×32
+    /// modelled 1.46 (direct kept), measured 1.21–1.31; 8→32 at 32×32 and 8→64 at 28×28 0.60 and 0.54, measured
+    /// 0.56–0.66 and 0.46–0.54 (F2 0.76–1.11, which is why a rule timed with F(2×2, 3×3) alone used to keep every
+    /// such layer direct); 4→32 at 16×16 0.95 (direct kept), measured 0.77–0.90.
+    /// </para>
     /// </summary>
     private const double Margin = 0.85;
 
@@ -178,14 +191,6 @@ internal static class WinogradConvolutionEmitter
         }
         // A tile size the layer asks for (Conv2D's Winograd) is the only one weighed, and taken whatever the model says.
         bool asked = l.Winograd != WinogradKind.Auto;
-        if (c < d0.Width && !asked)
-        {
-            // The transforms run on vectors of input channels, mostly padding here, and the GEMMs' reduction is too short
-            // to pay for them: every such layer timed with F(2×2, 3×3) (8 channels: 8→16, 8→32, 8→64, 8→128) was at
-            // 0.92–1.45× the direct.
-            strategy += $"; not Winograd: {c} input channels do not fill a {d0.Vector} of its transforms";
-            return null;
-        }
         double directCost = (double)oh * ow * 9 * c * k / d0.Width / d0.Efficiency;
         WinogradPlan? best = null;
         double bestRatio = double.MaxValue;
