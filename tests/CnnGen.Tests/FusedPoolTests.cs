@@ -3,9 +3,10 @@ using CnnGen.Tests.Networks;
 
 namespace CnnGen.Tests.FusedPool;
 
-// A direct convolution with ReLU and padded channel lanes (20 of 32) whose 2×2 pool drops an odd last row and column.
+// A direct convolution with ReLU and padded channel lanes (20 of 32) whose 2×2 pool drops an odd last row and column
+// (Winograd F(4×4, 3×3) would take it; WinogradPooledNet checks the pool in Winograd's epilogue).
 [Network(8, 15, 13, Loss = Loss.MeanSquaredError)]
-[Conv2D(20, 3, Padding = 1, Activation = Activation.ReLU)]
+[Conv2D(20, 3, Padding = 1, Activation = Activation.ReLU, Winograd = WinogradMode.Off)]
 [MaxPool2D(2)]
 [Dense(5)]
 public partial class FusedOddNet { }

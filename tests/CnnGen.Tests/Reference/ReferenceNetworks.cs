@@ -132,6 +132,7 @@ public partial class RefPoolingNet : IReferenceNetwork { }
 [Dense(3)]
 public partial class RefStridedDilatedGroupsNet : IReferenceNetwork { }
 
+// Its first convolution runs as Winograd F(4×4, 3×3) (forward and input gradient), the others direct.
 [Network(16, 7, 12, Loss = Loss.MeanSquaredError)]
 [Conv2D(24, 3, Padding = 1, Activation = Activation.Tanh)]
 [Conv2D(20, 3, 5, Padding = 1)]
