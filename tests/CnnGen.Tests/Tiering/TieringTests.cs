@@ -35,6 +35,9 @@ public partial class TieringTests(ITestOutputHelper output)
 
     private static readonly string[] Networks = [typeof(Networks.LeNet5).FullName!, typeof(TieringNet).FullName!];
 
+    /// <summary>A process's exit code after SIGABRT (128 + 6).</summary>
+    private const int AbortExitCode = 134;
+
     [Theory]
     [InlineData("widest")]
     [InlineData("Vector256")] // the kernels' other helpers (Transpose.Block8 instead of Block16)
@@ -57,6 +60,17 @@ public partial class TieringTests(ITestOutputHelper output)
             if (path == "scalar") environment["DOTNET_EnableHWIntrinsic"] = "0";
             var child = ChildProcess.Run(environment, TimeSpan.FromSeconds(120));
             output.WriteLine($"child: exit code {child.ExitCode}, {child.Elapsed.TotalSeconds:F1} s: {child.Output}{child.Errors}");
+            if (child.ExitCode == AbortExitCode && child.Output.Contains("exercised"))
+            {
+                // The runtime aborted while it shut down, after the child's work ("free(): invalid pointer", SIGABRT):
+                // measured on the scalar path in 1 of 20 and 1 of 30 runs of this child with DOTNET_JitStdOutFile
+                // set, and in none of 40 without it, at 6d043e1 as now; most likely the race of dotnet/coreclr#18060
+                // (the JIT's output file closed at shutdown while a background thread still compiles). Its summary
+                // may be cut short, so the child runs once more; a second abort fails the test.
+                File.Delete(summary);
+                child = ChildProcess.Run(environment, TimeSpan.FromSeconds(120));
+                output.WriteLine($"child, again after an abort at shutdown: exit code {child.ExitCode}, {child.Elapsed.TotalSeconds:F1} s: {child.Output}{child.Errors}");
+            }
             Assert.True(child.ExitCode == 0 && child.Output.Contains("exercised"), $"the child failed: {child.Output}{child.Errors}");
             Assert.True(File.Exists(summary), "the JIT wrote no summary (DOTNET_JitStdOutFile)");
 
