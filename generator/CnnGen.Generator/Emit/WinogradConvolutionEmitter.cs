@@ -503,21 +503,12 @@ internal static class WinogradConvolutionEmitter
         for (int ky = 0; ky < 3; ky++)
             w.Line(string.Join(" ", Range(3, kx => $"{type} g{ky}{kx} = {vector}.LoadUnsafe(ref g, k + {(kernel.Flipped ? 8 - (ky * 3 + kx) : ky * 3 + kx) * kp});")));
         w.Line($"// G·g on each of g's three columns, {transforms.WeightMatrix}");
-        var a = new string[alpha, 3];
         for (int kx = 0; kx < 3; kx++)
-        {
-            var temporaries = new List<string>();
-            string[] column = transforms.Weight(new[] { $"g0{kx}", $"g1{kx}", $"g2{kx}" }, $"e{kx}", temporaries, vector);
-            Declare(w, type, temporaries);
-            for (int i = 0; i < alpha; i++) a[i, kx] = $"a{i}{kx}";
-            Declare(w, type, Range(alpha, i => $"{a[i, kx]} = {column[i]}"));
-        }
+            Apply(w, type, vector, transforms.Weight, Range(3, ky => $"g{ky}{kx}"), $"e{kx}", Range(alpha, i => $"a{i}{kx}"));
         w.Line($"// (G·g)·Gᵀ: the same on each of its {alpha} rows' three columns, stored as U[ξ = {alpha}·row + column]");
         for (int i = 0; i < alpha; i++)
         {
-            var temporaries = new List<string>();
-            string[] row = transforms.Weight(new[] { a[i, 0], a[i, 1], a[i, 2] }, $"f{i}", temporaries, vector);
-            Declare(w, type, temporaries);
+            string[] row = Apply(w, type, vector, transforms.Weight, Range(3, kx => $"a{i}{kx}"), $"f{i}");
             for (int j = 0; j < alpha; j++) w.Line($"{Operand(row[j])}.StoreUnsafe(ref u, k + {(alpha * i + j) * t.WeightPlane(c)});");
         }
         w.Close();
@@ -545,22 +536,15 @@ internal static class WinogradConvolutionEmitter
         w.Line($"ref float v = ref Unsafe.Add(ref transformed, (ty * {tw} + tx) * {plan.Points * cp});");
         w.Open($"for (nuint c = 0; c < {cp}; c += {t.Width})");
         w.Line($"// d·B on each of the window's {alpha} rows, {transforms.InputMatrix}");
-        var r = new string[alpha, alpha];
         for (int i = 0; i < alpha; i++)
         {
             w.Line(string.Join(" ", Range(alpha, j => $"{type} d{i}{j} = {vector}.LoadUnsafe(ref d, c + {(i * wp + j) * cp});")));
-            var temporaries = new List<string>();
-            string[] row = transforms.Input(Range(alpha, j => $"d{i}{j}").ToArray(), $"p{i}", temporaries, vector);
-            Declare(w, type, temporaries);
-            for (int j = 0; j < alpha; j++) r[i, j] = $"r{i}{j}";
-            Declare(w, type, Range(alpha, j => $"{r[i, j]} = {row[j]}"));
+            Apply(w, type, vector, transforms.Input, Range(alpha, j => $"d{i}{j}"), $"p{i}", Range(alpha, j => $"r{i}{j}"));
         }
         w.Line($"// Bᵀ·(d·B) on each column, stored as V[ξ = {alpha}·row + column]");
         for (int j = 0; j < alpha; j++)
         {
-            var temporaries = new List<string>();
-            string[] column = transforms.Input(Range(alpha, i => r[i, j]).ToArray(), $"q{j}", temporaries, vector);
-            Declare(w, type, temporaries);
+            string[] column = Apply(w, type, vector, transforms.Input, Range(alpha, i => $"r{i}{j}"), $"q{j}");
             for (int i = 0; i < alpha; i++) w.Line($"{Operand(column[i])}.StoreUnsafe(ref v, c + {(alpha * i + j) * cp});");
         }
         w.Close();
@@ -640,23 +624,16 @@ internal static class WinogradConvolutionEmitter
         w.Line($"ref float to = ref Unsafe.Add(ref scratch, (ty * {m * ow} + tx * {m}) * {kp});");
         w.Open($"for (nuint k = 0; k < {kp}; k += {t.Width})");
         w.Line($"// Aᵀ·M on each of the {alpha} columns, {transforms.OutputMatrix}");
-        var sums = new string[m, alpha];
         for (int j = 0; j < alpha; j++)
         {
             w.Line(string.Join(" ", Range(alpha, i => $"{type} m{i}{j} = {vector}.LoadUnsafe(ref m, k + {(alpha * i + j) * kp});")));
-            var temporaries = new List<string>();
-            string[] column = transforms.Output(Range(alpha, i => $"m{i}{j}").ToArray(), $"p{j}", temporaries, vector);
-            Declare(w, type, temporaries);
-            for (int i = 0; i < m; i++) sums[i, j] = $"s{i}{j}";
-            Declare(w, type, Range(m, i => $"{sums[i, j]} = {column[i]}"));
+            Apply(w, type, vector, transforms.Output, Range(alpha, i => $"m{i}{j}"), $"p{j}", Range(m, i => $"s{i}{j}"));
         }
         if (l.Bias) w.Line($"{type} b = {vector}.LoadUnsafe(ref bias, k);");
         w.Line($"// (Aᵀ·M)·A on each row: the tile's {m} outputs of that row");
         for (int i = 0; i < m; i++)
         {
-            var temporaries = new List<string>();
-            string[] row = transforms.Output(Range(alpha, j => sums[i, j]).ToArray(), $"q{i}", temporaries, vector);
-            Declare(w, type, temporaries);
+            string[] row = Apply(w, type, vector, transforms.Output, Range(alpha, j => $"s{i}{j}"), $"q{i}");
             Declare(w, type, Range(m, j => $"y{i}{j} = {Finish(row[j])}"));
         }
         string Store(int i, int j) => $"y{i}{j}.StoreUnsafe(ref to, k{(i * ow + j == 0 ? "" : $" + {(i * ow + j) * kp}")});";
@@ -682,6 +659,28 @@ internal static class WinogradConvolutionEmitter
         if (transforms.Constants.Count == 0) return;
         w.Line($"{vector}<float> {string.Join(", ", transforms.Constants.Select(k => $"{k.Name} = {vector}.Create({k.Value.ToString("R", CultureInfo.InvariantCulture)}f)"))};");
     }
+
+    /// <summary>
+    /// A one-dimensional transform of <see cref="WinogradTransforms"/> applied to the vectors <paramref name="x"/>:
+    /// declares its temporaries (named after <paramref name="prefix"/>) and returns its outputs' expressions.
+    /// </summary>
+    private static string[] Apply(SourceWriter w, string type, string vector, Transform transform, IEnumerable<string> x, string prefix)
+    {
+        var temporaries = new List<string>();
+        string[] outputs = transform(x.ToArray(), prefix, temporaries, vector);
+        Declare(w, type, temporaries);
+        return outputs;
+    }
+
+    /// <summary>The same, its outputs declared as the vectors <paramref name="names"/>.</summary>
+    private static void Apply(SourceWriter w, string type, string vector, Transform transform, IEnumerable<string> x, string prefix, IEnumerable<string> names)
+    {
+        string[] outputs = Apply(w, type, vector, transform, x, prefix);
+        Declare(w, type, names.Select((name, i) => $"{name} = {outputs[i]}"));
+    }
+
+    /// <summary>The signature of <see cref="WinogradTransforms.Input"/>, <see cref="WinogradTransforms.Output"/> and <see cref="WinogradTransforms.Weight"/>.</summary>
+    private delegate string[] Transform(string[] x, string prefix, List<string> temporaries, string vector);
 
     /// <summary>One declaration of vectors "name = expression", in order (later ones may use earlier ones).</summary>
     private static void Declare(SourceWriter w, string type, IEnumerable<string> declarations)
