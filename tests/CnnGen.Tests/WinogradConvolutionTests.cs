@@ -375,6 +375,14 @@ public class WinogradConvolutionChoiceTests
         Assert.Equal(tile, WinogradConvolutionTests.TileOf(network));
 
     [Fact]
+    public void The_layer_summary_names_an_asked_for_winograd()
+    {
+        Assert.Equal("Conv2D(32, 3×3, stride 1, padding 1, ReLU, Winograd F2x2)", Winograd32OddF2Net.Description.Layers[0].Summary);
+        Assert.Equal("Conv2D(64, 3×3, stride 1, padding 1, Winograd Off)", WinogradOffNet.Description.Layers[0].Summary);
+        Assert.DoesNotContain("Winograd", Winograd32OddNet.Description.Layers[0].Summary); // Auto: the strategy comment says which
+    }
+
+    [Fact]
     public void A_fused_pool_after_a_winograd_convolution_is_kept()
     {
         Assert.True(Has(typeof(WinogradPooledNet), "Layer0_Conv2D_ForwardPooled"));

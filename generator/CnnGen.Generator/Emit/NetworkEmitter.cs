@@ -60,7 +60,7 @@ internal static class NetworkEmitter
     {
         LayerKind.Conv2D => $"Conv2D({l.Output.Channels}, {l.KernelHeight}×{l.KernelWidth}, stride {l.StrideHeight}, padding {(l.PadTop == l.PadLeft ? l.PadTop.ToString() : $"{l.PadTop}/{l.PadLeft}")}" +
                             (l.DilationHeight != 1 ? $", dilation {l.DilationHeight}" : "") + (l.Groups != 1 ? $", groups {l.Groups}" : "") +
-                            (l.Bias ? "" : ", no bias") + ActivationSuffix(l) + ")",
+                            (l.Bias ? "" : ", no bias") + ActivationSuffix(l) + (l.Winograd != WinogradKind.Auto ? $", Winograd {l.Winograd}" : "") + ")",
         LayerKind.Dense => $"Dense({l.Output.Channels}" + (l.Bias ? "" : ", no bias") + ActivationSuffix(l) + ")",
         LayerKind.MaxPool2D or LayerKind.AvgPool2D => $"{l.Kind}({l.KernelHeight}, stride {l.StrideHeight}, padding {l.PadTop})",
         LayerKind.BatchNorm2D => $"BatchNorm2D(eps {Literals.Float(l.Epsilon)}, momentum {Literals.Float(l.Momentum)})",
