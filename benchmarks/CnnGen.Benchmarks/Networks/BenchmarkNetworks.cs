@@ -19,6 +19,43 @@ public partial class LeNet5 { }
 [Conv2D(64, 3, Padding = 1)]
 public partial class ResNetLayer { }
 
+// The same layer and two of the ResNet-20-sized network's in each form Conv2D's Winograd option pins (WinogradBenchmarks).
+[Network(64, 56, 56, Loss = Loss.MeanSquaredError)]
+[Conv2D(64, 3, Padding = 1, Winograd = WinogradMode.Off)]
+public partial class ResNetLayerDirect { }
+
+[Network(64, 56, 56, Loss = Loss.MeanSquaredError)]
+[Conv2D(64, 3, Padding = 1, Winograd = WinogradMode.F2x2)]
+public partial class ResNetLayerF2 { }
+
+[Network(64, 56, 56, Loss = Loss.MeanSquaredError)]
+[Conv2D(64, 3, Padding = 1, Winograd = WinogradMode.F4x4)]
+public partial class ResNetLayerF4 { }
+
+[Network(16, 32, 32, Loss = Loss.MeanSquaredError)]
+[Conv2D(16, 3, Padding = 1, Bias = false, Winograd = WinogradMode.Off)]
+public partial class Stage1Direct { }
+
+[Network(16, 32, 32, Loss = Loss.MeanSquaredError)]
+[Conv2D(16, 3, Padding = 1, Bias = false, Winograd = WinogradMode.F2x2)]
+public partial class Stage1F2 { }
+
+[Network(16, 32, 32, Loss = Loss.MeanSquaredError)]
+[Conv2D(16, 3, Padding = 1, Bias = false, Winograd = WinogradMode.F4x4)]
+public partial class Stage1F4 { }
+
+[Network(64, 8, 8, Loss = Loss.MeanSquaredError)]
+[Conv2D(64, 3, Padding = 1, Bias = false, Winograd = WinogradMode.Off)]
+public partial class Stage3Direct { }
+
+[Network(64, 8, 8, Loss = Loss.MeanSquaredError)]
+[Conv2D(64, 3, Padding = 1, Bias = false, Winograd = WinogradMode.F2x2)]
+public partial class Stage3F2 { }
+
+[Network(64, 8, 8, Loss = Loss.MeanSquaredError)]
+[Conv2D(64, 3, Padding = 1, Bias = false, Winograd = WinogradMode.F4x4)]
+public partial class Stage3F4 { }
+
 /// <summary>
 /// A ResNet-20-sized plain network for CIFAR-sized input: 19 convolutions (3×3, 16/32/64 channels, stride 2 at
 /// each stage), each followed by batch norm and ReLU, then global average pooling and a dense classifier. CnnGen
