@@ -7,8 +7,8 @@ using Xunit.Abstractions;
 namespace CnnGen.Tests.WinogradInputGradient;
 
 // 3×3 stride-1 convolutions whose input gradient, the convolution of dY padded by 2 − pad with the flipped kernel and
-// its channels swapped, runs as Winograd (F(4×4, 3×3) as the cost model chooses, F(2×2, 3×3) where 47 dY channels
-// make it choose that or the layer asks for it), one per branch: odd dX height and width (the last row and column
+// its channels swapped, runs as Winograd (F(4×4, 3×3) as the cost model chooses, F(2×2, 3×3) where it prices that
+// lower, on the 10×9 dX below, or the layer asks for it), one per branch: odd dX height and width (the last row and column
 // of tiles partly outside); dX channels that are not a multiple of 16 (24, 40 on Vector512: padded lanes in U, M
 // and the scratch; 20, Vector256 only, as the direct plan of the transposed convolution chooses) and dY channels
 // that are not either (40, 24; 47: 1 padded lane in V, its GEMMs' reduction not unrolled); padding 0 (dY padded by 2,
@@ -293,7 +293,7 @@ public class WinogradInputGradientChoiceTests
     [Theory]
     [InlineData(typeof(WinogradInputGradientOddNet), 4)]
     [InlineData(typeof(WinogradInputGradientValidNet), 4)]
-    [InlineData(typeof(WinogradInputGradientOddChannelsNet), 2)] // 47 dY channels: F(4×4, 3×3)'s transforms cost more per padded vector
+    [InlineData(typeof(WinogradInputGradientOddChannelsNet), 2)] // 10×9 dX: 3×3 tiles of 4×4 compute 144 outputs for 90 (modelled 0.81× the direct, F(2×2, 3×3) 0.78×)
     [InlineData(typeof(WinogradInputGradientOddF2Net), 2)]       // the layer asks for F(2×2, 3×3): its input gradient runs it too
     [InlineData(typeof(WinogradInputGradientValidF2Net), 2)]
     public void The_input_gradient_runs_the_layers_tile(Type network, int tile) =>
