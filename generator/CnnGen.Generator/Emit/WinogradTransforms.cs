@@ -25,14 +25,26 @@ internal sealed record WinogradTransforms(int Size, double InputCost, double Out
     /// F(2×2, 3×3). Costs: Bᵀ·d·B 32 additions and 16 stores; Aᵀ·M·A 24 additions, bias, ReLU and 4 stores; G·g·Gᵀ 9
     /// loads, 22 operations, 16 stores and the transpose.
     /// </summary>
-    public static readonly WinogradTransforms F2 = new(2, 48, 36, 60);
+    public static readonly WinogradTransforms F2 = new(2, 48, 36, 60)
+    {
+        InputMatrix = "Bᵀ = [[1, 0, −1, 0], [0, 1, 1, 0], [0, −1, 1, 0], [0, 1, 0, −1]]",
+        OutputMatrix = "Aᵀ = [[1, 1, 1, 0], [0, 1, −1, −1]]",
+        WeightMatrix = "G = [[1, 0, 0], [½, ½, ½], [½, −½, ½], [0, 0, 1]]",
+        Constants = new (string, float)[0],
+    };
 
     /// <summary>
     /// F(4×4, 3×3). Costs counted the same way: Bᵀ·d·B 12 operations per row and column (144) and 36 stores; Aᵀ·M·A 10
     /// per column of 6 and row of 4 (100), bias and ReLU on 16 outputs and 16 stores; G·g·Gᵀ 11 per column of 3 and
     /// row of 6 (99), 36 stores and the transpose.
     /// </summary>
-    public static readonly WinogradTransforms F4 = new(4, 180, 148, 150);
+    public static readonly WinogradTransforms F4 = new(4, 180, 148, 150)
+    {
+        InputMatrix = "Bᵀ = [[4, 0, −5, 0, 1, 0], [0, −4, −4, 1, 1, 0], [0, 4, −4, −1, 1, 0], [0, −2, −1, 2, 1, 0], [0, 2, −1, −2, 1, 0], [0, 4, 0, −5, 0, 1]]",
+        OutputMatrix = "Aᵀ = [[1, 1, 1, 1, 1, 0], [0, 1, −1, 2, −2, 0], [0, 1, 1, 4, 4, 0], [0, 1, −1, 8, −8, 1]]",
+        WeightMatrix = "G = [[¼, 0, 0], [−⅙, −⅙, −⅙], [−⅙, ⅙, −⅙], [1/24, 1/12, ⅙], [1/24, −1/12, ⅙], [0, 0, 1]]",
+        Constants = new[] { ("two", 2f), ("minusTwo", -2f), ("four", 4f), ("minusFour", -4f), ("minusFive", -5f), ("eight", 8f) },
+    };
 
     /// <summary>The sizes the generator weighs for a 3×3 stride-1 layer, the cheaper transforms first.</summary>
     public static readonly IReadOnlyList<WinogradTransforms> All = new[] { F2, F4 };
@@ -47,27 +59,19 @@ internal sealed record WinogradTransforms(int Size, double InputCost, double Out
     public string Name => $"Winograd F({Size}×{Size}, 3×3)";
 
     /// <summary>Bᵀ as the comments show it.</summary>
-    public string InputMatrix => Size == 2
-        ? "Bᵀ = [[1, 0, −1, 0], [0, 1, 1, 0], [0, −1, 1, 0], [0, 1, 0, −1]]"
-        : "Bᵀ = [[4, 0, −5, 0, 1, 0], [0, −4, −4, 1, 1, 0], [0, 4, −4, −1, 1, 0], [0, −2, −1, 2, 1, 0], [0, 2, −1, −2, 1, 0], [0, 4, 0, −5, 0, 1]]";
+    public string InputMatrix { get; private init; } = "";
 
     /// <summary>Aᵀ as the comments show it.</summary>
-    public string OutputMatrix => Size == 2
-        ? "Aᵀ = [[1, 1, 1, 0], [0, 1, −1, −1]]"
-        : "Aᵀ = [[1, 1, 1, 1, 1, 0], [0, 1, −1, 2, −2, 0], [0, 1, 1, 4, 4, 0], [0, 1, −1, 8, −8, 1]]";
+    public string OutputMatrix { get; private init; } = "";
 
     /// <summary>G as the comments show it.</summary>
-    public string WeightMatrix => Size == 2
-        ? "G = [[1, 0, 0], [½, ½, ½], [½, −½, ½], [0, 0, 1]]"
-        : "G = [[¼, 0, 0], [−⅙, −⅙, −⅙], [−⅙, ⅙, −⅙], [1/24, 1/12, ⅙], [1/24, −1/12, ⅙], [0, 0, 1]]";
+    public string WeightMatrix { get; private init; } = "";
 
     /// <summary>
     /// The vector constants the transforms' fused multiply-adds use (name, value), declared once per kernel method:
     /// the JIT keeps them in registers or folds them into the instruction as a broadcast operand.
     /// </summary>
-    public IReadOnlyList<(string Name, float Value)> Constants => Size == 2
-        ? new (string, float)[0]
-        : new[] { ("two", 2f), ("minusTwo", -2f), ("four", 4f), ("minusFour", -4f), ("minusFive", -5f), ("eight", 8f) };
+    public IReadOnlyList<(string Name, float Value)> Constants { get; private init; } = new (string, float)[0];
 
     /// <summary>
     /// Bᵀ·x of the α values <paramref name="x"/>: the temporaries it needs go into <paramref name="temporaries"/> as

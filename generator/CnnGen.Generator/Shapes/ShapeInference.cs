@@ -229,7 +229,7 @@ internal static class ShapeInference
         {
             // Winograd's tiles are those of a 3×3 window moved by one pixel over every channel; its kernels run on
             // vectors of output channels, 8 to a Vector256.
-            var unsuited = new System.Collections.Generic.List<string>();
+            var unsuited = new List<string>();
             if (d.KernelHeight != 3 || d.KernelWidth != 3) unsuited.Add($"a {d.KernelHeight}×{d.KernelWidth} kernel");
             if (d.Stride != 1) unsuited.Add($"Stride = {d.Stride}");
             if (d.Dilation != 1) unsuited.Add($"Dilation = {d.Dilation}");
