@@ -9,14 +9,15 @@ namespace CnnGen.Tests.DirectBackward;
 // lanes in dWᵀ, dYᵀ and the input gradient) with a rectangular kernel whose rows split into tiles of taps, no bias;
 // an even "same" kernel with asymmetric padding; a 9×9 kernel (the input gradient's rows looped, not unrolled);
 // 128 output channels (several channel blocks per tile). And the layers whose input gradient stays col2im while
-// the weight gradient runs direct: strided, dilated, and padded wider than the kernel.
+// the weight gradient runs direct: strided, dilated, and padded wider than the kernel. The 3×3 stride-1 layers ask
+// for Winograd = Off: the cost model would run their forward and weight gradient as Winograd (WinogradBackwardTests).
 
 [Network(64, 9, 10, Loss = Loss.MeanSquaredError)]
-[Conv2D(64, 3, Padding = 1)]
+[Conv2D(64, 3, Padding = 1, Winograd = WinogradMode.Off)]
 public partial class Backward64Net { }
 
 [Network(8, 40, 30, Loss = Loss.MeanSquaredError)]
-[Conv2D(16, 3, Padding = 1)]
+[Conv2D(16, 3, Padding = 1, Winograd = WinogradMode.Off)]
 public partial class BackwardRowBlocksNet { }
 
 [Network(20, 9, 11, Loss = Loss.MeanSquaredError)]
@@ -44,7 +45,7 @@ public partial class BackwardStridedNet { }
 public partial class BackwardDilatedNet { }
 
 [Network(16, 6, 6, Loss = Loss.MeanSquaredError)]
-[Conv2D(16, 3, Padding = 3)]
+[Conv2D(16, 3, Padding = 3, Winograd = WinogradMode.Off)]
 public partial class BackwardWidePaddingNet { }
 
 /// <summary>
@@ -153,6 +154,8 @@ public class DirectBackwardChoiceTests
     [InlineData(typeof(BackwardWidePaddingNet), false)] // padded by 3 with a 3×3 kernel: some outputs see only padding
     public void Weight_gradients_run_direct_and_input_gradients_where_the_layer_allows(Type network, bool directInputGradient)
     {
+        Assert.True(Has(network, "Layer0_Conv2D_WeightGradient256"));
+        Assert.False(Has(network, "Layer0_Conv2D_WeightGradientWinograd256"));
         Assert.True(Has(network, "Layer0_Conv2D_WeightGradientScalar"));
         Assert.False(Has(network, "Layer0_Conv2D_Im2Col"));
         Assert.Equal(directInputGradient, Has(network, "Layer0_Conv2D_InputGradientScalar"));

@@ -10,7 +10,7 @@ namespace CnnGen.Tests;
 /// </summary>
 public class GradientCheckTests
 {
-    public static TheoryData<string> Smooth => new() { nameof(StridedConvNet), nameof(DilatedConvNet), nameof(GroupedConvNet), nameof(ActivationLayersNet), nameof(PointwiseAndSameNet), nameof(SmoothBatchNormNet) };
+    public static TheoryData<string> Smooth => new() { nameof(StridedConvNet), nameof(DilatedConvNet), nameof(GroupedConvNet), nameof(ActivationLayersNet), nameof(PointwiseAndSameNet), nameof(SmoothBatchNormNet), nameof(WinogradConvNet) };
     public static TheoryData<string> WithKinks => new() { nameof(RectangularKernelNet), nameof(BatchNormNet), nameof(LeNet5) };
 
     internal static INetwork Create(string name, int seed = 1) => name switch
@@ -24,6 +24,7 @@ public class GradientCheckTests
         nameof(PointwiseAndSameNet) => new PointwiseAndSameNet(seed),
         nameof(DropoutNet) => new DropoutNet(seed),
         nameof(SmoothBatchNormNet) => new SmoothBatchNormNet(seed) { Training = true },
+        nameof(WinogradConvNet) => new WinogradConvNet(seed),
         nameof(LeNet5) => new LeNet5(seed),
         _ => throw new ArgumentException(name),
     };
@@ -47,7 +48,7 @@ public class GradientCheckTests
     /// <summary>Every network the finite-difference checks cover (the ISA child processes run them all too).</summary>
     internal static readonly string[] All =
         [nameof(StridedConvNet), nameof(DilatedConvNet), nameof(GroupedConvNet), nameof(ActivationLayersNet), nameof(PointwiseAndSameNet),
-         nameof(SmoothBatchNormNet), nameof(RectangularKernelNet), nameof(BatchNormNet), nameof(LeNet5)];
+         nameof(SmoothBatchNormNet), nameof(WinogradConvNet), nameof(RectangularKernelNet), nameof(BatchNormNet), nameof(LeNet5)];
 
     /// <summary>
     /// Checks one network; smooth ones must agree everywhere. For networks with kinks 2 × 60 coordinates are

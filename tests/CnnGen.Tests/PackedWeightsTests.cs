@@ -2,7 +2,7 @@ using System;
 using System.Collections.Generic;
 using CnnGen.Tests.DirectBackward;
 using CnnGen.Tests.Networks;
-using CnnGen.Tests.WinogradInputGradient;
+using CnnGen.Tests.WinogradBackward;
 
 namespace CnnGen.Tests;
 

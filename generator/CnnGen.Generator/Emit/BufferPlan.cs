@@ -144,8 +144,8 @@ internal sealed class BufferPlan
             maxLength = Math.Max(maxLength, length);
             PreActivation[i] = -1; Auxiliary[i] = -1; Indices[i] = -1;
             Direct[i] = DirectConvolutionEmitter.Choose(layer, out string strategy);
-            DirectBackward[i] = DirectConvolutionBackwardEmitter.Choose(layer, Direct[i]);
             if (Direct[i] is { } direct) Winograd[i] = WinogradConvolutionEmitter.Choose(layer, direct, ref strategy);
+            DirectBackward[i] = DirectConvolutionBackwardEmitter.Choose(layer, Direct[i], Winograd[i]);
             if (Direct[i] is null) Pixel[i] = PixelConvolutionEmitter.Choose(layer, PoolToFuse(network, i), ref strategy);
             if (Pixel[i] is not null) PixelWeightGradient[i] = PixelWeightGradientEmitter.Choose(layer);
             PixelInputGradient[i] = Direct[i] is null ? DirectConvolutionBackwardEmitter.ChoosePixelInputGradient(layer, out _) : DirectBackward[i]?.PixelInputGradient;

@@ -27,7 +27,7 @@ internal sealed record WeightGradientTile(string Vector, int Width, int PackedCh
 internal sealed record DirectBackwardPlan(
     DirectConvolutionPlan Forward, IReadOnlyList<WeightGradientTile> WeightTiles, string WeightReason,
     LayerModel? Transposed, DirectConvolutionPlan? InputGradient, string InputGradientReason, PixelInputGradientPlan? PixelInputGradient = null,
-    WinogradPlan? InputGradientWinograd = null)
+    WinogradPlan? InputGradientWinograd = null, WinogradWeightGradientPlan? WeightGradientWinograd = null)
 {
     public int MaxPackedChannels { get { int m = 0; foreach (var t in WeightTiles) m = Math.Max(m, t.PackedChannels); return m; } }
 
@@ -100,7 +100,20 @@ internal static class DirectConvolutionBackwardEmitter
     /// <summary>The block of dYᵀ a tile's reduction runs over: the output rows whose channel block stays in L1 (48 KiB on current x86 cores; 32 KiB on older ones).</summary>
     private const int BlockBytes = 32 * 1024;
 
-    public static DirectBackwardPlan? Choose(LayerModel l, DirectConvolutionPlan? forward)
+    /// <summary>
+    /// The backward of a layer whose forward runs direct (<paramref name="forward"/>), or as Winograd
+    /// (<paramref name="winograd"/>, beside its direct plan): the weight gradient then as Winograd with the same tile size
+    /// where <see cref="WinogradWeightGradientEmitter.Choose"/> takes it.
+    /// </summary>
+    public static DirectBackwardPlan? Choose(LayerModel l, DirectConvolutionPlan? forward, WinogradPlan? winograd)
+    {
+        var plan = ChooseDirect(l, forward);
+        if (plan is null || winograd is null) return plan;
+        var weights = WinogradWeightGradientEmitter.Choose(l, winograd, plan.WeightTiles, out string reason);
+        return weights is null ? plan with { WeightReason = plan.WeightReason + reason } : plan with { WeightReason = reason, WeightGradientWinograd = weights };
+    }
+
+    private static DirectBackwardPlan? ChooseDirect(LayerModel l, DirectConvolutionPlan? forward)
     {
         if (forward is null) return null;
         var tiles = new List<WeightGradientTile>();
@@ -328,7 +341,13 @@ internal static class DirectConvolutionBackwardEmitter
         string inputGradient = plan.InputGradientWinograd is not null ? $"conv(dYpad, flipped Wᵀ) as {plan.InputGradientWinograd.Transforms.Name}" : plan.InputGradient is not null ? "conv(dYpad, flipped Wᵀ)" : plan.PixelInputGradient is not null ? "conv(dYpad, flipped W) over its pixels" : "col2im(Wᵀ·dY)";
         w.Line($"/// <summary>{l.Name} backward: dWᵀ += xpad·dYᵀ{(l.Bias ? ", db += Σ dY" : "")}, and when dx is not empty dX = {inputGradient} (overwritten).</summary>");
         w.OpenMethod($"private void {l.Name}_Backward{at.Suffix}(ReadOnlySpan<float> x, ReadOnlySpan<float> dy, Span<float> dx, int n{at.ParameterParameter})");
-        ConvolutionKernelParts.EmitDispatch(w, plan.WeightTiles.Select(t => (t.Vector, t.Width)), $"{l.Name}_WeightGradient", $"x, dy, n{at.ParameterArgument}");
+        if (plan.WeightGradientWinograd is { } winogradWeights)
+        {
+            foreach (var t in winogradWeights.Tiles)
+                w.Line($"{(t == winogradWeights.Tiles[0] ? "if" : "else if")} ({t.Vector}.IsHardwareAccelerated) {l.Name}_WeightGradientWinograd{t.Width * 32}(x, dy, n{at.ParameterArgument});");
+            w.Line($"else {l.Name}_WeightGradientScalar(x, dy, n{at.ParameterArgument});");
+        }
+        else ConvolutionKernelParts.EmitDispatch(w, plan.WeightTiles.Select(t => (t.Vector, t.Width)), $"{l.Name}_WeightGradient", $"x, dy, n{at.ParameterArgument}");
         w.Line("if (dx.IsEmpty) return;");
         DirectKernel? inputKernel = null;
         if (plan.InputGradient is { } inputPlan && plan.Transposed is { } transposed)
@@ -364,7 +383,8 @@ internal static class DirectConvolutionBackwardEmitter
         }
         w.Close();
         w.Line();
-        foreach (var tile in plan.WeightTiles) EmitWeightGradient(w, l, plan.Forward, tile, at);
+        if (plan.WeightGradientWinograd is { } weightKernels) WinogradWeightGradientEmitter.EmitKernels(w, l, weightKernels, at);
+        else foreach (var tile in plan.WeightTiles) EmitWeightGradient(w, l, plan.Forward, tile, at);
         EmitScalarWeightGradient(w, l, plan.Forward, at, bias: true);
         if (inputKernel is not null && plan.InputGradientWinograd is { } winogradKernels)
         {

@@ -178,7 +178,7 @@ internal static class WinogradConvolutionEmitter
     /// <paramref name="l"/> is the transposed convolution, <paramref name="direct"/> its direct plan and
     /// <paramref name="what"/> how the reason names it ({0} the algorithm).
     /// </summary>
-    public static WinogradPlan? Choose(LayerModel l, DirectConvolutionPlan direct, ref string strategy, string what = "{0} (the weight gradient stays direct)")
+    public static WinogradPlan? Choose(LayerModel l, DirectConvolutionPlan direct, ref string strategy, string what = "{0}")
     {
         if (l.KernelHeight != 3 || l.KernelWidth != 3 || l.StrideHeight != 1 || l.StrideWidth != 1 ||
             l.DilationHeight != 1 || l.DilationWidth != 1 || l.Groups != 1)
@@ -655,7 +655,7 @@ internal static class WinogradConvolutionEmitter
     }
 
     /// <summary>The vector constants of the transforms' multiply-adds (<see cref="WinogradTransforms.Constants"/>), if any.</summary>
-    private static void EmitConstants(SourceWriter w, WinogradTransforms transforms, string vector)
+    internal static void EmitConstants(SourceWriter w, WinogradTransforms transforms, string vector)
     {
         if (transforms.Constants.Count == 0) return;
         w.Line($"{vector}<float> {string.Join(", ", transforms.Constants.Select(k => $"{k.Name} = {vector}.Create({k.Value.ToString("R", CultureInfo.InvariantCulture)}f)"))};");
@@ -665,7 +665,7 @@ internal static class WinogradConvolutionEmitter
     /// A one-dimensional transform of <see cref="WinogradTransforms"/> applied to the vectors <paramref name="x"/>:
     /// declares its temporaries (named after <paramref name="prefix"/>) and returns its outputs' expressions.
     /// </summary>
-    private static string[] Apply(SourceWriter w, string type, string vector, Transform transform, IEnumerable<string> x, string prefix)
+    internal static string[] Apply(SourceWriter w, string type, string vector, Transform transform, IEnumerable<string> x, string prefix)
     {
         var temporaries = new List<string>();
         string[] outputs = transform(x.ToArray(), prefix, temporaries, vector);
@@ -674,14 +674,14 @@ internal static class WinogradConvolutionEmitter
     }
 
     /// <summary>The same, its outputs declared as the vectors <paramref name="names"/>.</summary>
-    private static void Apply(SourceWriter w, string type, string vector, Transform transform, IEnumerable<string> x, string prefix, IEnumerable<string> names)
+    internal static void Apply(SourceWriter w, string type, string vector, Transform transform, IEnumerable<string> x, string prefix, IEnumerable<string> names)
     {
         string[] outputs = Apply(w, type, vector, transform, x, prefix);
         Declare(w, type, names.Select((name, i) => $"{name} = {outputs[i]}"));
     }
 
     /// <summary>The signature of <see cref="WinogradTransforms.Input"/>, <see cref="WinogradTransforms.Output"/> and <see cref="WinogradTransforms.Weight"/>.</summary>
-    private delegate string[] Transform(string[] x, string prefix, List<string> temporaries, string vector);
+    internal delegate string[] Transform(string[] x, string prefix, List<string> temporaries, string vector);
 
     /// <summary>One declaration of vectors "name = expression", in order (later ones may use earlier ones).</summary>
     private static void Declare(SourceWriter w, string type, IEnumerable<string> declarations)
@@ -690,8 +690,8 @@ internal static class WinogradConvolutionEmitter
         if (list.Count > 0) w.Line($"{type} {string.Join(", ", list)};");
     }
 
-    /// <summary>An expression as the receiver of a call: parenthesised unless it is a name.</summary>
-    private static string Operand(string expression) => expression.IndexOf(' ') < 0 ? expression : $"({expression})";
+    /// <summary>An expression as the receiver of a call: parenthesised unless it is a name (a negation like "-x" is not).</summary>
+    internal static string Operand(string expression) => expression.All(ch => char.IsLetterOrDigit(ch) || ch == '_') ? expression : $"({expression})";
 
     private static IEnumerable<string> Range(int count, Func<int, string> item)
     {

@@ -23,26 +23,34 @@ internal sealed record WinogradTransforms(int Size, double InputCost, double Out
 {
     /// <summary>
     /// F(2×2, 3×3). Costs: Bᵀ·d·B 32 additions and 16 stores; Aᵀ·M·A 24 additions, bias, ReLU and 4 stores; G·g·Gᵀ 9
-    /// loads, 22 operations, 16 stores and the transpose.
+    /// loads, 22 operations, 16 stores and the transpose; the weight gradient's A·dY·Aᵀ 4 loads, 18 operations and
+    /// 16 stores.
     /// </summary>
     public static readonly WinogradTransforms F2 = new(2, 48, 36, 60)
     {
         InputMatrix = "Bᵀ = [[1, 0, −1, 0], [0, 1, 1, 0], [0, −1, 1, 0], [0, 1, 0, −1]]",
         OutputMatrix = "Aᵀ = [[1, 1, 1, 0], [0, 1, −1, −1]]",
         WeightMatrix = "G = [[1, 0, 0], [½, ½, ½], [½, −½, ½], [0, 0, 1]]",
+        OutputGradientMatrix = "A = [[1, 0], [1, 1], [1, −1], [0, −1]]",
+        WeightGradientMatrix = "Gᵀ = [[1, ½, ½, 0], [0, ½, −½, 0], [0, ½, ½, 1]]",
+        OutputGradientCost = 38,
         Constants = new (string, float)[0],
     };
 
     /// <summary>
     /// F(4×4, 3×3). Costs counted the same way: Bᵀ·d·B 12 operations per row and column (144) and 36 stores; Aᵀ·M·A 10
     /// per column of 6 and row of 4 (100), bias and ReLU on 16 outputs and 16 stores; G·g·Gᵀ 11 per column of 3 and
-    /// row of 6 (99), 36 stores and the transpose.
+    /// row of 6 (99), 36 stores and the transpose; A·dY·Aᵀ 16 loads, 8 operations per column of 4 and row of 6 (80)
+    /// and 36 stores.
     /// </summary>
     public static readonly WinogradTransforms F4 = new(4, 180, 148, 150)
     {
         InputMatrix = "Bᵀ = [[4, 0, −5, 0, 1, 0], [0, −4, −4, 1, 1, 0], [0, 4, −4, −1, 1, 0], [0, −2, −1, 2, 1, 0], [0, 2, −1, −2, 1, 0], [0, 4, 0, −5, 0, 1]]",
         OutputMatrix = "Aᵀ = [[1, 1, 1, 1, 1, 0], [0, 1, −1, 2, −2, 0], [0, 1, 1, 4, 4, 0], [0, 1, −1, 8, −8, 1]]",
         WeightMatrix = "G = [[¼, 0, 0], [−⅙, −⅙, −⅙], [−⅙, ⅙, −⅙], [1/24, 1/12, ⅙], [1/24, −1/12, ⅙], [0, 0, 1]]",
+        OutputGradientMatrix = "A = [[1, 0, 0, 0], [1, 1, 1, 1], [1, −1, 1, −1], [1, 2, 4, 8], [1, −2, 4, −8], [0, 0, 0, 1]]",
+        WeightGradientMatrix = "Gᵀ = [[¼, −⅙, −⅙, 1/24, 1/24, 0], [0, −⅙, ⅙, 1/12, −1/12, 0], [0, −⅙, −⅙, ⅙, ⅙, 1]]",
+        OutputGradientCost = 132,
         Constants = new[] { ("two", 2f), ("minusTwo", -2f), ("four", 4f), ("minusFour", -4f), ("minusFive", -5f), ("eight", 8f) },
     };
 
@@ -66,6 +74,15 @@ internal sealed record WinogradTransforms(int Size, double InputCost, double Out
 
     /// <summary>G as the comments show it.</summary>
     public string WeightMatrix { get; private init; } = "";
+
+    /// <summary>A (Aᵀ transposed), which the weight gradient applies to dY's tiles, as the comments show it.</summary>
+    public string OutputGradientMatrix { get; private init; } = "";
+
+    /// <summary>Gᵀ, which takes the weight gradient from the transformed domain back to the 3×3 kernel, as the comments show it.</summary>
+    public string WeightGradientMatrix { get; private init; } = "";
+
+    /// <summary>Modelled cost per tile and vector of output channels of the weight gradient's A·dY·Aᵀ: loads, operations and stores.</summary>
+    public double OutputGradientCost { get; private init; }
 
     /// <summary>
     /// The vector constants the transforms' fused multiply-adds use (name, value), declared once per kernel method:
@@ -130,6 +147,42 @@ internal sealed record WinogradTransforms(int Size, double InputCost, double Out
             $"{Fma(vector, x[1], "two", t)} * (1f / 24)",
             $"{Fma(vector, x[1], "minusTwo", t)} * (1f / 24)",
             x[2],
+        };
+    }
+
+    /// <summary>A·x of the m values <paramref name="x"/> (a tile's column or row of dY): the α outputs' expressions, as <see cref="Input"/>.</summary>
+    public string[] OutputGradient(string[] x, string prefix, List<string> temporaries, string vector)
+    {
+        if (Size == 2) return new[] { x[0], $"{x[0]} + {x[1]}", $"{x[0]} - {x[1]}", $"-{x[1]}" };
+        string e = $"{prefix}e", o = $"{prefix}o", e4 = $"{prefix}f", o4 = $"{prefix}p";
+        temporaries.Add($"{e} = {x[0]} + {x[2]}");
+        temporaries.Add($"{o} = {x[1]} + {x[3]}");
+        temporaries.Add($"{e4} = {Fma(vector, x[2], "four", x[0])}"); // x0 + 4·x2
+        temporaries.Add($"{o4} = {Fma(vector, x[3], "four", x[1])}"); // x1 + 4·x3
+        return new[]
+        {
+            x[0],
+            $"{e} + {o}",
+            $"{e} - {o}",
+            Fma(vector, o4, "two", e4),
+            Fma(vector, o4, "minusTwo", e4),
+            x[3],
+        };
+    }
+
+    /// <summary>Gᵀ·x of the α values <paramref name="x"/> (a column or row of the summed products): the 3 taps' expressions, as <see cref="Input"/>.</summary>
+    public string[] WeightGradient(string[] x, string prefix, List<string> temporaries, string vector)
+    {
+        string s = $"{prefix}s";
+        temporaries.Add($"{s} = {x[1]} + {x[2]}");
+        if (Size == 2) return new[] { $"{x[0]} + {s} * 0.5f", $"({x[1]} - {x[2]}) * 0.5f", $"{s} * 0.5f + {x[3]}" };
+        string p = $"{prefix}p";
+        temporaries.Add($"{p} = {x[3]} + {x[4]}");
+        return new[]
+        {
+            $"{x[0]} * 0.25f + ({p} * 0.25f - {s}) * (1f / 6)",
+            $"({x[2]} - {x[1]}) * (1f / 6) + ({x[3]} - {x[4]}) * (1f / 12)",
+            $"({p} - {s}) * (1f / 6) + {x[5]}",
         };
     }
 

@@ -70,6 +70,8 @@ internal static class GeneratedNames
         "_winogradWeights", "_winogradTransformed", "_winogradInput", "_winogradProducts", "_winogradScratch",
         "_inputGradientWinogradWeights", "_inputGradientWinogradTransformed", "_inputGradientWinogradInput",
         "_inputGradientWinogradProducts", "_inputGradientWinogradScratch",
+        "_winogradWeightGradientAccumulated", "_winogradWeightGradientOutputGradient", "_winogradWeightGradientTransformed",
+        "_winogradWeightGradientTransformedGradient",
         "_packedSource", "_packedInputGradientSource", "_winogradWeightsSource", "_inputGradientWinogradWeightsSource",
     };
 

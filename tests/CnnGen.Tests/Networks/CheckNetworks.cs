@@ -78,3 +78,10 @@ public partial class WidePoolNet { }
 [Network(1, 4, 10, Loss = Loss.MeanSquaredError)]
 [MaxPool2D(2)]
 public partial class NarrowPoolNet { }
+
+// Both Winograd tile sizes, forward, input and weight gradients (smooth: Tanh fused into the kernels' epilogue).
+[Network(3, 7, 6)]
+[Conv2D(8, 3, Padding = 1, Activation = Activation.Tanh, Winograd = WinogradMode.F4x4)]
+[Conv2D(8, 3, Padding = 1, Activation = Activation.Tanh, Winograd = WinogradMode.F2x2)]
+[Dense(3)]
+public partial class WinogradConvNet { }

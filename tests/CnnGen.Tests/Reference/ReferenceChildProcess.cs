@@ -33,7 +33,7 @@ internal static class ReferenceChildProcess
         ("pool backward", PoolBackward.PoolBackwardTests.All, PoolBackward.PoolBackwardTests.Check),
         ("max pool semantics", MaxPoolSemanticsTests.All, MaxPoolSemanticsTests.Check),
         ("winograd", Winograd.WinogradConvolutionTests.All, Winograd.WinogradConvolutionTests.Check),
-        ("winograd input gradient", WinogradInputGradient.WinogradInputGradientTests.All, WinogradInputGradient.WinogradInputGradientTests.Check),
+        ("winograd backward", WinogradBackward.WinogradBackwardTests.All, WinogradBackward.WinogradBackwardTests.Check),
         ("batch inference", BatchInferenceTests.All, BatchInferenceTests.Check),
         ("channel-last chain", ChannelLastChain.ChannelLastChainTests.All, ChannelLastChain.ChannelLastChainTests.Check),
         ("batch gradient", BatchGradientTests.All, BatchGradientTests.Check),

@@ -4,16 +4,17 @@ using System.Reflection;
 using CnnGen;
 using Xunit.Abstractions;
 
-namespace CnnGen.Tests.WinogradInputGradient;
+namespace CnnGen.Tests.WinogradBackward;
 
-// 3×3 stride-1 convolutions whose input gradient, the convolution of dY padded by 2 − pad with the flipped kernel and
-// its channels swapped, runs as Winograd (F(4×4, 3×3) as the cost model chooses, F(2×2, 3×3) where it prices that
-// lower, on the 10×9 dX below, or the layer asks for it), one per branch: odd dX height and width (the last row and column
-// of tiles partly outside); dX channels that are not a multiple of 16 (24, 40 on Vector512: padded lanes in U, M
-// and the scratch; 20, Vector256 only, as the direct plan of the transposed convolution chooses) and dY channels
-// that are not either (40, 24; 47: 1 padded lane in V, its GEMMs' reduction not unrolled); padding 0 (dY padded by 2,
-// dX larger than dY) and 1; no bias; two identical layers that share their kernels (the second's dX, internal, feeds
-// the first's).
+// 3×3 stride-1 convolutions whose backward runs as Winograd: the input gradient, the convolution of dY padded by
+// 2 − pad with the flipped kernel and its channels swapped (F(4×4, 3×3) as the cost model chooses, F(2×2, 3×3) where
+// it prices that lower, on the 10×9 dX below, or the layer asks for it), and the weight gradient, with the forward's
+// tile size. One network per branch: odd dX height and width (the last row and column of tiles partly outside); dX
+// channels that are not a multiple of 16 (24, 40 on Vector512: padded lanes in U, M and the scratch; 20, Vector256
+// only, as the direct plan of the transposed convolution chooses) and dY channels that are not either (40, 24; 47: 1
+// padded lane in V, its GEMMs' reduction not unrolled); padding 0 (dY padded by 2, dX larger than dY) and 1; no bias;
+// two identical layers that share their kernels (the second's dX, internal, feeds the first's); and the weight
+// gradient's blocks of tiles: a sample larger than a block, and many samples to a block.
 
 [Network(24, 13, 11, Loss = Loss.MeanSquaredError)]
 [Conv2D(40, 3, Padding = 1)]
@@ -40,17 +41,27 @@ public partial class WinogradInputGradientValidF2Net { }
 [Conv2D(32, 3, Padding = 1)]
 public partial class WinogradInputGradientSharedNet { }
 
+// A sample's 8×8 tiles of 4×4 are more than a weight-gradient block holds: steps of 5 tile rows, the GEMMs after each.
+[Network(64, 32, 32, Loss = Loss.MeanSquaredError)]
+[Conv2D(64, 3, Padding = 1, Bias = false)]
+public partial class WinogradWeightGradientLargeNet { }
+
+// 20 samples of 5×5 tiles of 2×2: a block holds 15 of them, so the GEMMs run on 15 samples' tiles, then on 5.
+[Network(16, 9, 9, Loss = Loss.MeanSquaredError)]
+[Conv2D(16, 3, Padding = 1, Winograd = WinogradMode.F2x2)]
+public partial class WinogradWeightGradientManyNet { }
+
 // And one whose input gradient the cost model keeps direct: 8 dY channels.
 [Network(16, 8, 8, Loss = Loss.MeanSquaredError)]
 [Conv2D(8, 3, Padding = 1)]
 public partial class WinogradInputGradientNarrowNet { }
 
 /// <summary>
-/// The input gradient through Winograd kernels, and the weight and bias gradients beside it, against the definition
+/// The input and weight gradients through Winograd kernels, and the bias gradient beside them, against the definition
 /// of the convolutions' gradients in double, on the networks above (linear convolutions under the mean squared
 /// error: dY = 2(y − t) / (n·outputs) with y the network's own outputs).
 /// </summary>
-public class WinogradInputGradientTests(ITestOutputHelper output)
+public class WinogradBackwardTests(ITestOutputHelper output)
 {
     /// <summary>One 3×3 stride-1 convolution as declared above: input [C×H×W], OC outputs, symmetric padding.</summary>
     public sealed record Layer(int C, int H, int W, int OC, int Pad, bool Bias)
@@ -67,18 +78,22 @@ public class WinogradInputGradientTests(ITestOutputHelper output)
     [
         nameof(WinogradInputGradientOddNet), nameof(WinogradInputGradientValidNet), nameof(WinogradInputGradientOddChannelsNet),
         nameof(WinogradInputGradientSharedNet), nameof(WinogradInputGradientOddF2Net), nameof(WinogradInputGradientValidF2Net),
+        nameof(WinogradWeightGradientLargeNet), nameof(WinogradWeightGradientManyNet),
     ];
 
     public static TheoryData<string> Networks => new(All);
 
-    private static (INetwork Network, Layer[] Layers) Create(string name) => name switch
+    /// <summary>The network, its layers and the batch it is checked with.</summary>
+    private static (INetwork Network, Layer[] Layers, int Batch) Create(string name) => name switch
     {
-        nameof(WinogradInputGradientOddNet) => (new WinogradInputGradientOddNet(3), [new Layer(24, 13, 11, 40, 1, true)]),
-        nameof(WinogradInputGradientValidNet) => (new WinogradInputGradientValidNet(3), [new Layer(40, 12, 13, 24, 0, true)]),
-        nameof(WinogradInputGradientOddChannelsNet) => (new WinogradInputGradientOddChannelsNet(3), [new Layer(20, 10, 9, 47, 1, false)]),
-        nameof(WinogradInputGradientSharedNet) => (new WinogradInputGradientSharedNet(3), [new Layer(32, 11, 10, 32, 1, true), new Layer(32, 11, 10, 32, 1, true)]),
-        nameof(WinogradInputGradientOddF2Net) => (new WinogradInputGradientOddF2Net(3), [new Layer(24, 13, 11, 40, 1, true)]),
-        nameof(WinogradInputGradientValidF2Net) => (new WinogradInputGradientValidF2Net(3), [new Layer(40, 12, 13, 24, 0, true)]),
+        nameof(WinogradInputGradientOddNet) => (new WinogradInputGradientOddNet(3), [new Layer(24, 13, 11, 40, 1, true)], 3),
+        nameof(WinogradInputGradientValidNet) => (new WinogradInputGradientValidNet(3), [new Layer(40, 12, 13, 24, 0, true)], 3),
+        nameof(WinogradInputGradientOddChannelsNet) => (new WinogradInputGradientOddChannelsNet(3), [new Layer(20, 10, 9, 47, 1, false)], 3),
+        nameof(WinogradInputGradientSharedNet) => (new WinogradInputGradientSharedNet(3), [new Layer(32, 11, 10, 32, 1, true), new Layer(32, 11, 10, 32, 1, true)], 3),
+        nameof(WinogradInputGradientOddF2Net) => (new WinogradInputGradientOddF2Net(3), [new Layer(24, 13, 11, 40, 1, true)], 3),
+        nameof(WinogradInputGradientValidF2Net) => (new WinogradInputGradientValidF2Net(3), [new Layer(40, 12, 13, 24, 0, true)], 3),
+        nameof(WinogradWeightGradientLargeNet) => (new WinogradWeightGradientLargeNet(2), [new Layer(64, 32, 32, 64, 1, false)], 2),
+        nameof(WinogradWeightGradientManyNet) => (new WinogradWeightGradientManyNet(20), [new Layer(16, 9, 9, 16, 1, true)], 20),
         _ => throw new ArgumentException(name),
     };
 
@@ -103,14 +118,24 @@ public class WinogradInputGradientTests(ITestOutputHelper output)
     /// </summary>
     internal const double F4InputToleranceInUlpsOfS = 256;
 
-    /// <summary>The parameters' tolerance, as in the direct backward tests (their kernels are the direct ones): 10⁻⁵·S.</summary>
-    private const double ParameterTolerance = 1e-5;
+    /// <summary>
+    /// The largest dW and db error allowed with the weight gradient as F(2×2, 3×3), in units of u·S, S the sum of the
+    /// absolute values of the weight's terms Σ dY·x over the batch: these networks show 2.0 to 3.5 u·S (the direct
+    /// scalar path 1.1 to 3.0); 16 leaves 4.6× the largest.
+    /// </summary>
+    internal const double WeightToleranceInUlpsOfS = 16;
+
+    /// <summary>
+    /// The same for F(4×4, 3×3), whose A (up to 8) and Gᵀ (down to 1/24) round more: 9.5 to 15.9 u·S; 64 leaves 4×
+    /// the largest.
+    /// </summary>
+    internal const double F4WeightToleranceInUlpsOfS = 64;
 
     private const double UnitRoundoff = 1.0 / (1 << 24);
 
     [Theory]
     [MemberData(nameof(Networks))]
-    public void Input_gradients_match_the_definition(string name)
+    public void Input_and_weight_gradients_match_the_definition(string name)
     {
         var (passed, line) = Check(name);
         output.WriteLine(line);
@@ -118,24 +143,25 @@ public class WinogradInputGradientTests(ITestOutputHelper output)
     }
 
     /// <summary>
-    /// A batch of 3 through ComputeGradients with dX, compared with the definition; then again with every parameter
+    /// A batch (3, or as <see cref="Create"/> says) through ComputeGradients with dX, compared with the definition; then again with every parameter
     /// changed (U is transformed from the parameters on every call, not once). Returns whether all agree, and a report
     /// line with the largest dX error in units of u·S.
     /// </summary>
     internal static (bool Passed, string Line) Check(string name)
     {
-        var (network, layers) = Create(name);
+        var (network, layers, batch) = Create(name);
         var d = network.Description;
-        const int batch = 3;
         var random = new DeterministicRandom(23);
         var inputs = new float[batch * d.InputLength];
         random.FillSymmetric(inputs, 1f);
         var targets = new float[batch * d.OutputLength];
         random.FillSymmetric(targets, 1f);
         var failures = new List<string>();
-        double worst = 0, worstOwn = 0;
+        double worst = 0, worstOwn = 0, worstParameter = 0;
         int tile = Winograd.WinogradConvolutionTests.TileOf(network.GetType(), "Layer0_Conv2D_InputGradientWinograd");
         double tolerance = tile == 2 ? InputToleranceInUlpsOfS : F4InputToleranceInUlpsOfS;
+        int weightTile = Winograd.WinogradConvolutionTests.TileOf(network.GetType(), "Layer0_Conv2D_Winograd");
+        double weightTolerance = weightTile == 2 ? WeightToleranceInUlpsOfS : F4WeightToleranceInUlpsOfS;
         for (int round = 0; round < 2; round++)
         {
             if (round == 1)
@@ -151,8 +177,12 @@ public class WinogradInputGradientTests(ITestOutputHelper output)
             var expected = Reference(layers, network.Parameters.ToArray(), inputs, dy, batch);
             float[] gradients = network.Gradients.ToArray();
             for (int i = 0; i < expected.Parameters.Length; i++)
-                if (!(Math.Abs(gradients[i] - expected.Parameters[i]) <= ParameterTolerance * expected.ParameterScale[i] + 1e-9))
-                    failures.Add($"round {round} parameter gradient[{i}] {gradients[i]:G7} instead of {expected.Parameters[i]:G7}");
+            {
+                double error = Math.Abs(gradients[i] - expected.Parameters[i]);
+                if (expected.ParameterScale[i] > 0) worstParameter = Math.Max(worstParameter, error / (UnitRoundoff * expected.ParameterScale[i]));
+                if (!(error <= weightTolerance * UnitRoundoff * expected.ParameterScale[i] + 1e-12))
+                    failures.Add($"round {round} parameter gradient[{i}] {gradients[i]:G7} instead of {expected.Parameters[i]:G7} ({error / (UnitRoundoff * expected.ParameterScale[i]):F1} u·S)");
+            }
             var tileScale = TileScale(expected.InputScale, layers[0], tile);
             for (int i = 0; i < expected.Inputs.Length; i++)
             {
@@ -164,7 +194,7 @@ public class WinogradInputGradientTests(ITestOutputHelper output)
             }
         }
         bool passed = failures.Count == 0;
-        return (passed, $"winograd input gradient {name}: {(passed ? "ok" : "FAILED")}, F({tile}×{tile}, 3×3), largest dX error {worst:F2} u·S ({worstOwn:F2} u·S of the pixel's own terms), {failures.Count} mismatches: {string.Join("; ", failures.GetRange(0, Math.Min(8, failures.Count)))}");
+        return (passed, $"winograd backward {name}: {(passed ? "ok" : "FAILED")}, F({tile}×{tile}, 3×3), largest dX error {worst:F2} u·S ({worstOwn:F2} u·S of the pixel's own terms), dW F({weightTile}×{weightTile}, 3×3), largest dW error {worstParameter:F2} u·S, {failures.Count} mismatches: {string.Join("; ", failures.GetRange(0, Math.Min(8, failures.Count)))}");
     }
 
     /// <summary>S of each dX pixel's m×m Winograd tile, the largest of its pixels' (a tile partly outside dX has fewer).</summary>
@@ -267,7 +297,7 @@ public class WinogradInputGradientTests(ITestOutputHelper output)
 }
 
 /// <summary>That the input gradients above do run through Winograd kernels, seen from the methods the generator emitted.</summary>
-public class WinogradInputGradientChoiceTests
+public class WinogradBackwardChoiceTests
 {
     private const BindingFlags Private = BindingFlags.NonPublic | BindingFlags.Instance | BindingFlags.Static;
 
@@ -299,9 +329,36 @@ public class WinogradInputGradientChoiceTests
     public void The_input_gradient_runs_the_layers_tile(Type network, int tile) =>
         Assert.Equal(tile, Winograd.WinogradConvolutionTests.TileOf(network, "Layer0_Conv2D_InputGradientWinograd"));
 
-    [Fact]
-    public void Layers_that_share_kernels_share_the_input_gradient_kernels()
+    [Theory]
+    [InlineData(typeof(WinogradInputGradientOddNet))]
+    [InlineData(typeof(WinogradInputGradientValidNet))]
+    [InlineData(typeof(WinogradInputGradientOddChannelsNet))]
+    [InlineData(typeof(WinogradInputGradientSharedNet))]
+    [InlineData(typeof(WinogradInputGradientOddF2Net))]
+    [InlineData(typeof(WinogradInputGradientValidF2Net))]
+    [InlineData(typeof(WinogradWeightGradientLargeNet))]
+    [InlineData(typeof(WinogradWeightGradientManyNet))]
+    public void The_weight_gradient_runs_as_Winograd_with_the_direct_scalar_kernel_without_SIMD(Type network)
     {
+        Assert.True(Has(network, "Layer0_Conv2D_WeightGradientWinograd256"));
+        Assert.True(Has(network, "Layer0_Conv2D_WeightGradientWinogradProducts256"));
+        Assert.True(Has(network, "Layer0_Conv2D_WeightGradientScalar"));
+        Assert.False(Has(network, "Layer0_Conv2D_WeightGradient256")); // the direct vector kernels are not emitted
+        Assert.NotNull(network.GetField("_winogradWeightGradientAccumulated0", Private));
+    }
+
+    [Fact]
+    public void A_layer_whose_forward_runs_direct_keeps_the_direct_weight_gradient()
+    {
+        Assert.True(Has(typeof(Winograd.WinogradOffNet), "Layer0_Conv2D_WeightGradient256"));
+        Assert.False(Has(typeof(Winograd.WinogradOffNet), "Layer0_Conv2D_WeightGradientWinograd256"));
+    }
+
+    [Fact]
+    public void Layers_that_share_kernels_share_the_backward_kernels()
+    {
+        Assert.False(Has(typeof(WinogradInputGradientSharedNet), "Layer1_Conv2D_WeightGradientWinograd256"));
+        Assert.Null(typeof(WinogradInputGradientSharedNet).GetField("_winogradWeightGradientAccumulated1", Private));
         Assert.False(Has(typeof(WinogradInputGradientSharedNet), "Layer1_Conv2D_InputGradientWinograd256"));
         Assert.NotNull(typeof(WinogradInputGradientSharedNet).GetField("_inputGradientWinogradWeights0", Private));
         Assert.Null(typeof(WinogradInputGradientSharedNet).GetField("_inputGradientWinogradWeights1", Private));
