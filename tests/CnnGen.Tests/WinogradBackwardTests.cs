@@ -14,7 +14,7 @@ namespace CnnGen.Tests.WinogradBackward;
 // only, as the direct plan of the transposed convolution chooses) and dY channels that are not either (40, 24; 47: 1
 // padded lane in V, its GEMMs' reduction not unrolled); padding 0 (dY padded by 2, dX larger than dY) and 1; no bias;
 // two identical layers that share their kernels (the second's dX, internal, feeds the first's); and the weight
-// gradient's blocks of tiles: a sample larger than a block, and many samples to a block.
+// gradient's blocks of tiles: a sample larger than a block, many samples to a block, tiles a cache line apart.
 
 [Network(24, 13, 11, Loss = Loss.MeanSquaredError)]
 [Conv2D(40, 3, Padding = 1)]
@@ -51,6 +51,12 @@ public partial class WinogradWeightGradientLargeNet { }
 [Conv2D(16, 3, Padding = 1, Winograd = WinogradMode.F2x2)]
 public partial class WinogradWeightGradientManyNet { }
 
+// F(2×2, 3×3) with 64 channels: a tile's 16 vectors of V are 4 KiB, so the weight gradient's blocks put a cache line
+// between tiles (WinogradWeightGradientTile.InputTileStride).
+[Network(64, 9, 10, Loss = Loss.MeanSquaredError)]
+[Conv2D(64, 3, Padding = 1, Winograd = WinogradMode.F2x2)]
+public partial class WinogradWeightGradientStrideNet { }
+
 // And one whose input gradient the cost model keeps direct: 8 dY channels.
 [Network(16, 8, 8, Loss = Loss.MeanSquaredError)]
 [Conv2D(8, 3, Padding = 1)]
@@ -78,7 +84,7 @@ public class WinogradBackwardTests(ITestOutputHelper output)
     [
         nameof(WinogradInputGradientOddNet), nameof(WinogradInputGradientValidNet), nameof(WinogradInputGradientOddChannelsNet),
         nameof(WinogradInputGradientSharedNet), nameof(WinogradInputGradientOddF2Net), nameof(WinogradInputGradientValidF2Net),
-        nameof(WinogradWeightGradientLargeNet), nameof(WinogradWeightGradientManyNet),
+        nameof(WinogradWeightGradientLargeNet), nameof(WinogradWeightGradientManyNet), nameof(WinogradWeightGradientStrideNet),
     ];
 
     public static TheoryData<string> Networks => new(All);
@@ -94,6 +100,7 @@ public class WinogradBackwardTests(ITestOutputHelper output)
         nameof(WinogradInputGradientValidF2Net) => (new WinogradInputGradientValidF2Net(3), [new Layer(40, 12, 13, 24, 0, true)], 3),
         nameof(WinogradWeightGradientLargeNet) => (new WinogradWeightGradientLargeNet(2), [new Layer(64, 32, 32, 64, 1, false)], 2),
         nameof(WinogradWeightGradientManyNet) => (new WinogradWeightGradientManyNet(20), [new Layer(16, 9, 9, 16, 1, true)], 20),
+        nameof(WinogradWeightGradientStrideNet) => (new WinogradWeightGradientStrideNet(3), [new Layer(64, 9, 10, 64, 1, true)], 3),
         _ => throw new ArgumentException(name),
     };
 
@@ -338,6 +345,7 @@ public class WinogradBackwardChoiceTests
     [InlineData(typeof(WinogradInputGradientValidF2Net))]
     [InlineData(typeof(WinogradWeightGradientLargeNet))]
     [InlineData(typeof(WinogradWeightGradientManyNet))]
+    [InlineData(typeof(WinogradWeightGradientStrideNet))]
     public void The_weight_gradient_runs_as_Winograd_with_the_direct_scalar_kernel_without_SIMD(Type network)
     {
         Assert.True(Has(network, "Layer0_Conv2D_WeightGradientWinograd256"));

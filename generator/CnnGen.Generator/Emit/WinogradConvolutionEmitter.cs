@@ -433,7 +433,7 @@ internal static class WinogradConvolutionEmitter
         }
         w.Open($"for (int ty0 = 0; ty0 < {plan.TileRows}; ty0 += {r})");
         w.Line($"int rows = Math.Min({r}, {plan.TileRows} - ty0);");
-        w.Line($"{name}Input{width}(ref {padded}, ty0, rows, ref transformed);");
+        w.Line($"{name}Input{width}(ref {padded}, ty0, rows, ref transformed, {plan.Points * cp});");
         w.Line($"// whole register tiles of {t.Tiles}: the last one may compute on stale tiles of V, whose products are never read");
         w.Line($"{name}Products{width}(ref transformed, ref weights, ref products, (rows * {plan.TileColumns} + {t.Tiles - 1}) / {t.Tiles} * {t.Tiles});");
         w.Line($"{name}Output{width}(ref products, ref Unsafe.Add(ref weights, {plan.BiasOffset(t, l)}), rows, ref scratch);");
@@ -528,13 +528,13 @@ internal static class WinogradConvolutionEmitter
         var transforms = plan.Transforms;
         int cp = t.PackedInputChannels, wp = plan.PaddedWidth, tw = plan.TileColumns, m = plan.Size, alpha = transforms.Alpha;
         string vector = t.Vector, type = $"{vector}<float>";
-        w.Line($"/// <summary>{l.Name}: V = Bᵀ·d·B of the tiles in tile rows ty0 .. ty0 + rows − 1, as V[tile][ξ][{cp}] (a tile's {plan.Points} vectors together).</summary>");
-        w.OpenMethod($"private static void {kernel.Method}Input{t.Width * 32}(ref float input, int ty0, int rows, ref float transformed)");
+        w.Line($"/// <summary>{l.Name}: V = Bᵀ·d·B of the tiles in tile rows ty0 .. ty0 + rows − 1, as V[tile][ξ][{cp}] (a tile's {plan.Points} vectors together, tiles <paramref name=\"tileStride\"/> floats apart: {plan.Points * cp} for the forward's GEMMs, more for the weight gradient's).</summary>");
+        w.OpenMethod($"private static void {kernel.Method}Input{t.Width * 32}(ref float input, int ty0, int rows, ref float transformed, int tileStride)");
         EmitConstants(w, transforms, vector);
         w.Open("for (int ty = 0; ty < rows; ty++)");
         w.Open($"for (int tx = 0; tx < {tw}; tx++)");
         w.Line($"ref float d = ref Unsafe.Add(ref input, (ty0 + ty) * {m * wp * cp} + tx * {m * cp});");
-        w.Line($"ref float v = ref Unsafe.Add(ref transformed, (ty * {tw} + tx) * {plan.Points * cp});");
+        w.Line($"ref float v = ref Unsafe.Add(ref transformed, (ty * {tw} + tx) * tileStride);");
         w.Open($"for (nuint c = 0; c < {cp}; c += {t.Width})");
         w.Line($"// d·B on each of the window's {alpha} rows, {transforms.InputMatrix}");
         for (int i = 0; i < alpha; i++)
