@@ -19,7 +19,8 @@ internal sealed record WeightGradientTile(string Vector, int Width, int PackedCh
 
 /// <summary>
 /// How the backward pass of a convolution whose forward runs direct (<see cref="DirectConvolutionPlan"/>) runs: the
-/// weight gradient always direct, over the forward's padded copy of X (one tile per vector width of the forward),
+/// weight gradient direct, over the forward's padded copy of X (one tile per vector width of the forward), or where
+/// the forward runs as Winograd with the same transforms (<see cref="WeightGradientWinograd"/>),
 /// and the input gradient direct where the layer allows it: vectorised over input channels (<see cref="InputGradient"/>,
 /// the kernels of <see cref="InputGradientWinograd"/> instead where that convolution runs as Winograd),
 /// or for fewer than 8 input channels over the pixels of dX's rows (<see cref="PixelInputGradient"/>); else as Wᵀ·dY and col2im.

@@ -120,8 +120,8 @@ internal sealed record WinogradKernel(LayerModel Shape, string Title, string Met
 /// It replaces the forward of a layer that has a direct plan, and the input gradient of a stride-1 layer whose
 /// transposed convolution (itself a 3×3 stride-1 convolution) it would replace
 /// (<see cref="DirectConvolutionBackwardEmitter"/>): the kernels are the same, only the shape they compute and where
-/// their weights come from differ (<see cref="WinogradKernel"/>). The weight gradient stays the direct one (it needs
-/// the forward's geometry, not its algorithm), and the path without SIMD is the direct scalar kernel, which computes
+/// their weights come from differ (<see cref="WinogradKernel"/>). The weight gradient runs the same transforms
+/// transposed (<see cref="WinogradWeightGradientEmitter"/>, with this input transform), and the path without SIMD is the direct scalar kernel, which computes
 /// the same convolution to float rounding. As the input gradient of ResNet's layer (`quick conv`, batch 1, three
 /// interleaved runs each on a shared, loaded machine): the backward 3.75–4.49 ms against 5.39–7.48 with the direct
 /// input gradient, dX (the backward less the weight gradient alone) 1.40–1.48 ms against 2.64–3.50. Fused ReLU, bias and a fused 2×2 max pooling are applied in the output
