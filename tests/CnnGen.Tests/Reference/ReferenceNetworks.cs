@@ -141,6 +141,15 @@ public partial class RefStridedDilatedGroupsNet : IReferenceNetwork { }
 [Dense(3)]
 public partial class RefDirectBackwardNet : IReferenceNetwork { }
 
+// Winograd forward, input and weight gradients of both tile sizes: F(4×4, 3×3), F(2×2, 3×3) without bias, F(4×4,
+// 3×3) again (the second and third layers' input gradients feed the layers before them), on odd 9×11 maps.
+[Network(16, 9, 11, Loss = Loss.MeanSquaredError)]
+[Conv2D(16, 3, Padding = 1, Activation = Activation.Tanh, Winograd = WinogradMode.F4x4)]
+[Conv2D(24, 3, Padding = 1, Bias = false, Activation = Activation.Tanh, Winograd = WinogradMode.F2x2)]
+[Conv2D(16, 3, Padding = 1, Winograd = WinogradMode.F4x4)]
+[Dense(3)]
+public partial class RefWinogradNet : IReferenceNetwork { }
+
 /// <summary>
 /// The generated API the checks use beyond <see cref="INetwork"/>: the one-sample Predict overload. The generated
 /// classes implement it as they are; declaring it on them makes the compiler check the overload exists.
@@ -169,6 +178,7 @@ internal static class ReferenceNetworks
         [nameof(RefPoolingNet)] = () => new RefPoolingNet(),
         [nameof(RefStridedDilatedGroupsNet)] = () => new RefStridedDilatedGroupsNet(),
         [nameof(RefDirectBackwardNet)] = () => new RefDirectBackwardNet(),
+        [nameof(RefWinogradNet)] = () => new RefWinogradNet(),
     };
 
     /// <summary>Names of all reference networks, sorted.</summary>

@@ -216,6 +216,16 @@ SPECS = [
         nn.Flatten(),
         nn.Linear(320, 3),
     ], seed=114),
+
+    # Winograd forward, input and weight gradients of both tile sizes (the C# declaration asks for F(4×4, 3×3),
+    # F(2×2, 3×3), F(4×4, 3×3)); the second and third layers' input gradients feed the layers before them.
+    Spec("RefWinogradNet", (16, 9, 11), 3, "MeanSquaredError", TARGETS, False, lambda: [
+        nn.Conv2d(16, 16, 3, padding=1), nn.Tanh(),
+        nn.Conv2d(16, 24, 3, padding=1, bias=False), nn.Tanh(),
+        nn.Conv2d(24, 16, 3, padding=1),
+        nn.Flatten(),
+        nn.Linear(1584, 3),
+    ], seed=115),
 ]
 
 
