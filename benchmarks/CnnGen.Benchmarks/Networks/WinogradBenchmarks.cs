@@ -1,4 +1,5 @@
 using System;
+using System.Linq;
 using BenchmarkDotNet.Attributes;
 using BenchmarkDotNet.Configs;
 using CnnGen.Benchmarks.Reporting;
@@ -10,7 +11,9 @@ namespace CnnGen.Benchmarks.Networks;
 /// forward at batch 1, on three shapes: the ResNet-sized layer of the targets and the first and last stages of the
 /// ResNet-20-sized network. The direct form is each shape's baseline, so the Ratio column is what the generator's cost
 /// model (WinogradConvolutionEmitter.Choose) predicts in the generated comment; GFLOP/s count the direct
-/// convolution's FLOPs for all three (Winograd does 2.25× and 4× fewer multiplications).
+/// convolution's FLOPs for all three (Winograd does 2.25× and 4× fewer multiplications). The "train" categories time
+/// the training pass of the same layers at batch 4 (<c>ComputeGradients</c> without dX: the forward, the MSE loss and
+/// the weight gradient, which runs the forward's form: WinogradWeightGradientEmitter), counted as 2 × the forward's FLOPs.
 /// </summary>
 [BenchmarkCategory("Winograd")]
 [GroupBenchmarksBy(BenchmarkLogicalGroupRule.ByCategory), CategoriesColumn]
@@ -21,6 +24,21 @@ public class WinogradBenchmarks
     private readonly INetwork[] _stage3 = { new Stage3Direct(1), new Stage3F2(1), new Stage3F4(1) };
     private readonly float[] _inputs = LeNet5Benchmarks.Inputs(ResNetLayer.InputLength);
     private readonly float[] _outputs = new float[ResNetLayer.OutputLength];
+
+    private const int TrainingBatch = 4;
+    private readonly float[] _batchInputs = LeNet5Benchmarks.Inputs(TrainingBatch * ResNetLayer.InputLength);
+    private readonly float[] _targets = LeNet5Benchmarks.Inputs(TrainingBatch * ResNetLayer.OutputLength);
+
+    /// <summary>One training pass of each network first: its workspace grows to the batch once, outside the measurement.</summary>
+    [GlobalSetup]
+    public void GrowWorkspaces()
+    {
+        foreach (var network in new[] { _layer56, _stage1, _stage3 }.SelectMany(forms => forms)) Train(network);
+    }
+
+    private float Train(INetwork network) =>
+        network.ComputeGradients(_batchInputs.AsSpan(0, TrainingBatch * network.Description.InputLength),
+                                 _targets.AsSpan(0, TrainingBatch * network.Description.OutputLength), TrainingBatch);
 
     private void Forward(INetwork network) =>
         network.Predict(_inputs.AsSpan(0, network.Description.InputLength), _outputs.AsSpan(0, network.Description.OutputLength), 1);
@@ -51,4 +69,31 @@ public class WinogradBenchmarks
 
     [Benchmark, BenchmarkCategory("64→64 8×8"), Flops(Stage3F4.ForwardFlops)]
     public void Stage3F4x4() => Forward(_stage3[2]);
+
+    [Benchmark(Baseline = true), BenchmarkCategory("train 64→64 56×56"), Flops(2.0 * TrainingBatch * ResNetLayer.ForwardFlops)]
+    public float Layer56TrainDirect() => Train(_layer56[0]);
+
+    [Benchmark, BenchmarkCategory("train 64→64 56×56"), Flops(2.0 * TrainingBatch * ResNetLayer.ForwardFlops)]
+    public float Layer56TrainF2x2() => Train(_layer56[1]);
+
+    [Benchmark, BenchmarkCategory("train 64→64 56×56"), Flops(2.0 * TrainingBatch * ResNetLayer.ForwardFlops)]
+    public float Layer56TrainF4x4() => Train(_layer56[2]);
+
+    [Benchmark(Baseline = true), BenchmarkCategory("train 16→16 32×32"), Flops(2.0 * TrainingBatch * Stage1F4.ForwardFlops)]
+    public float Stage1TrainDirect() => Train(_stage1[0]);
+
+    [Benchmark, BenchmarkCategory("train 16→16 32×32"), Flops(2.0 * TrainingBatch * Stage1F4.ForwardFlops)]
+    public float Stage1TrainF2x2() => Train(_stage1[1]);
+
+    [Benchmark, BenchmarkCategory("train 16→16 32×32"), Flops(2.0 * TrainingBatch * Stage1F4.ForwardFlops)]
+    public float Stage1TrainF4x4() => Train(_stage1[2]);
+
+    [Benchmark(Baseline = true), BenchmarkCategory("train 64→64 8×8"), Flops(2.0 * TrainingBatch * Stage3F4.ForwardFlops)]
+    public float Stage3TrainDirect() => Train(_stage3[0]);
+
+    [Benchmark, BenchmarkCategory("train 64→64 8×8"), Flops(2.0 * TrainingBatch * Stage3F4.ForwardFlops)]
+    public float Stage3TrainF2x2() => Train(_stage3[1]);
+
+    [Benchmark, BenchmarkCategory("train 64→64 8×8"), Flops(2.0 * TrainingBatch * Stage3F4.ForwardFlops)]
+    public float Stage3TrainF4x4() => Train(_stage3[2]);
 }
