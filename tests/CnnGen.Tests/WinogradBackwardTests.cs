@@ -89,6 +89,9 @@ public class WinogradBackwardTests(ITestOutputHelper output)
 
     public static TheoryData<string> Networks => new(All);
 
+    /// <summary>The generated class of a network here.</summary>
+    internal static Type TypeOf(string name) => Create(name).Network.GetType();
+
     /// <summary>The network, its layers and the batch it is checked with.</summary>
     private static (INetwork Network, Layer[] Layers, int Batch) Create(string name) => name switch
     {
@@ -303,7 +306,7 @@ public class WinogradBackwardTests(ITestOutputHelper output)
     }
 }
 
-/// <summary>That the input gradients above do run through Winograd kernels, seen from the methods the generator emitted.</summary>
+/// <summary>That the input and weight gradients above do run through Winograd kernels, seen from the methods the generator emitted.</summary>
 public class WinogradBackwardChoiceTests
 {
     private const BindingFlags Private = BindingFlags.NonPublic | BindingFlags.Instance | BindingFlags.Static;
@@ -311,14 +314,10 @@ public class WinogradBackwardChoiceTests
     private static bool Has(Type network, string method) => network.GetMethod(method, Private) is not null;
 
     [Theory]
-    [InlineData(typeof(WinogradInputGradientOddNet))]
-    [InlineData(typeof(WinogradInputGradientValidNet))]
-    [InlineData(typeof(WinogradInputGradientOddChannelsNet))]
-    [InlineData(typeof(WinogradInputGradientSharedNet))]
-    [InlineData(typeof(WinogradInputGradientOddF2Net))]
-    [InlineData(typeof(WinogradInputGradientValidF2Net))]
-    public void The_input_gradient_runs_as_Winograd_with_the_direct_scalar_kernel_without_SIMD(Type network)
+    [MemberData(nameof(WinogradBackwardTests.Networks), MemberType = typeof(WinogradBackwardTests))]
+    public void The_input_gradient_runs_as_Winograd_with_the_direct_scalar_kernel_without_SIMD(string name)
     {
+        var network = WinogradBackwardTests.TypeOf(name);
         // Every plan has a Vector256 tile (a Vector512 one only where 16-lane vectors waste less than they gain).
         Assert.True(Has(network, "Layer0_Conv2D_InputGradientWinograd256"));
         Assert.True(Has(network, "Layer0_Conv2D_InputGradientWinogradWeights256"));
@@ -337,17 +336,10 @@ public class WinogradBackwardChoiceTests
         Assert.Equal(tile, Winograd.WinogradConvolutionTests.TileOf(network, "Layer0_Conv2D_InputGradientWinograd"));
 
     [Theory]
-    [InlineData(typeof(WinogradInputGradientOddNet))]
-    [InlineData(typeof(WinogradInputGradientValidNet))]
-    [InlineData(typeof(WinogradInputGradientOddChannelsNet))]
-    [InlineData(typeof(WinogradInputGradientSharedNet))]
-    [InlineData(typeof(WinogradInputGradientOddF2Net))]
-    [InlineData(typeof(WinogradInputGradientValidF2Net))]
-    [InlineData(typeof(WinogradWeightGradientLargeNet))]
-    [InlineData(typeof(WinogradWeightGradientManyNet))]
-    [InlineData(typeof(WinogradWeightGradientStrideNet))]
-    public void The_weight_gradient_runs_as_Winograd_with_the_direct_scalar_kernel_without_SIMD(Type network)
+    [MemberData(nameof(WinogradBackwardTests.Networks), MemberType = typeof(WinogradBackwardTests))]
+    public void The_weight_gradient_runs_as_Winograd_with_the_direct_scalar_kernel_without_SIMD(string name)
     {
+        var network = WinogradBackwardTests.TypeOf(name);
         Assert.True(Has(network, "Layer0_Conv2D_WeightGradientWinograd256"));
         Assert.True(Has(network, "Layer0_Conv2D_WeightGradientWinogradProducts256"));
         Assert.True(Has(network, "Layer0_Conv2D_WeightGradientScalar"));
