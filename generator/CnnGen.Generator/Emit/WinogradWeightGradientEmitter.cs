@@ -134,7 +134,7 @@ internal static class WinogradWeightGradientEmitter
             reason = $"; the weight gradient stays direct: as {transforms.Name} {modelled}";
             return null;
         }
-        reason = $"dW as {transforms.Name}, the forward's transform transposed: M[ξ] += V[ξ]·(A·dY·Aᵀ)[ξ] over the batch's {forward.TileRows}×{forward.TileColumns} tiles a sample, " +
+        reason = $"dW as {transforms.Name}, the forward's transform transposed: M[ξ] += V[ξ]ᵀ·(A·dY·Aᵀ)[ξ] over the {forward.TileRows}×{forward.TileColumns} tiles of every sample, " +
                  $"{transforms.Points} GEMMs [{c} × tiles]·[tiles × {k}] in {t0.Vector} tiles of {t0.Channels} channel(s) × {t0.ChannelBlock} output channels over blocks of {t0.BlockTiles} tiles " +
                  $"({t0.Efficiency.ToString("P0", CultureInfo.InvariantCulture)} of peak by the tile model), then dW += Gᵀ·M·G once per call; " +
                  (asked ? $"the layer sets Winograd = WinogradMode.{l.Winograd}, " : "") + modelled;
@@ -218,7 +218,7 @@ internal static class WinogradWeightGradientEmitter
         int oh = l.Output.Height, ow = l.Output.Width, tw = forward.TileColumns, wp = forward.PaddedWidth, gw = plan.GradientWidth;
         int taps = 9 * c, rows = t.TileRowsPerStep;
         string width = (t.Width * 32).ToString(), name = $"{l.Name}_WeightGradientWinograd", forwardFamily = WinogradConvolutionEmitter.ForwardKernel(l).Method;
-        w.Line($"/// <summary>{l.Name} weight gradient with {t.Vector} as {plan.Transforms.Name}: per sample X and dY channel-last, per {rows} tile row(s) V = Bᵀ·d·B and A·dY·Aᵀ into a block of up to {t.BlockTiles} tiles, M[ξ] += V[ξ]·(A·dY·Aᵀ)[ξ] over each block ({points} GEMMs, tiles of {t.Channels} channel(s) × {t.Vectors}×{t.Width} output channels); then dWᵀ = Gᵀ·M·G, added to dW transposed.</summary>");
+        w.Line($"/// <summary>{l.Name} weight gradient with {t.Vector} as {plan.Transforms.Name}: per sample X and dY channel-last, per {rows} tile row(s) V = Bᵀ·d·B and A·dY·Aᵀ into a block of up to {t.BlockTiles} tiles, M[ξ] += V[ξ]ᵀ·(A·dY·Aᵀ)[ξ] over each block ({points} GEMMs, tiles of {t.Channels} channel(s) × {t.Vectors}×{t.Width} output channels); then dWᵀ = Gᵀ·M·G, added to dW transposed.</summary>");
         w.OpenMethod($"private void {name}{width}(ReadOnlySpan<float> x, ReadOnlySpan<float> dy, int n{at.ParameterParameter})");
         w.Line("ref float gradients = ref MemoryMarshal.GetArrayDataReference(_gradients);");
         w.Line("ref float inputs = ref MemoryMarshal.GetReference(x);");
