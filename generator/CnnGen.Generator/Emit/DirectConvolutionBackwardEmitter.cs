@@ -340,7 +340,8 @@ internal static class DirectConvolutionBackwardEmitter
         w.Line($"// backward: {plan.WeightReason}");
         w.Line($"// backward: {plan.InputGradientReason}");
         string inputGradient = plan.InputGradientWinograd is not null ? $"conv(dYpad, flipped Wᵀ) as {plan.InputGradientWinograd.Transforms.Name}" : plan.InputGradient is not null ? "conv(dYpad, flipped Wᵀ)" : plan.PixelInputGradient is not null ? "conv(dYpad, flipped W) over its pixels" : "col2im(Wᵀ·dY)";
-        w.Line($"/// <summary>{l.Name} backward: dWᵀ += xpad·dYᵀ{(l.Bias ? ", db += Σ dY" : "")}, and when dx is not empty dX = {inputGradient} (overwritten).</summary>");
+        string weightGradient = plan.WeightGradientWinograd is { } winogradPlan ? $"dW += Gᵀ·Σ(A·dY·Aᵀ ⊙ Bᵀ·d·B)·G as {winogradPlan.Transforms.Name}" : "dWᵀ += xpad·dYᵀ";
+        w.Line($"/// <summary>{l.Name} backward: {weightGradient}{(l.Bias ? ", db += Σ dY" : "")}, and when dx is not empty dX = {inputGradient} (overwritten).</summary>");
         w.OpenMethod($"private void {l.Name}_Backward{at.Suffix}(ReadOnlySpan<float> x, ReadOnlySpan<float> dy, Span<float> dx, int n{at.ParameterParameter})");
         if (plan.WeightGradientWinograd is { } winogradWeights)
         {
