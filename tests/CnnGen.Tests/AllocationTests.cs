@@ -42,6 +42,17 @@ public class AllocationTests
     }
 
     [Fact]
+    public void Winograd_training_allocates_nothing()
+    {
+        // Forward, input gradient and weight gradient as Winograd F(4×4, 3×3), two layers sharing their kernels.
+        var network = new WinogradBackward.WinogradInputGradientSharedNet(1);
+        var (inputs, _, targets) = GradientCheck.Batch(network, 3, 3);
+        var inputGradients = new float[inputs.Length];
+        Assert.Equal(0, Allocations.Least(() => network.ComputeGradients(inputs, targets, 3)));
+        Assert.Equal(0, Allocations.Least(() => network.ComputeGradients(inputs, targets, 3, inputGradients)));
+    }
+
+    [Fact]
     public void Training_mode_layers_allocate_nothing()
     {
         var batchNorm = new BatchNormNet(2) { Training = true };
