@@ -103,15 +103,15 @@ internal static class DirectConvolutionBackwardEmitter
 
     /// <summary>
     /// The backward of a layer whose forward runs direct (<paramref name="forward"/>), or as Winograd
-    /// (<paramref name="winograd"/>, beside its direct plan): the weight gradient then as Winograd with the same tile size
-    /// where <see cref="WinogradWeightGradientEmitter.Choose"/> takes it.
+    /// (<paramref name="winograd"/>, beside its direct plan): the weight gradient then as Winograd with the same tile
+    /// size (<see cref="WinogradWeightGradientEmitter.Choose"/>).
     /// </summary>
     public static DirectBackwardPlan? Choose(LayerModel l, DirectConvolutionPlan? forward, WinogradPlan? winograd)
     {
         var plan = ChooseDirect(l, forward);
         if (plan is null || winograd is null) return plan;
-        var weights = WinogradWeightGradientEmitter.Choose(l, winograd, plan.WeightTiles, out string reason);
-        return weights is null ? plan with { WeightReason = plan.WeightReason + reason } : plan with { WeightReason = reason, WeightGradientWinograd = weights };
+        var weights = WinogradWeightGradientEmitter.Choose(l, winograd, plan.WeightTiles);
+        return plan with { WeightReason = weights.Reason, WeightGradientWinograd = weights };
     }
 
     private static DirectBackwardPlan? ChooseDirect(LayerModel l, DirectConvolutionPlan? forward)
