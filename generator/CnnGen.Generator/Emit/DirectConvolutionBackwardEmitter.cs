@@ -443,29 +443,12 @@ internal static class DirectConvolutionBackwardEmitter
         w.Line("ref float outputGradientT = ref MemoryMarshal.GetArrayDataReference(_outputGradientT);");
         w.Line($"ref float weightGradientsT = ref MemoryMarshal.GetArrayDataReference(_weightGradientsT{l.Index});");
         w.Line($"_weightGradientsT{l.Index}.AsSpan(0, {k * ocp}).Clear();");
-        int biasVectors = ocp / t.Width;
         w.Open("for (int s = 0; s < n; s++)");
         w.Line($"ref float sample = ref Unsafe.Add(ref inputs, s * {l.Input.Length});");
         ConvolutionKernelParts.EmitPaddedCopy(w, l, forward, "sample");
         string input = forward.NeedsPaddedCopy ? "padded" : "sample";
         EmitOutputGradientTranspose(w, l, ocp);
-        if (l.Bias)
-        {
-            // Summed and added per sample: accumulators kept across the sample loop cost the tiles registers
-            // (LeNet-5's conv2 weight gradient took 178–183 µs with them against 143–160 µs without).
-            w.Line("// db += Σ dY over the sample's pixels: the rows of dYᵀ, already in L1");
-            w.Open("");
-            for (int v = 0; v < biasVectors; v++) w.Line($"{vector}<float> bias{v} = {vector}<float>.Zero;");
-            w.Open($"for (int p = 0; p < {oh * ow}; p++)");
-            for (int v = 0; v < biasVectors; v++) w.Line($"bias{v} += {vector}.LoadUnsafe(ref outputGradientT, (nuint)(p * {ocp}{(v == 0 ? "" : $" + {v * t.Width}")}));");
-            w.Close();
-            for (int v = 0; v < biasVectors; v++)
-            {
-                int channels = Math.Min(t.Width, oc - v * t.Width);
-                if (channels > 0) w.Line($"for (int o = 0; o < {channels}; o++) Unsafe.Add(ref gradients, {at.Parameter(l.WeightLength)}{(v == 0 ? "" : $" + {v * t.Width}")} + o) += bias{v}[o];");
-            }
-            w.Close();
-        }
+        if (l.Bias) EmitBiasGradient(w, l, at, t.Vector, t.Width, ocp, "outputGradientT", "the rows of dYᵀ, already in L1", 1, oh * ow, 0);
         w.Open($"for (int oy0 = 0; oy0 < {oh}; oy0 += {t.RowsPerBlock})");
         w.Line($"int rows = Math.Min({t.RowsPerBlock}, {oh} - oy0);");
         bool channelLoop = ocp > t.ChannelBlock;
@@ -506,11 +489,7 @@ internal static class DirectConvolutionBackwardEmitter
         if (channelLoop) w.Close();
         w.Close();
         w.Close();
-        w.Line($"// dW[oc·{k} + kk] += dWᵀ[kk·{ocp} + oc]: the batch's weight gradient, transposed back once per call");
-        w.Open($"for (int o = 0; o < {oc}; o++)");
-        w.Line($"ref float target = ref Unsafe.Add(ref gradients, {at.Parameter(0)} + o * {k});");
-        w.Line($"for (int kk = 0; kk < {k}; kk++) Unsafe.Add(ref target, kk) += Unsafe.Add(ref weightGradientsT, kk * {ocp} + o);");
-        w.Close();
+        EmitTransposedAdd(w, l, at, ocp);
         w.Close();
         w.Line();
 
@@ -579,6 +558,49 @@ internal static class DirectConvolutionBackwardEmitter
                 }
             }
         }
+    }
+
+    /// <summary>
+    /// db += Σ dY over one sample's pixels, from a channel-last copy of dY (<paramref name="buffer"/>: <paramref name="rows"/>
+    /// rows of <paramref name="pixels"/> pixels, <paramref name="rowStride"/> floats apart, <paramref name="kp"/> channels a
+    /// pixel), in vectors of channels; summed and added per sample. Used by the direct and the Winograd weight gradients.
+    /// </summary>
+    internal static void EmitBiasGradient(SourceWriter w, LayerModel l, KernelOffsets at, string vector, int width, int kp, string buffer, string where, int rows, int pixels, int rowStride)
+    {
+        int vectors = kp / width, oc = l.Output.Channels;
+        // Summed and added per sample: accumulators kept across the sample loop cost the tiles registers
+        // (LeNet-5's conv2 weight gradient took 178–183 µs with them against 143–160 µs without).
+        w.Line($"// db += Σ dY over the sample's pixels: {where}");
+        w.Open("");
+        for (int v = 0; v < vectors; v++) w.Line($"{vector}<float> bias{v} = {vector}<float>.Zero;");
+        string row = buffer;
+        if (rows > 1)
+        {
+            w.Open($"for (int oy = 0; oy < {rows}; oy++)");
+            w.Line($"ref float row = ref Unsafe.Add(ref {buffer}, oy * {rowStride});");
+            row = "row";
+        }
+        w.Open($"for (int p = 0; p < {pixels}; p++)");
+        for (int v = 0; v < vectors; v++) w.Line($"bias{v} += {vector}.LoadUnsafe(ref {row}, (nuint)(p * {kp}{(v == 0 ? "" : $" + {v * width}")}));");
+        w.Close();
+        if (rows > 1) w.Close();
+        for (int v = 0; v < vectors; v++)
+        {
+            int channels = Math.Min(width, oc - v * width);
+            if (channels > 0) w.Line($"for (int o = 0; o < {channels}; o++) Unsafe.Add(ref gradients, {at.Parameter(l.WeightLength)}{(v == 0 ? "" : $" + {v * width}")} + o) += bias{v}[o];");
+        }
+        w.Close();
+    }
+
+    /// <summary>dW += dWᵀ transposed, once per call: the batch's weight gradient from the [C·KH·KW × KP] layout the kernels accumulate in.</summary>
+    internal static void EmitTransposedAdd(SourceWriter w, LayerModel l, KernelOffsets at, int kp)
+    {
+        int k = DirectConvolutionPlan.Reduction(l), oc = l.Output.Channels;
+        w.Line($"// dW[oc·{k} + kk] += dWᵀ[kk·{kp} + oc]: the batch's weight gradient, transposed back once per call");
+        w.Open($"for (int o = 0; o < {oc}; o++)");
+        w.Line($"ref float target = ref Unsafe.Add(ref gradients, {at.Parameter(0)} + o * {k});");
+        w.Line($"for (int kk = 0; kk < {k}; kk++) Unsafe.Add(ref target, kk) += Unsafe.Add(ref weightGradientsT, kk * {kp} + o);");
+        w.Close();
     }
 
     /// <summary>

@@ -210,7 +210,7 @@ internal static class WinogradWeightGradientEmitter
         var forward = plan.Forward;
         int c = l.Input.Channels, k = l.Output.Channels, cp = t.PackedInputChannels, kp = t.PackedChannels, points = plan.Points;
         int oh = l.Output.Height, ow = l.Output.Width, tw = forward.TileColumns, wp = forward.PaddedWidth, gw = plan.GradientWidth;
-        int taps = 9 * c, rows = t.TileRowsPerStep;
+        int rows = t.TileRowsPerStep;
         string width = (t.Width * 32).ToString(), name = $"{l.Name}_WeightGradientWinograd", forwardFamily = WinogradConvolutionEmitter.ForwardKernel(l).Method;
         w.Line($"/// <summary>{l.Name} weight gradient with {t.Vector} as {plan.Transforms.Name}: per sample X and dY channel-last, per {rows} tile row(s) V = Bᵀ·d·B and A·dY·Aᵀ into a block of up to {t.BlockTiles} tiles, M[ξ] += V[ξ]ᵀ·(A·dY·Aᵀ)[ξ] over each block ({points} GEMMs, tiles of {t.Channels} channel(s) × {t.Vectors}×{t.Width} output channels); then dWᵀ = Gᵀ·M·G, added to dW transposed.</summary>");
         w.OpenMethod($"private void {name}{width}(ReadOnlySpan<float> x, ReadOnlySpan<float> dy, int n{at.ParameterParameter})");
@@ -230,23 +230,7 @@ internal static class WinogradWeightGradientEmitter
         w.Line($"// X into the interior of the forward's channel-last copy and dY into the interior of its own, each row by 16×16 or 8×8 register transposes; their borders{(cp != c || kp != k ? " and padded lanes" : "")} stay zero");
         w.Line($"for (int iy = 0; iy < {l.Input.Height}; iy++) global::CnnGen.Internal.Transpose.Block(ref Unsafe.Add(ref sample, iy * {l.Input.Width}), {l.Input.Height * l.Input.Width}, {c}, ref Unsafe.Add(ref input, (iy + {l.PadTop}) * {wp * cp} + {l.PadLeft * cp}), {cp}, {l.Input.Width});");
         w.Line($"for (int oy = 0; oy < {oh}; oy++) global::CnnGen.Internal.Transpose.Block(ref Unsafe.Add(ref sampleGradient, oy * {ow}), {oh * ow}, {k}, ref Unsafe.Add(ref outputGradient, oy * {gw * kp}), {kp}, {ow});");
-        if (l.Bias)
-        {
-            int vectors = kp / t.Width;
-            w.Line("// db += Σ dY over the sample's pixels: its channel-last rows, in L1");
-            w.Open("");
-            w.Line(string.Join(" ", Enumerable.Range(0, vectors).Select(v => $"{t.Vector}<float> bias{v} = {t.Vector}<float>.Zero;")));
-            w.Open($"for (int oy = 0; oy < {oh}; oy++)");
-            w.Line($"ref float row = ref Unsafe.Add(ref outputGradient, oy * {gw * kp});");
-            w.Line($"for (nuint p = 0; p < {ow * kp}; p += {kp}) {{ {string.Join(" ", Enumerable.Range(0, vectors).Select(v => $"bias{v} += {t.Vector}.LoadUnsafe(ref row, p{(v == 0 ? "" : $" + {v * t.Width}")});"))} }}");
-            w.Close();
-            for (int v = 0; v < vectors; v++)
-            {
-                int channels = Math.Min(t.Width, k - v * t.Width);
-                if (channels > 0) w.Line($"for (int o = 0; o < {channels}; o++) Unsafe.Add(ref gradients, {at.Parameter(l.WeightLength)}{(v == 0 ? "" : $" + {v * t.Width}")} + o) += bias{v}[o];");
-            }
-            w.Close();
-        }
+        if (l.Bias) DirectConvolutionBackwardEmitter.EmitBiasGradient(w, l, at, t.Vector, t.Width, kp, "outputGradient", "its channel-last rows, in L1", oh, ow, gw * kp);
         w.Open($"for (int ty0 = 0; ty0 < {forward.TileRows}; ty0 += {rows})");
         w.Line($"int rows = Math.Min({rows}, {forward.TileRows} - ty0);");
         w.Line($"if (filled + rows * {tw} > {t.BlockTiles}) {{ {name}Products{width}(ref transformed, ref transformedGradient, ref accumulated, filled); filled = 0; }}");
@@ -258,11 +242,7 @@ internal static class WinogradWeightGradientEmitter
         w.Line($"if (filled > 0) {name}Products{width}(ref transformed, ref transformedGradient, ref accumulated, filled);");
         w.Line($"ref float weightGradientsT = ref MemoryMarshal.GetArrayDataReference(_weightGradientsT{l.Index});");
         w.Line($"{name}Weights{width}(ref accumulated, ref weightGradientsT);");
-        w.Line($"// dW[oc·{taps} + kk] += dWᵀ[kk·{kp} + oc]: the batch's weight gradient, transposed back once per call");
-        w.Open($"for (int o = 0; o < {k}; o++)");
-        w.Line($"ref float target = ref Unsafe.Add(ref gradients, {at.Parameter(0)} + o * {taps});");
-        w.Line($"for (int kk = 0; kk < {taps}; kk++) Unsafe.Add(ref target, kk) += Unsafe.Add(ref weightGradientsT, kk * {kp} + o);");
-        w.Close();
+        DirectConvolutionBackwardEmitter.EmitTransposedAdd(w, l, at, kp);
         w.Close();
         w.Line();
     }
