@@ -14,7 +14,8 @@ namespace CnnGen.Tests.WinogradBackward;
 // only, as the direct plan of the transposed convolution chooses) and dY channels that are not either (40, 24; 47: 1
 // padded lane in V, its GEMMs' reduction not unrolled); padding 0 (dY padded by 2, dX larger than dY) and 1; no bias;
 // two identical layers that share their kernels (the second's dX, internal, feeds the first's); and the weight
-// gradient's blocks of tiles: a sample larger than a block, many samples to a block, tiles a cache line apart.
+// gradient's blocks of tiles: a sample larger than a block, many samples to a block, tiles a cache line apart; and
+// padding 2.
 
 [Network(24, 13, 11, Loss = Loss.MeanSquaredError)]
 [Conv2D(40, 3, Padding = 1)]
@@ -57,6 +58,11 @@ public partial class WinogradWeightGradientManyNet { }
 [Conv2D(64, 3, Padding = 1, Winograd = WinogradMode.F2x2)]
 public partial class WinogradWeightGradientStrideNet { }
 
+// Padding 2: the input sits two pixels into the forward's channel-last copy, and dY's transposed convolution pads by 0.
+[Network(16, 7, 6, Loss = Loss.MeanSquaredError)]
+[Conv2D(16, 3, Padding = 2, Winograd = WinogradMode.F4x4)]
+public partial class WinogradWeightGradientWidePaddingNet { }
+
 // And one whose input gradient the cost model keeps direct: 8 dY channels.
 [Network(16, 8, 8, Loss = Loss.MeanSquaredError)]
 [Conv2D(8, 3, Padding = 1)]
@@ -85,6 +91,7 @@ public class WinogradBackwardTests(ITestOutputHelper output)
         nameof(WinogradInputGradientOddNet), nameof(WinogradInputGradientValidNet), nameof(WinogradInputGradientOddChannelsNet),
         nameof(WinogradInputGradientSharedNet), nameof(WinogradInputGradientOddF2Net), nameof(WinogradInputGradientValidF2Net),
         nameof(WinogradWeightGradientLargeNet), nameof(WinogradWeightGradientManyNet), nameof(WinogradWeightGradientStrideNet),
+        nameof(WinogradWeightGradientWidePaddingNet),
     ];
 
     public static TheoryData<string> Networks => new(All);
@@ -104,6 +111,7 @@ public class WinogradBackwardTests(ITestOutputHelper output)
         nameof(WinogradWeightGradientLargeNet) => (new WinogradWeightGradientLargeNet(2), [new Layer(64, 32, 32, 64, 1, false)], 2),
         nameof(WinogradWeightGradientManyNet) => (new WinogradWeightGradientManyNet(20), [new Layer(16, 9, 9, 16, 1, true)], 20),
         nameof(WinogradWeightGradientStrideNet) => (new WinogradWeightGradientStrideNet(3), [new Layer(64, 9, 10, 64, 1, true)], 3),
+        nameof(WinogradWeightGradientWidePaddingNet) => (new WinogradWeightGradientWidePaddingNet(3), [new Layer(16, 7, 6, 16, 2, true)], 3),
         _ => throw new ArgumentException(name),
     };
 
@@ -136,10 +144,10 @@ public class WinogradBackwardTests(ITestOutputHelper output)
     internal const double WeightToleranceInUlpsOfS = 16;
 
     /// <summary>
-    /// The same for F(4×4, 3×3), whose A (up to 8) and Gᵀ (down to 1/24) round more: 9.5 to 15.9 u·S; 64 leaves 4×
-    /// the largest.
+    /// The same for F(4×4, 3×3), whose A (up to 8) and Gᵀ (down to 1/24) round more: 9.5 to 15.9 u·S, 22.4 with
+    /// padding 2; 96 leaves 4.3× the largest (Gᵀ's 1/12 off by 2⁻¹⁰ fails these networks by 4,291 u·S and more).
     /// </summary>
-    internal const double F4WeightToleranceInUlpsOfS = 64;
+    internal const double F4WeightToleranceInUlpsOfS = 96;
 
     private const double UnitRoundoff = 1.0 / (1 << 24);
 
