@@ -40,10 +40,11 @@ internal static class ConvolutionKernelParts
 
     /// <summary>
     /// Calls <paramref name="method"/> suffixed with the widest accelerated vector width among <paramref name="widths"/>
-    /// (widest first: 512, 256), else its Scalar variant; <paramref name="vectorArguments"/> and
+    /// (widest first: 512, 256), else its Scalar variant, or <paramref name="scalarMethod"/> where the path without
+    /// SIMD is another kernel's (Winograd's: the direct scalar one); <paramref name="vectorArguments"/> and
     /// <paramref name="typeArguments"/> go to the vector kernels only.
     /// </summary>
-    public static void EmitDispatch(SourceWriter w, IEnumerable<(string Vector, int Width)> widths, string method, string arguments, string vectorArguments = "", string typeArguments = "")
+    public static void EmitDispatch(SourceWriter w, IEnumerable<(string Vector, int Width)> widths, string method, string arguments, string vectorArguments = "", string typeArguments = "", string? scalarMethod = null)
     {
         bool first = true;
         foreach (var (vector, width) in widths)
@@ -51,7 +52,7 @@ internal static class ConvolutionKernelParts
             w.Line($"{(first ? "if" : "else if")} ({vector}.IsHardwareAccelerated) {method}{width * 32}{typeArguments}({arguments}{vectorArguments});");
             first = false;
         }
-        w.Line($"{(first ? "" : "else ")}{method}Scalar({arguments});");
+        w.Line($"{(first ? "" : "else ")}{scalarMethod ?? method + "Scalar"}({arguments});");
     }
 
     /// <summary>The type argument of a vector kernel generic over its pooling epilogue (<see cref="EmitForwardPooled"/>) for inference.</summary>

@@ -344,11 +344,8 @@ internal static class DirectConvolutionBackwardEmitter
         w.Line($"/// <summary>{l.Name} backward: {weightGradient}{(l.Bias ? ", db += Σ dY" : "")}, and when dx is not empty dX = {inputGradient} (overwritten).</summary>");
         w.OpenMethod($"private void {l.Name}_Backward{at.Suffix}(ReadOnlySpan<float> x, ReadOnlySpan<float> dy, Span<float> dx, int n{at.ParameterParameter})");
         if (plan.WeightGradientWinograd is { } winogradWeights)
-        {
-            foreach (var t in winogradWeights.Tiles)
-                w.Line($"{(t == winogradWeights.Tiles[0] ? "if" : "else if")} ({t.Vector}.IsHardwareAccelerated) {l.Name}_WeightGradientWinograd{t.Width * 32}(x, dy, n{at.ParameterArgument});");
-            w.Line($"else {l.Name}_WeightGradientScalar(x, dy, n{at.ParameterArgument});");
-        }
+            ConvolutionKernelParts.EmitDispatch(w, winogradWeights.Tiles.Select(t => (t.Vector, t.Width)), $"{l.Name}_WeightGradientWinograd", $"x, dy, n{at.ParameterArgument}",
+                scalarMethod: $"{l.Name}_WeightGradientScalar");
         else ConvolutionKernelParts.EmitDispatch(w, plan.WeightTiles.Select(t => (t.Vector, t.Width)), $"{l.Name}_WeightGradient", $"x, dy, n{at.ParameterArgument}");
         w.Line("if (dx.IsEmpty) return;");
         DirectKernel? inputKernel = null;

@@ -361,12 +361,8 @@ internal static class WinogradConvolutionEmitter
     public static string ChainCondition(WinogradPlan plan) => string.Join(" || ", plan.Tiles.Select(t => $"{t.Vector}.IsHardwareAccelerated"));
 
     /// <summary>Calls the kernel of the widest accelerated vector width, else <paramref name="scalarMethod"/>, the direct convolution without SIMD.</summary>
-    public static void EmitDispatch(SourceWriter w, WinogradKernel kernel, WinogradPlan plan, string scalarMethod, string arguments, string vectorArguments = "")
-    {
-        foreach (var t in plan.Tiles)
-            w.Line($"{(t == plan.Tiles[0] ? "if" : "else if")} ({t.Vector}.IsHardwareAccelerated) {kernel.Method}{t.Width * 32}({arguments}{vectorArguments});");
-        w.Line($"else {scalarMethod}({arguments});");
-    }
+    public static void EmitDispatch(SourceWriter w, WinogradKernel kernel, WinogradPlan plan, string scalarMethod, string arguments, string vectorArguments = "") =>
+        ConvolutionKernelParts.EmitDispatch(w, plan.Tiles.Select(t => (t.Vector, t.Width)), kernel.Method, arguments, vectorArguments, scalarMethod: scalarMethod);
 
     /// <summary>The kernel family's methods for each vector width of the plan (the path without SIMD is the caller's).</summary>
     public static void EmitKernels(SourceWriter w, WinogradKernel kernel, WinogradPlan plan, KernelOffsets at)
