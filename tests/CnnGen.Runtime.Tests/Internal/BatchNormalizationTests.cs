@@ -7,7 +7,8 @@ namespace CnnGen.Runtime.Tests.Internal;
 /// <summary>
 /// <see cref="BatchNormalization"/> holds the loops of every generated batch-norm layer: one channel of an NCHW batch,
 /// n planes a sample's length apart. Checked against plain double loops over the same channel, at plane sizes around
-/// the vector loop's step of 8 and its tail, with the other channels' values set apart so that reading them shows;
+/// the vector loops' steps (8 and 16 floats for the element-wise loops, 16 and 32 for the sums: 48 takes one step of
+/// each width, 57 both and a scalar tail) and their tails, with the other channels' values set apart so that reading them shows;
 /// x̂ is recomputed from x as the forward computes it; with a ReLU after the layer, against the separate ReLU's formulas (<see cref="Elementwise.ReLU"/> forward, y &gt; 0
 /// backward), NaN and ±0 included.
 /// </summary>
@@ -15,7 +16,7 @@ public class BatchNormalizationTests
 {
     public static TheoryData<int, int> Shapes => new()
     {
-        { 1, 1 }, { 3, 1 }, { 1, 7 }, { 2, 8 }, { 3, 9 }, { 4, 25 }, { 2, 36 }, { 5, 64 }, { 3, 1024 },
+        { 1, 1 }, { 3, 1 }, { 1, 7 }, { 2, 8 }, { 3, 9 }, { 2, 16 }, { 4, 25 }, { 2, 36 }, { 2, 48 }, { 3, 57 }, { 5, 64 }, { 3, 1024 },
     };
 
     public static TheoryData<int, int, bool> ShapesWithReLU
