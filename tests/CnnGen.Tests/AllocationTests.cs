@@ -50,6 +50,12 @@ public class AllocationTests
         var inputGradients = new float[inputs.Length];
         Assert.Equal(0, Allocations.Least(() => network.ComputeGradients(inputs, targets, 3)));
         Assert.Equal(0, Allocations.Least(() => network.ComputeGradients(inputs, targets, 3, inputGradients)));
+
+        // Batch norms before Winograd layers, whose kernels normalise their input in the channel-last copies
+        // (BufferPlan.InputNormalization), forward and weight gradient.
+        var normalized = new ChannelLastChain.ChainedStageNet(1) { Training = true };
+        var (stageInputs, stageLabels, _) = GradientCheck.Batch(normalized, 3, 3);
+        Assert.Equal(0, Allocations.Least(() => normalized.ComputeGradients(stageInputs, stageLabels, 3)));
     }
 
     [Fact]

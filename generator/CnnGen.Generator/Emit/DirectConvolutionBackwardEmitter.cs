@@ -334,7 +334,7 @@ internal static class DirectConvolutionBackwardEmitter
     }
 
     /// <summary>The backward method, its weight-gradient kernels and, where dX runs direct, its input-gradient kernels.</summary>
-    public static void EmitBackward(SourceWriter w, LayerModel l, DirectBackwardPlan plan, KernelOffsets at)
+    public static void EmitBackward(SourceWriter w, LayerModel l, DirectBackwardPlan plan, KernelOffsets at, bool normalizesInput = false)
     {
         int pixels = l.Output.Height * l.Output.Width, outLength = l.Output.Length, inLength = l.Input.Length;
         w.Line($"// backward: {plan.WeightReason}");
@@ -345,9 +345,8 @@ internal static class DirectConvolutionBackwardEmitter
         w.OpenMethod($"private void {l.Name}_Backward{at.Suffix}(ReadOnlySpan<float> x, ReadOnlySpan<float> dy, Span<float> dx, int n{at.ParameterParameter})");
         if (plan.WeightGradientWinograd is { } winogradWeights)
             ConvolutionKernelParts.EmitDispatch(w, winogradWeights.Tiles.Select(t => (t.Vector, t.Width)), $"{l.Name}_WeightGradientWinograd", $"x, dy, n{at.ParameterArgument}",
-                scalarMethod: $"{l.Name}_WeightGradientScalar");
+                normalizesInput ? WinogradKernel.NoInputNormalization : "", scalarMethod: $"{l.Name}_WeightGradientScalar");
         else ConvolutionKernelParts.EmitDispatch(w, plan.WeightTiles.Select(t => (t.Vector, t.Width)), $"{l.Name}_WeightGradient", $"x, dy, n{at.ParameterArgument}");
-        w.Line("if (dx.IsEmpty) return;");
         DirectKernel? inputKernel = null;
         if (plan.InputGradient is { } inputPlan && plan.Transposed is { } transposed)
         {
@@ -356,33 +355,20 @@ internal static class DirectConvolutionBackwardEmitter
                 $"_packedInputGradient{l.Index}", $"_inputGradientScratch{l.Index}", $"_paddedOutputGradient{l.Index}",
                 (writer, cp) => EmitFlippedPack(writer, l, cp, at),
                 $"{at.Parameter(0)} + oc * {taps}", $"c * {c * taps} + ({l.KernelHeight - 1} - ky) * {l.KernelWidth} + {l.KernelWidth - 1}", -1);
-            if (plan.InputGradientWinograd is { } winograd)
-                WinogradConvolutionEmitter.EmitDispatch(w, WinogradConvolutionEmitter.InputGradientKernel(l, transposed), winograd, $"{inputKernel.Method}Scalar", $"dy, dx, n{at.ParameterArgument}");
-            else DirectConvolutionEmitter.EmitDispatch(w, inputKernel, inputPlan, at, "dy, dx, n");
         }
-        else if (plan.PixelInputGradient is { } pixel)
-        {
-            pixel.EmitDispatch(w, l, at);
-        }
-        else
-        {
-            int kg = DirectConvolutionPlan.Reduction(l);
-            w.Line("ref float parameters = ref MemoryMarshal.GetReference(_parameters);");
-            w.Line("ref float outputGradient = ref MemoryMarshal.GetReference(dy);");
-            w.Line("ref float columnGradients = ref MemoryMarshal.GetArrayDataReference(_columnGradients);");
-            w.Open("for (int s = 0; s < n; s++)");
-            GemmEmitter.Emit(w, new BroadcastGemm(
-                M: kg.ToString(), N: pixels, K: l.Output.Channels.ToString(),
-                A: "parameters", AOffset: at.Parameter(0), ARowStride: "1", AColumnStride: kg.ToString(),
-                B: "outputGradient", BOffset: $"s * {outLength}", LdB: pixels,
-                C: "columnGradients", COffset: "0", LdC: pixels, Init: GemmInit.Zero) { CoverLatency = true },
-                $"dcol = Wᵀ·dY: [{kg}×{l.Output.Channels}]·[{l.Output.Channels}×{pixels}]");
-            w.Line($"{l.Name}_Col2Im(_columnGradients, dx.Slice(s * {inLength}, {inLength}));");
-            w.Close();
-        }
+        EmitInputGradientDispatch();
         w.Close();
         w.Line();
-        if (plan.WeightGradientWinograd is { } weightKernels) WinogradWeightGradientEmitter.EmitKernels(w, l, weightKernels, at);
+        if (normalizesInput && plan.WeightGradientWinograd is { } normalizedWeights)
+        {
+            w.Line($"/// <summary>{l.Name} backward in training where one of its Winograd kernels' vector widths is accelerated (BufferPlan.InputNormalization): as {l.Name}_Backward{at.Suffix}, with <paramref name=\"x\"/> the input of the batch norm before the layer, normalised in the weight gradient's channel-last copy as the forward normalised it.</summary>");
+            w.OpenMethod($"private void {l.Name}_BackwardNormalized{at.Suffix}(ReadOnlySpan<float> x, ReadOnlySpan<float> dy, Span<float> dx, int n{at.ParameterParameter}{WinogradKernel.InputNormalizationParameters})");
+            WinogradConvolutionEmitter.EmitWidest(w, normalizedWeights.Forward, $"{l.Name}_WeightGradientWinograd", $"x, dy, n{at.ParameterArgument}{WinogradKernel.InputNormalizationArguments}");
+            EmitInputGradientDispatch();
+            w.Close();
+            w.Line();
+        }
+        if (plan.WeightGradientWinograd is { } weightKernels) WinogradWeightGradientEmitter.EmitKernels(w, l, weightKernels, at, normalizesInput);
         else foreach (var tile in plan.WeightTiles) EmitWeightGradient(w, l, plan.Forward, tile, at);
         EmitScalarWeightGradient(w, l, plan.Forward, at, bias: true);
         if (inputKernel is not null && plan.InputGradientWinograd is { } winogradKernels)
@@ -392,6 +378,38 @@ internal static class DirectConvolutionBackwardEmitter
         }
         else if (inputKernel is not null) DirectConvolutionEmitter.EmitKernels(w, inputKernel, plan.InputGradient!, at);
         if (plan.PixelInputGradient is { } pixelKernels) pixelKernels.EmitKernels(w, l, at);
+
+        // dX after dW, in both backward methods.
+        void EmitInputGradientDispatch()
+        {
+            w.Line("if (dx.IsEmpty) return;");
+            if (plan.InputGradient is { } inputPlan && plan.Transposed is { } transposed)
+            {
+                if (plan.InputGradientWinograd is { } winograd)
+                    WinogradConvolutionEmitter.EmitDispatch(w, WinogradConvolutionEmitter.InputGradientKernel(l, transposed), winograd, $"{inputKernel!.Method}Scalar", $"dy, dx, n{at.ParameterArgument}");
+                else DirectConvolutionEmitter.EmitDispatch(w, inputKernel!, inputPlan, at, "dy, dx, n");
+            }
+            else if (plan.PixelInputGradient is { } pixel)
+            {
+                pixel.EmitDispatch(w, l, at);
+            }
+            else
+            {
+                int kg = DirectConvolutionPlan.Reduction(l);
+                w.Line("ref float parameters = ref MemoryMarshal.GetReference(_parameters);");
+                w.Line("ref float outputGradient = ref MemoryMarshal.GetReference(dy);");
+                w.Line("ref float columnGradients = ref MemoryMarshal.GetArrayDataReference(_columnGradients);");
+                w.Open("for (int s = 0; s < n; s++)");
+                GemmEmitter.Emit(w, new BroadcastGemm(
+                    M: kg.ToString(), N: pixels, K: l.Output.Channels.ToString(),
+                    A: "parameters", AOffset: at.Parameter(0), ARowStride: "1", AColumnStride: kg.ToString(),
+                    B: "outputGradient", BOffset: $"s * {outLength}", LdB: pixels,
+                    C: "columnGradients", COffset: "0", LdC: pixels, Init: GemmInit.Zero) { CoverLatency = true },
+                    $"dcol = Wᵀ·dY: [{kg}×{l.Output.Channels}]·[{l.Output.Channels}×{pixels}]");
+                w.Line($"{l.Name}_Col2Im(_columnGradients, dx.Slice(s * {inLength}, {inLength}));");
+                w.Close();
+            }
+        }
     }
 
     /// <summary>

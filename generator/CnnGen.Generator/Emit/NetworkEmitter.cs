@@ -212,7 +212,7 @@ internal static class NetworkEmitter
             if (plan.PixelWeightGradient[l.Index] is { } pixelTiles) PixelWeightGradientEmitter.EmitFields(w, l, pixelTiles, Users(n, plan, l.Index));
             if (plan.Direct[l.Index] is not { } direct) continue;
             if (plan.Winograd[l.Index] is { } winograd)
-                WinogradConvolutionEmitter.EmitFields(w, WinogradConvolutionEmitter.ForwardKernel(l, chained: plan.ChainsChannelLast(l.Index)), winograd, Users(n, plan, l.Index), plan.LayerMajorSamples);
+                WinogradConvolutionEmitter.EmitFields(w, WinogradConvolutionEmitter.ForwardKernel(l, chained: plan.ChainsChannelLast(l.Index), normalizesInput: plan.NormalizesInput(l.Index)), winograd, Users(n, plan, l.Index), plan.LayerMajorSamples);
             else
             {
                 w.Line($"private readonly float[] _packed{l.Index} = new float[{direct.PackedLength(l)}]; // {Users(n, plan, l.Index)} Wᵀ and bias, packed when the parameters change");
@@ -669,13 +669,14 @@ internal static class NetworkEmitter
             {
                 case LayerKind.Conv2D:
                 case LayerKind.Dense:
-                    if (l.HasSeparateActivation)
+                    string output = l.HasSeparateActivation ? Span("_activations", plan.PreActivation[i], l.Output.Length) : y;
+                    if (plan.InputNormalization[i] is int norm and >= 0)
                     {
-                        string z = Span("_activations", plan.PreActivation[i], l.Output.Length);
-                        w.Line($"{l.Name}_Forward({x}, {z}, n);");
-                        w.Line(ActivationCall(l.Activation, z, y, l.Alpha));
+                        w.Line($"if ({WinogradConvolutionEmitter.ChainCondition(plan.Winograd[i]!)}) {NormalizedCall(n, plan, i, "ForwardNormalized", $"{LayerInput(n, plan, norm)}, {output}, n")};");
+                        w.Line($"else {l.Name}_Forward({x}, {output}, n);");
                     }
-                    else w.Line($"{l.Name}_Forward({x}, {y}, n);");
+                    else w.Line($"{l.Name}_Forward({x}, {output}, n);");
+                    if (l.HasSeparateActivation) w.Line(ActivationCall(l.Activation, output, y, l.Alpha));
                     break;
                 case LayerKind.MaxPool2D:
                     w.Line($"{l.Name}_Forward({x}, {y}, n, {Span("_indices", plan.Indices[i], l.Output.Length)});");
@@ -685,7 +686,12 @@ internal static class NetworkEmitter
                     w.Line($"{l.Name}_Forward({x}, {y}, n);");
                     break;
                 case LayerKind.BatchNorm2D:
-                    w.Line($"{l.Name}_Forward({x}, {y}, n, training);");
+                    if (plan.NormalizedBy(i) is int by and >= 0)
+                    {
+                        w.Line($"// where {n.Layers[by].Name}'s Winograd kernels run, they normalise this output on its way into their channel-last copy (BufferPlan.InputNormalization): only the statistics here");
+                        w.Line($"{l.Name}_Forward({x}, {WinogradConvolutionEmitter.ChainCondition(plan.Winograd[by]!)} ? default : {y}, n, training);");
+                    }
+                    else w.Line($"{l.Name}_Forward({x}, {y}, n, training);");
                     break;
                 case LayerKind.Dropout:
                     w.Line($"{l.Name}_Forward({x}, {Span("_activations", plan.Auxiliary[i], l.Output.Length)}, {y}, n, training);");
@@ -741,7 +747,12 @@ internal static class NetworkEmitter
             {
                 case LayerKind.Conv2D:
                 case LayerKind.Dense:
-                    w.Line($"{l.Name}_Backward({x}, {dy}, {dx}, n);");
+                    if (plan.InputNormalization[i] is int norm and >= 0)
+                    {
+                        w.Line($"if ({WinogradConvolutionEmitter.ChainCondition(plan.Winograd[i]!)}) {NormalizedCall(n, plan, i, "BackwardNormalized", $"{LayerInput(n, plan, norm)}, {dy}, {dx}, n")};");
+                        w.Line($"else {l.Name}_Backward({x}, {dy}, {dx}, n);");
+                    }
+                    else w.Line($"{l.Name}_Backward({x}, {dy}, {dx}, n);");
                     break;
                 case LayerKind.MaxPool2D:
                     string pooled = FoldsReLU(n, i) ? y : "default";
@@ -766,6 +777,19 @@ internal static class NetworkEmitter
         }
         w.Close();
         w.Line();
+    }
+
+    /// <summary>
+    /// A call of convolution <paramref name="i"/>'s kernel <paramref name="kernel"/> that normalises its input
+    /// (<see cref="BufferPlan.InputNormalization"/>), its own or its signature's shared one, with the batch norm's
+    /// offsets after <paramref name="arguments"/>.
+    /// </summary>
+    private static string NormalizedCall(NetworkModel n, BufferPlan plan, int i, string kernel, string arguments)
+    {
+        var (l, norm) = (n.Layers[i], n.Layers[plan.InputNormalization[i]]);
+        bool shared = plan.IsShared(i);
+        string offsets = $"{(shared ? $"{l.ParameterOffset}, " : "")}{norm.ParameterOffset}, {plan.BatchNormStatsOffset[norm.Index]}, {(plan.ReLUAfterBatchNorm[norm.Index] ? "true" : "false")}";
+        return $"{n.Layers[plan.Owner[i]].Name}_{kernel}{(shared ? "Kernel" : "")}({arguments}, {offsets})";
     }
 
     /// <summary>
@@ -818,11 +842,11 @@ internal static class NetworkEmitter
                     bool columns = plan.Columns[l.Index] > 0;
                     if (columns) ConvolutionEmitter.EmitIm2Col(w, l);
                     if (plan.ColumnGradients[l.Index] > 0) ConvolutionEmitter.EmitCol2Im(w, l);
-                    if (plan.Winograd[l.Index] is { } winograd) WinogradConvolutionEmitter.EmitForward(w, l, winograd, plan.Direct[l.Index]!, at, plan.FusedPool[l.Index], plan.ChainsChannelLast(l.Index));
+                    if (plan.Winograd[l.Index] is { } winograd) WinogradConvolutionEmitter.EmitForward(w, l, winograd, plan.Direct[l.Index]!, at, plan.FusedPool[l.Index], plan.ChainsChannelLast(l.Index), plan.NormalizesInput(l.Index));
                     else if (plan.Direct[l.Index] is { } direct) DirectConvolutionEmitter.EmitForward(w, l, direct, at, plan.FusedPool[l.Index]);
                     else if (plan.Pixel[l.Index] is { } pixel) PixelConvolutionEmitter.EmitForward(w, l, pixel, at);
                     else ConvolutionEmitter.EmitForward(w, l, columns, at);
-                    if (plan.DirectBackward[l.Index] is { } backward) DirectConvolutionBackwardEmitter.EmitBackward(w, l, backward, at);
+                    if (plan.DirectBackward[l.Index] is { } backward) DirectConvolutionBackwardEmitter.EmitBackward(w, l, backward, at, plan.NormalizesInput(l.Index));
                     else ConvolutionEmitter.EmitBackward(w, l, columns, at, plan.Pixel[l.Index] is not null, plan.PixelInputGradient[l.Index]);
                     if (plan.Pixel[l.Index] is { } pixelPlan) PixelWeightGradientEmitter.Emit(w, l, pixelPlan, plan.PixelWeightGradient[l.Index]!, at);
                     break;

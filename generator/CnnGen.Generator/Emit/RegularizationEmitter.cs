@@ -21,7 +21,7 @@ internal static class RegularizationEmitter
         string momentum = Literals.Float(l.Momentum), epsilon = Literals.Float(l.Epsilon);
         string relu = reluAfter ? "true" : "false";
         string then = reluAfter ? ", then the ReLU layer after it" : "";
-        w.Line($"/// <summary>{l.Name} forward{then}: {l.Input}, eps {epsilon}, momentum {momentum}. With batch statistics when <paramref name=\"training\"/> (updating the running ones), else the running statistics; keeps the mean and 1/σ it used for the backward pass.</summary>");
+        w.Line($"/// <summary>{l.Name} forward{then}: {l.Input}, eps {epsilon}, momentum {momentum}. With batch statistics when <paramref name=\"training\"/> (updating the running ones), else the running statistics; keeps the mean and 1/σ it used for the backward pass. With <paramref name=\"y\"/> empty only the statistics (the convolution after it normalises its input).</summary>");
         w.OpenMethod($"private void {l.Name}_Forward{at.Suffix}(ReadOnlySpan<float> x, Span<float> y, int n, bool training{(at.Shared ? ", int parameterOffset, int stateOffset, int statsOffset" : "")})");
         w.Open($"for (int c = 0; c < {channels}; c++)");
         w.Line("float mean, inverseStd;");
@@ -41,7 +41,7 @@ internal static class RegularizationEmitter
         w.Close();
         w.Line($"_batchNormStats[{stats} + c] = inverseStd;");
         w.Line($"_batchNormStats[{means} + c] = mean;");
-        w.Line($"BatchNormalization.Normalize(x, y, c * {plane}, n, {length}, {plane}, mean, inverseStd, _parameters[{weight} + c], _parameters[{bias} + c], reluAfter: {relu});");
+        w.Line($"if (!y.IsEmpty) BatchNormalization.Normalize(x, y, c * {plane}, n, {length}, {plane}, mean, inverseStd, _parameters[{weight} + c], _parameters[{bias} + c], reluAfter: {relu});");
         w.Close();
         w.Close();
         w.Line();

@@ -92,7 +92,27 @@ internal sealed record WinogradPlan(WinogradTransforms Transforms, int TileRows,
 /// then also read their input from a zero-padded channel-last buffer that the layer before filled, and write their
 /// output, batch-normalised, into one (<c>from</c>, <c>to</c>), besides NCHW.
 /// </param>
-internal sealed record WinogradKernel(LayerModel Shape, string Title, string Method, string Fields, bool Flipped, LayerModel? Pool = null, bool Chained = false);
+/// <param name="NormalizesInput">
+/// Whether training batch-normalises the input of some layer of the family on its way into the channel-last copy
+/// (<see cref="BufferPlan.InputNormalization"/>): its kernels then take the batch norm's offsets
+/// (<see cref="InputNormalizationParameters"/>), and so does the weight gradient, which reads the same copy.
+/// </param>
+internal sealed record WinogradKernel(LayerModel Shape, string Title, string Method, string Fields, bool Flipped, LayerModel? Pool = null, bool Chained = false,
+    bool NormalizesInput = false)
+{
+    /// <summary>
+    /// The parameters of a kernel that normalises its input: the batch norm's γ and β at
+    /// <c>inputNormalization</c> in the parameters (negative: none), the mean and 1/σ its forward recorded at
+    /// <c>inputStatistics</c> (1/σ, then the mean), and whether the ReLU after it runs too.
+    /// </summary>
+    public const string InputNormalizationParameters = ", int inputNormalization, int inputStatistics, bool inputReLU";
+
+    /// <summary>The arguments of <see cref="InputNormalizationParameters"/> that forward them.</summary>
+    public const string InputNormalizationArguments = ", inputNormalization, inputStatistics, inputReLU";
+
+    /// <summary>The arguments of <see cref="InputNormalizationParameters"/> for no normalisation.</summary>
+    public const string NoInputNormalization = ", -1, 0, false";
+}
 
 /// <summary>
 /// Convolution forward as Winograd F(m×m, 3×3) (Lavin &amp; Gray 2016), m = 2 or 4 (<see cref="WinogradTransforms"/>):
@@ -275,8 +295,8 @@ internal static class WinogradConvolutionEmitter
     private static int Pad(int value, int multiple) => (value + multiple - 1) / multiple * multiple;
 
     /// <summary>The forward's kernel family of a layer whose forward runs as Winograd, and the fused pooling of its inference.</summary>
-    public static WinogradKernel ForwardKernel(LayerModel l, LayerModel? pool = null, bool chained = false) =>
-        new(l, $"{l.Name} forward", $"{l.Name}_Winograd", "_winograd", Flipped: false, pool, chained);
+    public static WinogradKernel ForwardKernel(LayerModel l, LayerModel? pool = null, bool chained = false, bool normalizesInput = false) =>
+        new(l, $"{l.Name} forward", $"{l.Name}_Winograd", "_winograd", Flipped: false, pool, chained, normalizesInput);
 
     /// <summary>The input gradient's kernel family of <paramref name="l"/>, computing <paramref name="transposed"/>, its transposed convolution.</summary>
     public static WinogradKernel InputGradientKernel(LayerModel l, LayerModel transposed) =>
@@ -307,6 +327,8 @@ internal static class WinogradConvolutionEmitter
             Field("ChannelLastB", chainSamples * plan.InputLength, "inference chain: the same, for the next pair of layers");
             Field("ChannelLastAffine", 4 * plan.Tiles.Max(t => t.PackedChannels), "inference chain: the batch norm's mean, 1/σ, γ and β per channel (KP apart), for the epilogue");
         }
+        if (kernel.NormalizesInput)
+            Field("InputAffine", 4 * plan.Tiles.Max(t => t.PackedInputChannels), "training: the recorded mean and 1/σ, γ and β per channel (CP apart) of the batch norm before the layer, for the channel-last copy");
 
         void Field(string name, int length, string comment) =>
             w.Line($"private readonly float[] {kernel.Fields}{name}{l.Index} = global::CnnGen.Internal.GeneratedSupport.AllocateAligned({length}, alignedIndex: 0); // {users} {comment}");
@@ -320,30 +342,33 @@ internal static class WinogradConvolutionEmitter
     /// The forward dispatch (Winograd kernels per vector width, the direct scalar kernel without SIMD), with
     /// <paramref name="pool"/> the <c>_ForwardPooled</c> of inference, and the kernels.
     /// </summary>
-    public static void EmitForward(SourceWriter w, LayerModel l, WinogradPlan plan, DirectConvolutionPlan direct, KernelOffsets at, LayerModel? pool = null, bool chained = false)
+    public static void EmitForward(SourceWriter w, LayerModel l, WinogradPlan plan, DirectConvolutionPlan direct, KernelOffsets at, LayerModel? pool = null, bool chained = false,
+        bool normalizesInput = false)
     {
         int c = l.Input.Channels;
         string method = $"{l.Name}_Winograd";
-        var kernel = ForwardKernel(l, pool, chained);
+        var kernel = ForwardKernel(l, pool, chained, normalizesInput);
+        string noNormalization = normalizesInput ? WinogradKernel.NoInputNormalization : "";
         w.Line($"/// <summary>{l.Name} forward: {ConvolutionEmitter.Describe(l)}. {plan.Transforms.Name} per sample: Y = Aᵀ[U ⊙ V]A{(l.Bias ? " + bias" : "")} over {plan.TileRows}×{plan.TileColumns} tiles of {plan.Size}×{plan.Size} outputs, U = G·g·Gᵀ, V = Bᵀ·d·B; without vectors the direct convolution.</summary>");
         w.OpenMethod($"private void {l.Name}_Forward{at.Suffix}(ReadOnlySpan<float> x, Span<float> y, int n{at.ParameterParameter})");
         // A pooled family's kernels take whether to pool; a chained family's, the chain's buffers and batch norm (none here).
         string vectorArguments = pool is not null ? ", false" : chained ? $", default, default, {NoNormalization}" : "";
-        EmitDispatch(w, kernel, plan, $"{l.Name}_ForwardScalar", $"x, y, n{at.ParameterArgument}", vectorArguments);
+        EmitDispatch(w, kernel, plan, $"{l.Name}_ForwardScalar", $"x, y, n{at.ParameterArgument}", vectorArguments + noNormalization);
         w.Close();
         w.Line();
+        if (normalizesInput)
+        {
+            w.Line($"/// <summary>{l.Name} forward in training where one of its Winograd kernels' vector widths is accelerated (BufferPlan.InputNormalization): <paramref name=\"x\"/> is the input of the batch norm before the layer, whose γ and β are at <paramref name=\"inputNormalization\"/> and recorded mean and 1/σ at <paramref name=\"inputStatistics\"/>; each sample is batch-normalised (with <paramref name=\"inputReLU\"/> the ReLU after it too) in its channel-last copy.</summary>");
+            w.OpenMethod($"private void {l.Name}_ForwardNormalized{at.Suffix}(ReadOnlySpan<float> x, Span<float> y, int n{at.ParameterParameter}{WinogradKernel.InputNormalizationParameters})");
+            EmitWidest(w, plan, method, $"x, y, n{at.ParameterArgument}{vectorArguments}{WinogradKernel.InputNormalizationArguments}");
+            w.Close();
+            w.Line();
+        }
         if (chained)
         {
             w.Line($"/// <summary>{l.Name} forward in an inference chain (BufferPlan.ChannelLastNext), where one of its Winograd kernels' vector widths is accelerated: the input from <paramref name=\"x\"/> (NCHW) or, when <paramref name=\"from\"/> is not empty, from the zero-padded channel-last samples the layer before wrote there; the output into <paramref name=\"y\"/> (NCHW) or, when <paramref name=\"to\"/> is not empty, into the interior of zero-padded channel-last samples there; batch-normalised on its way when <paramref name=\"normalization\"/> is not negative (γ and β there, the running statistics at <paramref name=\"statistics\"/>; with <paramref name=\"reluAfter\"/> the ReLU after it too), which it always is into <paramref name=\"to\"/>.</summary>");
             w.OpenMethod($"private void {l.Name}_ForwardChannelLast{at.Suffix}(ReadOnlySpan<float> x, Span<float> y, int n{at.ParameterParameter}, Span<float> from, Span<float> to, int normalization, int statistics, float epsilon, bool reluAfter)");
-            string arguments = $"x, y, n{at.ParameterArgument}, from, to, normalization, statistics, epsilon, reluAfter";
-            // The caller checks ChainCondition, so the last width needs no test of its own.
-            for (int i = 0; i < plan.Tiles.Count; i++)
-            {
-                var t = plan.Tiles[i];
-                string test = i == plan.Tiles.Count - 1 ? "" : $"if ({t.Vector}.IsHardwareAccelerated) ";
-                w.Line($"{(i == 0 ? "" : "else ")}{test}{method}{t.Width * 32}({arguments});");
-            }
+            EmitWidest(w, plan, method, $"x, y, n{at.ParameterArgument}, from, to, normalization, statistics, epsilon, reluAfter{noNormalization}");
             w.Close();
             w.Line();
         }
@@ -352,6 +377,46 @@ internal static class WinogradConvolutionEmitter
         var scalar = new DirectKernel(l, $"{l.Name} forward", $"{l.Name}_Forward", "", "", $"_padded{l.Index}", (_, _) => { },
             $"{at.Parameter(0)} + oc * {9 * c}", "(c * 3 + ky) * 3", 1);
         DirectConvolutionEmitter.EmitScalarForward(w, scalar, direct, at);
+    }
+
+    /// <summary>Calls the kernel of the widest accelerated vector width; the caller checks <see cref="ChainCondition"/>, so the last width needs no test of its own.</summary>
+    public static void EmitWidest(SourceWriter w, WinogradPlan plan, string method, string arguments)
+    {
+        for (int i = 0; i < plan.Tiles.Count; i++)
+        {
+            var t = plan.Tiles[i];
+            string test = i == plan.Tiles.Count - 1 ? "" : $"if ({t.Vector}.IsHardwareAccelerated) ";
+            w.Line($"{(i == 0 ? "" : "else ")}{test}{method}{t.Width * 32}({arguments});");
+        }
+    }
+
+    /// <summary>
+    /// A kernel's constants of the batch norm before its layer when it normalises its input
+    /// (<see cref="WinogradKernel.NormalizesInput"/>): <c>inputAffine</c>, <paramref name="cp"/> apart, from the
+    /// recorded mean and 1/σ and the parameters, rebuilt at each call (the family's layers share the buffer).
+    /// </summary>
+    public static void EmitInputAffine(SourceWriter w, LayerModel l, string field, int cp)
+    {
+        int c = l.Input.Channels;
+        w.Line($"// the batch norm before the layer, when it normalises the input: its recorded mean and 1/σ, γ and β per channel, {cp} apart");
+        w.Line($"Span<float> inputAffine = global::CnnGen.Internal.GeneratedSupport.AlignedSpan({field}, {4 * cp});");
+        w.Line($"if (inputNormalization >= 0) BatchNormalization.RecordedAffine(_batchNormStats.AsSpan(inputStatistics + {c}, {c}), _batchNormStats.AsSpan(inputStatistics, {c}), _parameters.Slice(inputNormalization, {c}), _parameters.Slice(inputNormalization + {c}, {c}), inputAffine, {cp});");
+    }
+
+    /// <summary>
+    /// Batch-normalises the interior rows of a sample's zero-padded channel-last copy in place (rows
+    /// <paramref name="rowFloats"/> apart), while they are in L1, when the kernel normalises its input; the border
+    /// stays zero, as the padding of the batch norm's output would be.
+    /// </summary>
+    public static void EmitInputNormalization(SourceWriter w, LayerModel l, int rowFloats, int cp)
+    {
+        w.Open("if (inputNormalization >= 0)");
+        w.Line("// the batch norm before the layer on the copy's interior rows, in place while they are in L1; the border stays zero");
+        w.Open($"for (int iy = 0; iy < {l.Input.Height}; iy++)");
+        w.Line($"Span<float> row = MemoryMarshal.CreateSpan(ref Unsafe.Add(ref input, (iy + {l.PadTop}) * {rowFloats} + {l.PadLeft * cp}), {l.Input.Width * cp});");
+        w.Line($"BatchNormalization.NormalizeChannelLast(row, row, {l.Input.Width}, inputAffine, {cp}, inputReLU);");
+        w.Close();
+        w.Close();
     }
 
     /// <summary>A chained kernel's batch-norm arguments (normalization, statistics, epsilon, reluAfter) for no batch norm.</summary>
@@ -390,7 +455,8 @@ internal static class WinogradConvolutionEmitter
         w.Line($"/// <summary>{kernel.Title} with {t.Vector}: U transformed from the parameters, then per sample the input copied channel-last ({c}{(cp != c ? $" padded to {cp}" : "")} channels), and per block of {r} tile row(s) V, the {plan.Points} products M (tiles of {t.Tiles} tiles × {t.Vectors}×{t.Width} output channels{(kp != k ? $", padded from {k} to {kp}" : "")}), Y through a [{m * r * ow}×{kp}] scratch into NCHW.</summary>");
         if (kernel.Chained) w.Line($"/// <remarks>In an inference chain (see {l.Name}_ForwardChannelLast{at.Suffix}) the input comes from <paramref name=\"from\"/> and the output goes, batch-normalised, to <paramref name=\"to\"/> where they are not empty.</remarks>");
         string chain = kernel.Chained ? ", Span<float> from, Span<float> to, int normalization, int statistics, float epsilon, bool reluAfter" : "";
-        w.OpenMethod($"private void {name}{width}(ReadOnlySpan<float> x, Span<float> y, int n{at.ParameterParameter}{(pool is null ? "" : ", bool pool")}{chain})");
+        if (kernel.NormalizesInput) w.Line($"/// <remarks>In training the input may be the input of the batch norm before the layer, normalised in the channel-last copy (see {l.Name}_ForwardNormalized{at.Suffix}) when <paramref name=\"inputNormalization\"/> is not negative.</remarks>");
+        w.OpenMethod($"private void {name}{width}(ReadOnlySpan<float> x, Span<float> y, int n{at.ParameterParameter}{(pool is null ? "" : ", bool pool")}{chain}{(kernel.NormalizesInput ? WinogradKernel.InputNormalizationParameters : "")})");
         w.Line($"ref float weights = {Aligned(kernel, "Weights")};");
         w.Line($"ref float input = {Aligned(kernel, "Input")};");
         w.Line($"ref float transformed = {Aligned(kernel, "Transformed")};");
@@ -409,6 +475,7 @@ internal static class WinogradConvolutionEmitter
             w.Line($"if (normalization >= 0) BatchNormalization.InferenceAffine(_state.AsSpan(statistics, {k}), _state.AsSpan(statistics + {k}, {k}), _parameters.Slice(normalization, {k}), _parameters.Slice(normalization + {k}, {k}), epsilon, affine, {kp});");
             w.Line("ref float chainFrom = ref MemoryMarshal.GetReference(from);");
         }
+        if (kernel.NormalizesInput) EmitInputAffine(w, l, $"{kernel.Fields}InputAffine{l.Index}", cp);
         w.Open("for (int s = 0; s < n; s++)");
         w.Line($"ref float sample = ref Unsafe.Add(ref inputs, s * {l.Input.Length});");
         w.Line(pool is null ? $"ref float output = ref Unsafe.Add(ref outputs, s * {l.Output.Length});"
@@ -419,13 +486,21 @@ internal static class WinogradConvolutionEmitter
         {
             w.Line($"// the sample's zero-padded channel-last input: in a chain the layer before wrote it into from; else the sample copied into the interior of this kernel's, each input row by 16×16 or 8×8 register transposes");
             w.Line($"ref float padded = ref from.IsEmpty ? ref input : ref Unsafe.Add(ref chainFrom, s * {plan.InputLength});");
-            w.Line($"if (from.IsEmpty) {transposeIn}");
+            if (kernel.NormalizesInput)
+            {
+                w.Open("if (from.IsEmpty)");
+                w.Line(transposeIn);
+                EmitInputNormalization(w, l, wp * cp, cp);
+                w.Close();
+            }
+            else w.Line($"if (from.IsEmpty) {transposeIn}");
             padded = "padded";
         }
         else
         {
             w.Line($"// the sample into the interior of the channel-last copy, each input row by 16×16 or 8×8 register transposes; the border{(cp != c ? $" and lanes {c}..{cp - 1}" : "")} stay{(cp != c ? "" : "s")} zero");
             w.Line(transposeIn);
+            if (kernel.NormalizesInput) EmitInputNormalization(w, l, wp * cp, cp);
         }
         w.Open($"for (int ty0 = 0; ty0 < {plan.TileRows}; ty0 += {r})");
         w.Line($"int rows = Math.Min({r}, {plan.TileRows} - ty0);");

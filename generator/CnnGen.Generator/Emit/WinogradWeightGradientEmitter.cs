@@ -188,12 +188,16 @@ internal static class WinogradWeightGradientEmitter
     private static string Aligned(string field) =>
         $"ref Unsafe.Add(ref MemoryMarshal.GetArrayDataReference({field}), global::CnnGen.Internal.GeneratedSupport.AlignedStart({field}, alignedIndex: 0))";
 
-    /// <summary>The kernels of every vector width (the path without SIMD is the direct scalar weight gradient).</summary>
-    public static void EmitKernels(SourceWriter w, LayerModel l, WinogradWeightGradientPlan plan, KernelOffsets at)
+    /// <summary>
+    /// The kernels of every vector width (the path without SIMD is the direct scalar weight gradient); with
+    /// <paramref name="normalizesInput"/> they take the batch norm before the layer as the forward's do
+    /// (<see cref="WinogradKernel.NormalizesInput"/>).
+    /// </summary>
+    public static void EmitKernels(SourceWriter w, LayerModel l, WinogradWeightGradientPlan plan, KernelOffsets at, bool normalizesInput = false)
     {
         foreach (var t in plan.Tiles)
         {
-            EmitKernel(w, l, plan, t, at);
+            EmitKernel(w, l, plan, t, at, normalizesInput);
             EmitGradientTransform(w, l, plan, t);
             EmitProducts(w, l, plan, t);
             EmitWeightTransform(w, l, plan, t);
@@ -205,7 +209,7 @@ internal static class WinogradWeightGradientEmitter
     /// per step of tile rows both transforms into the block, whose GEMMs run whenever the next step would not fit; at
     /// the end Gᵀ·M·G into dWᵀ, added to dW transposed.
     /// </summary>
-    private static void EmitKernel(SourceWriter w, LayerModel l, WinogradWeightGradientPlan plan, WinogradWeightGradientTile t, KernelOffsets at)
+    private static void EmitKernel(SourceWriter w, LayerModel l, WinogradWeightGradientPlan plan, WinogradWeightGradientTile t, KernelOffsets at, bool normalizesInput)
     {
         var forward = plan.Forward;
         int c = l.Input.Channels, k = l.Output.Channels, cp = t.PackedInputChannels, kp = t.PackedChannels, points = plan.Points;
@@ -213,7 +217,8 @@ internal static class WinogradWeightGradientEmitter
         int rows = t.TileRowsPerStep;
         string width = (t.Width * 32).ToString(), name = $"{l.Name}_WeightGradientWinograd", forwardFamily = WinogradConvolutionEmitter.ForwardKernel(l).Method;
         w.Line($"/// <summary>{l.Name} weight gradient with {t.Vector} as {plan.Transforms.Name}: per sample X and dY channel-last, per {rows} tile row(s) V = Bᵀ·d·B and A·dY·Aᵀ into a block of up to {t.BlockTiles} tiles, M[ξ] += V[ξ]ᵀ·(A·dY·Aᵀ)[ξ] over each block ({points} GEMMs, tiles of {t.Channels} channel(s) × {t.Vectors}×{t.Width} output channels); then dWᵀ = Gᵀ·M·G, added to dW transposed.</summary>");
-        w.OpenMethod($"private void {name}{width}(ReadOnlySpan<float> x, ReadOnlySpan<float> dy, int n{at.ParameterParameter})");
+        if (normalizesInput) w.Line($"/// <remarks>In training X may be the input of the batch norm before the layer, normalised in the channel-last copy as the forward normalised it, when <paramref name=\"inputNormalization\"/> is not negative (see {l.Name}_BackwardNormalized{at.Suffix}).</remarks>");
+        w.OpenMethod($"private void {name}{width}(ReadOnlySpan<float> x, ReadOnlySpan<float> dy, int n{at.ParameterParameter}{(normalizesInput ? WinogradKernel.InputNormalizationParameters : "")})");
         w.Line("ref float gradients = ref MemoryMarshal.GetArrayDataReference(_gradients);");
         w.Line("ref float inputs = ref MemoryMarshal.GetReference(x);");
         w.Line("ref float outputGradients = ref MemoryMarshal.GetReference(dy);");
@@ -223,12 +228,14 @@ internal static class WinogradWeightGradientEmitter
         w.Line($"ref float transformed = {Aligned($"{Fields}Transformed{l.Index}")};");
         w.Line($"ref float transformedGradient = {Aligned($"{Fields}TransformedGradient{l.Index}")};");
         w.Line($"MemoryMarshal.CreateSpan(ref accumulated, {points * t.AccumulatorPlane}).Clear();");
+        if (normalizesInput) WinogradConvolutionEmitter.EmitInputAffine(w, l, $"_winogradInputAffine{l.Index}", cp);
         w.Line("int filled = 0; // tiles in the block");
         w.Open("for (int s = 0; s < n; s++)");
         w.Line($"ref float sample = ref Unsafe.Add(ref inputs, s * {l.Input.Length});");
         w.Line($"ref float sampleGradient = ref Unsafe.Add(ref outputGradients, s * {l.Output.Length});");
         w.Line($"// X into the interior of the forward's channel-last copy and dY into the interior of its own, each row by 16×16 or 8×8 register transposes; their borders{(cp != c || kp != k ? " and padded lanes" : "")} stay zero");
         w.Line($"for (int iy = 0; iy < {l.Input.Height}; iy++) global::CnnGen.Internal.Transpose.Block(ref Unsafe.Add(ref sample, iy * {l.Input.Width}), {l.Input.Height * l.Input.Width}, {c}, ref Unsafe.Add(ref input, (iy + {l.PadTop}) * {wp * cp} + {l.PadLeft * cp}), {cp}, {l.Input.Width});");
+        if (normalizesInput) WinogradConvolutionEmitter.EmitInputNormalization(w, l, wp * cp, cp);
         w.Line($"for (int oy = 0; oy < {oh}; oy++) global::CnnGen.Internal.Transpose.Block(ref Unsafe.Add(ref sampleGradient, oy * {ow}), {oh * ow}, {k}, ref Unsafe.Add(ref outputGradient, oy * {gw * kp}), {kp}, {ow});");
         if (l.Bias) DirectConvolutionBackwardEmitter.EmitBiasGradient(w, l, at, t.Vector, t.Width, kp, "outputGradient", "its channel-last rows, in L1", oh, ow, gw * kp);
         w.Open($"for (int ty0 = 0; ty0 < {forward.TileRows}; ty0 += {rows})");

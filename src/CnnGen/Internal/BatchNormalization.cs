@@ -130,6 +130,27 @@ public static class BatchNormalization
     }
 
     /// <summary>
+    /// The per-channel constants of the layer as <see cref="NormalizeChannelLast"/> reads them, from the mean and 1/σ a
+    /// training forward recorded (its batch's, or the running ones outside training): affine[c] = mean, affine[stride +
+    /// c] = 1/σ, affine[2·stride + c] = γ, affine[3·stride + c] = β; the padding lanes as <see cref="InferenceAffine"/>
+    /// leaves them.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    public static void RecordedAffine(ReadOnlySpan<float> mean, ReadOnlySpan<float> inverseStd, ReadOnlySpan<float> gamma,
+        ReadOnlySpan<float> beta, Span<float> affine, int stride)
+    {
+        int channels = mean.Length;
+        if (inverseStd.Length != channels || gamma.Length != channels || beta.Length != channels)
+            throw new ArgumentException($"1/σ, γ and β hold {inverseStd.Length}, {gamma.Length} and {beta.Length} floats, but the mean {channels}.");
+        if (stride < channels || affine.Length < 4L * stride)
+            throw new ArgumentException($"affine holds {affine.Length} floats, but {channels} channels {stride} apart need 4 × {stride}.", nameof(affine));
+        mean.CopyTo(affine);
+        inverseStd.CopyTo(affine.Slice(stride));
+        gamma.CopyTo(affine.Slice(2 * stride));
+        beta.CopyTo(affine.Slice(3 * stride));
+    }
+
+    /// <summary>
     /// y = γ·x̂ + β, with <paramref name="reluAfter"/> max(γ·x̂ + β, 0), x̂ = (x − mean)·(1/σ), over
     /// <paramref name="pixels"/> channel-last pixels of <paramref name="stride"/> floats each, the constants of channel c
     /// in <paramref name="affine"/> as <see cref="InferenceAffine"/> lays them out: the same float operations in the same

@@ -197,6 +197,58 @@ public class BatchNormalizationTests
             BatchNormalization.InputGradient(new float[51], new float[51], new float[50], 10, 2, 24, 17, 0f, 1f, 1f, 0f, false, 1f, 0f, 0f));
     }
 
+    [Theory]
+    [InlineData(3, 7, 8, false)]
+    [InlineData(3, 7, 8, true)]
+    [InlineData(16, 33, 16, true)]
+    [InlineData(20, 5, 32, true)]
+    [InlineData(20, 9, 24, false)]
+    public void Channel_last_normalisation_with_the_recorded_affine_is_the_NCHW_normalisation_bit_for_bit(int channels, int pixels, int stride, bool reluAfter)
+    {
+        // What a Winograd kernel that normalises its input does to its channel-last copy (BufferPlan.InputNormalization),
+        // against what the batch norm's own forward writes in NCHW: the same bits, the padding lanes left zero.
+        var random = new Random(channels * 100 + pixels);
+        float[] Draw(int length, float low, float high)
+        {
+            var values = new float[length];
+            for (int i = 0; i < length; i++) values[i] = low + (float)random.NextDouble() * (high - low);
+            return values;
+        }
+        float[] x = Draw(channels * pixels, -3f, 3f), mean = Draw(channels, -1f, 1f), inverseStd = Draw(channels, 0.2f, 2f);
+        float[] gamma = Draw(channels, -1.5f, 1.5f), beta = Draw(channels, -0.5f, 0.5f);
+        var expected = new float[x.Length];
+        for (int c = 0; c < channels; c++)
+            BatchNormalization.Normalize(x, expected, c * pixels, 1, x.Length, pixels, mean[c], inverseStd[c], gamma[c], beta[c], reluAfter);
+
+        var channelLast = new float[pixels * stride];
+        for (int c = 0; c < channels; c++)
+            for (int p = 0; p < pixels; p++) channelLast[p * stride + c] = x[c * pixels + p];
+        var affine = new float[4 * stride];
+        BatchNormalization.RecordedAffine(mean, inverseStd, gamma, beta, affine, stride);
+        BatchNormalization.NormalizeChannelLast(channelLast, channelLast, pixels, affine, stride, reluAfter);
+
+        for (int p = 0; p < pixels; p++)
+        {
+            for (int c = 0; c < stride; c++)
+            {
+                float actual = channelLast[p * stride + c];
+                if (c < channels) Assert.Equal(BitConverter.SingleToInt32Bits(expected[c * pixels + p]), BitConverter.SingleToInt32Bits(actual));
+                else Assert.Equal(0, BitConverter.SingleToInt32Bits(actual));
+            }
+        }
+    }
+
+    [Fact]
+    public void The_recorded_affine_refuses_spans_that_do_not_match()
+    {
+        var four = new float[4];
+        var error = Assert.Throws<ArgumentException>(() => BatchNormalization.RecordedAffine(four, new float[3], four, four, new float[16], 4));
+        Assert.Contains("1/σ, γ and β hold 3, 4 and 4 floats, but the mean 4", error.Message);
+        error = Assert.Throws<ArgumentException>(() => BatchNormalization.RecordedAffine(four, four, four, four, new float[15], 4));
+        Assert.Contains("affine holds 15 floats, but 4 channels 4 apart need 4 × 4", error.Message);
+        Assert.Throws<ArgumentException>(() => BatchNormalization.RecordedAffine(four, four, four, four, new float[16], 3));
+    }
+
     // n samples of Channels planes each, values center ± spread.
     private static float[] Batch(int n, int plane, int seed, float center, float spread)
     {

@@ -150,6 +150,19 @@ public partial class RefDirectBackwardNet : IReferenceNetwork { }
 [Dense(3)]
 public partial class RefWinogradNet : IReferenceNetwork { }
 
+// Training with batch norms before Winograd convolutions, which then normalise their input in their channel-last
+// copies (BufferPlan.InputNormalization): batch norm and ReLU before the second layer, which shares the first's
+// kernels (both F(2×2, 3×3)), and a batch norm alone before the third, F(4×4, 3×3).
+[Network(16, 10, 9, Loss = Loss.MeanSquaredError)]
+[Conv2D(16, 3, Padding = 1, Bias = false, Winograd = WinogradMode.F2x2)]
+[BatchNorm2D]
+[ReLU]
+[Conv2D(16, 3, Padding = 1, Bias = false, Winograd = WinogradMode.F2x2)]
+[BatchNorm2D(Momentum = 0.3f)]
+[Conv2D(16, 3, Padding = 1, Winograd = WinogradMode.F4x4)]
+[Dense(3)]
+public partial class RefWinogradBatchNormNet : IReferenceNetwork { }
+
 /// <summary>
 /// The generated API the checks use beyond <see cref="INetwork"/>: the one-sample Predict overload. The generated
 /// classes implement it as they are; declaring it on them makes the compiler check the overload exists.
@@ -179,6 +192,7 @@ internal static class ReferenceNetworks
         [nameof(RefStridedDilatedGroupsNet)] = () => new RefStridedDilatedGroupsNet(),
         [nameof(RefDirectBackwardNet)] = () => new RefDirectBackwardNet(),
         [nameof(RefWinogradNet)] = () => new RefWinogradNet(),
+        [nameof(RefWinogradBatchNormNet)] = () => new RefWinogradBatchNormNet(),
     };
 
     /// <summary>Names of all reference networks, sorted.</summary>

@@ -3,7 +3,10 @@
 
 Run with Debian's python (torch 1.13 is installed there, not in the pyenv one on PATH):
 
-    /usr/bin/python3 tests/CnnGen.Tests/Reference/make_fixtures.py
+    /usr/bin/python3 tests/CnnGen.Tests/Reference/make_fixtures.py [Name ...]
+
+With names, only those fixtures are written: rerunning the script moves the last bits of the others (torch's
+reductions), so a new network's fixture is made alone and the committed ones are left as they are.
 
 For every network below it writes Fixtures/<Name>.json: the parameters and batch-norm running statistics
 (torch's default initialisation, seeded; batch-norm affine weights and running statistics randomised so they are
@@ -226,6 +229,20 @@ SPECS = [
         nn.Flatten(),
         nn.Linear(1584, 3),
     ], seed=115),
+
+    # Training with batch norms before Winograd convolutions, which then normalise their input in their channel-last
+    # copies (BufferPlan.InputNormalization): batch norm and ReLU before the second layer, which shares the first's
+    # kernels (both F(2×2, 3×3)), and a batch norm alone before the third, F(4×4, 3×3).
+    Spec("RefWinogradBatchNormNet", (16, 10, 9), 4, "MeanSquaredError", TARGETS, True, lambda: [
+        nn.Conv2d(16, 16, 3, padding=1, bias=False),
+        nn.BatchNorm2d(16),
+        nn.ReLU(),
+        nn.Conv2d(16, 16, 3, padding=1, bias=False),
+        nn.BatchNorm2d(16, momentum=0.3),
+        nn.Conv2d(16, 16, 3, padding=1),
+        nn.Flatten(),
+        nn.Linear(1440, 3),
+    ], seed=116),
 ]
 
 
@@ -335,16 +352,22 @@ def main():
     torch.set_num_threads(1)  # deterministic reductions
     os.makedirs(OUT_DIR, exist_ok=True)
     names = set()
+    only = set(sys.argv[1:])
+    unknown = only - {spec.name for spec in SPECS}
+    if unknown:
+        sys.exit(f"no network named {', '.join(sorted(unknown))}")
     for spec in SPECS:
         if spec.name in names:
             sys.exit(f"duplicate network name {spec.name}")
         names.add(spec.name)
+        if only and spec.name not in only:
+            continue
         fixture = make(spec)
         path = os.path.join(OUT_DIR, spec.name + ".json")
         with open(path, "w", encoding="utf-8", newline="\n") as f:
             f.write(to_json(fixture))
         print(f"{spec.name}: {os.path.getsize(path)} bytes, loss {fixture['loss']:.6g}")
-    stale = [f for f in os.listdir(OUT_DIR) if f.endswith(".json") and f[:-5] not in names]
+    stale = [f for f in os.listdir(OUT_DIR) if f.endswith(".json") and f[:-5] not in names] if not only else []
     for f in stale:
         os.remove(os.path.join(OUT_DIR, f))
         print(f"removed stale {f}")
