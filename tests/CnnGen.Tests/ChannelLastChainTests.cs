@@ -86,6 +86,8 @@ public partial class UnchainedNarrowNet { }
 /// its twin whose chain is broken by dropout layers (the identity in inference, no parameters, so the same seed gives
 /// the same weights), single samples and batches, with running statistics other than 0 and 1. The ISA child
 /// processes run the same checks on the Vector256 path and on the path without SIMD, where the chain is not taken.
+/// The training pass is compared the same way, with the running statistics: there the chained networks' Winograd
+/// layers normalise the batch norm's output in their own copies (<c>BufferPlan.InputNormalization</c>).
 /// </summary>
 public class ChannelLastChainTests
 {
@@ -154,9 +156,36 @@ public class ChannelLastChainTests
                 if (failures++ == 0) first = $"; first: batch {batch}, output {i}: {got[i]:R} against {expected[i]:R} unchained";
             }
         }
+        // The training pass with the running statistics (Training off: dropout is the identity there, so the twins
+        // still compute the same function): the chained network's batch norms record their statistics and its Winograd
+        // kernels normalise their input in their channel-last copies, forward and weight gradient
+        // (BufferPlan.InputNormalization), where the twin's batch norms write their output for the next layer to read.
+        int gradientsCompared = 0, gradientFailures = 0;
+        foreach (int batch in new[] { 1, 3 })
+        {
+            var (inputs, labels, targets) = GradientCheck.Batch(chained, batch, seed: 23 + batch);
+            var got = new float[inputs.Length];
+            var expected = new float[inputs.Length];
+            float loss = GradientCheck.Loss(chained, inputs, labels, targets, batch, got);
+            float twinLoss = GradientCheck.Loss(twin, inputs, labels, targets, batch, expected);
+            var pairs = new (string What, float[] Got, float[] Expected)[]
+            {
+                ("loss", [loss], [twinLoss]), ("input gradient", got, expected), ("gradient", chained.Gradients.ToArray(), twin.Gradients.ToArray()),
+            };
+            foreach (var (what, values, reference) in pairs)
+            {
+                for (int i = 0; i < values.Length; i++)
+                {
+                    gradientsCompared++;
+                    if (BitConverter.SingleToInt32Bits(values[i]) == BitConverter.SingleToInt32Bits(reference[i])) continue;
+                    if (gradientFailures++ == 0 && failures == 0) first = $"; first: batch {batch}, {what} {i}: {values[i]:R} against {reference[i]:R} unchained";
+                }
+            }
+        }
+        failures += gradientFailures;
         string line = failures == 0
-            ? $"channel-last chain {name}: ok, {compared} outputs over batches of {string.Join(", ", BatchSizes)}"
-            : $"channel-last chain {name}: {failures} of {compared} outputs differ from the unchained layers{first}";
+            ? $"channel-last chain {name}: ok, {compared} outputs over batches of {string.Join(", ", BatchSizes)}, {gradientsCompared} training values over batches of 1 and 3"
+            : $"channel-last chain {name}: {failures} of {compared + gradientsCompared} outputs and training values differ from the unchained layers{first}";
         return (failures == 0, line);
     }
 }
