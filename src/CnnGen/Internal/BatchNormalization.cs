@@ -287,9 +287,10 @@ public static class BatchNormalization
     /// <summary>
     /// Σ a and Σ a·b over the channel, in double, where <typeparamref name="TTerms"/> makes a and b of the values of
     /// <paramref name="first"/> and <paramref name="second"/> at one position: 32 positions a step with Vector512 (where
-    /// accelerated) and then 16 with Vector256 into eight double chains each (so no addition waits on the one before),
-    /// kept across the planes and summed once, then the planes' tails one by one. The caller has checked the channel against both spans. Compiled fully optimised where the JIT does
-    /// not inline it (the scalar path: tier-0 code replaced in the middle of its loop, TieringTests).
+    /// accelerated) and then 16 with Vector256 into eight double chains each (so no addition waits on the one before), kept
+    /// across the planes and summed once, then the planes' tails one by one. The caller has checked the channel against
+    /// both spans. Compiled fully optimised where the JIT does not inline it (the scalar path: tier-0 code replaced in the
+    /// middle of its loop, TieringTests).
     /// </summary>
     /// <remarks>
     /// Each line of the next sample's plane is prefetched as the same line of this one is read: these sums are the first
