@@ -18,16 +18,16 @@ namespace CnnGen.Tests.ChannelLastChain;
 [Dense(5)]
 public partial class ChainedStageNet { }
 
-// The same function with the chain broken: dropout, the identity in inference, after each ReLU.
+// The same function with the chain broken: dropout with p = 0 (the identity in inference and in training) after each ReLU.
 [Network(16, 28, 28)]
 [Conv2D(16, 3, Padding = 1, Bias = false)]
 [BatchNorm2D]
 [ReLU]
-[Dropout(0.5f)]
+[Dropout(0f)]
 [Conv2D(16, 3, Padding = 1, Bias = false)]
 [BatchNorm2D]
 [ReLU]
-[Dropout(0.5f)]
+[Dropout(0f)]
 [Conv2D(16, 3, Padding = 1, Bias = false)]
 [BatchNorm2D]
 [ReLU]
@@ -50,10 +50,10 @@ public partial class ChainedOddNet { }
 [Network(40, 9, 8, Loss = Loss.MeanSquaredError)]
 [Conv2D(40, 3, Padding = 1, Activation = Activation.ReLU)]
 [BatchNorm2D(Epsilon = 1e-3f)]
-[Dropout(0.5f)]
+[Dropout(0f)]
 [Conv2D(40, 3, Padding = 1, Activation = Activation.ReLU)]
 [BatchNorm2D]
-[Dropout(0.5f)]
+[Dropout(0f)]
 [Conv2D(40, 3, Padding = 1, Activation = Activation.ReLU)]
 [GlobalAvgPool2D]
 [Dense(4)]
@@ -73,7 +73,7 @@ public partial class ChainedNarrowNet { }
 [Conv2D(24, 3, Padding = 1)]
 [BatchNorm2D]
 [ReLU]
-[Dropout(0.5f)]
+[Dropout(0f)]
 [Conv2D(24, 3, Padding = 1)]
 [Tanh]
 [Dense(3)]
@@ -83,11 +83,12 @@ public partial class UnchainedNarrowNet { }
 /// Inference chains Winograd convolutions of one signature channel-last, batch norm (and its ReLU) in the first one's
 /// epilogue, where the NCHW path runs the layers one after the other with an NCHW activation between them. The two
 /// must agree bit for bit (the same float operations on the same values): each chained network here is compared with
-/// its twin whose chain is broken by dropout layers (the identity in inference, no parameters, so the same seed gives
-/// the same weights), single samples and batches, with running statistics other than 0 and 1. The ISA child
-/// processes run the same checks on the Vector256 path and on the path without SIMD, where the chain is not taken.
-/// The training pass is compared the same way, with the running statistics: there the chained networks' Winograd
-/// layers normalise the batch norm's output in their own copies (<c>BufferPlan.InputNormalization</c>).
+/// its twin whose chain is broken by dropout layers (p = 0: the identity in inference and in training, no parameters,
+/// so the same seed gives the same weights), single samples and batches, with running statistics other than 0 and 1.
+/// The ISA child processes run the same checks on the Vector256 path and on the path without SIMD, where the chain is
+/// not taken. The training pass is compared the same way, with the running statistics and with the batch's: there
+/// the chained networks' Winograd layers normalise the batch norm's output in their own copies
+/// (<c>BufferPlan.InputNormalization</c>), where the twins' batch norms write it.
 /// </summary>
 public class ChannelLastChainTests
 {
@@ -156,13 +157,14 @@ public class ChannelLastChainTests
                 if (failures++ == 0) first = $"; first: batch {batch}, output {i}: {got[i]:R} against {expected[i]:R} unchained";
             }
         }
-        // The training pass with the running statistics (Training off: dropout is the identity there, so the twins
-        // still compute the same function): the chained network's batch norms record their statistics and its Winograd
-        // kernels normalise their input in their channel-last copies, forward and weight gradient
-        // (BufferPlan.InputNormalization), where the twin's batch norms write their output for the next layer to read.
+        // The training pass, with the running statistics (Training off) and with the batch's (on): the chained
+        // network's batch norms record their statistics and its Winograd kernels normalise their input in their
+        // channel-last copies, forward and weight gradient (BufferPlan.InputNormalization), where the twin's batch norms
+        // write their output for the next layer to read.
         int gradientsCompared = 0, gradientFailures = 0;
-        foreach (int batch in new[] { 1, 3 })
+        foreach (var (training, batch) in new[] { (false, 1), (false, 3), (true, 2), (true, 3) })
         {
+            chained.Training = twin.Training = training;
             var (inputs, labels, targets) = GradientCheck.Batch(chained, batch, seed: 23 + batch);
             var got = new float[inputs.Length];
             var expected = new float[inputs.Length];
@@ -178,13 +180,14 @@ public class ChannelLastChainTests
                 {
                     gradientsCompared++;
                     if (BitConverter.SingleToInt32Bits(values[i]) == BitConverter.SingleToInt32Bits(reference[i])) continue;
-                    if (gradientFailures++ == 0 && failures == 0) first = $"; first: batch {batch}, {what} {i}: {values[i]:R} against {reference[i]:R} unchained";
+                    if (gradientFailures++ == 0 && failures == 0) first = $"; first: {(training ? "training" : "running statistics")}, batch {batch}, {what} {i}: {values[i]:R} against {reference[i]:R} unchained";
                 }
             }
         }
+        chained.Training = twin.Training = false;
         failures += gradientFailures;
         string line = failures == 0
-            ? $"channel-last chain {name}: ok, {compared} outputs over batches of {string.Join(", ", BatchSizes)}, {gradientsCompared} training values over batches of 1 and 3"
+            ? $"channel-last chain {name}: ok, {compared} outputs over batches of {string.Join(", ", BatchSizes)}, {gradientsCompared} training values (running and batch statistics)"
             : $"channel-last chain {name}: {failures} of {compared + gradientsCompared} outputs and training values differ from the unchained layers{first}";
         return (failures == 0, line);
     }
