@@ -696,18 +696,13 @@ internal static class WinogradConvolutionEmitter
         w.Line($"ref float to = ref Unsafe.Add(ref scratch, (ty * {m * ow} + tx * {m}) * {kp});");
         w.Open($"for (nuint k = 0; k < {kp}; k += {t.Width})");
         w.Line($"// Aᵀ·M on each of the {alpha} columns, {transforms.OutputMatrix}");
-        for (int j = 0; j < alpha; j++)
-        {
-            w.Line(string.Join(" ", Range(alpha, i => $"{type} m{i}{j} = {vector}.LoadUnsafe(ref m, k + {(alpha * i + j) * kp});")));
-            Apply(w, type, vector, transforms.Output, Range(alpha, i => $"m{i}{j}"), $"p{j}", Range(m, i => $"s{i}{j}"));
-        }
-        if (l.Bias) w.Line($"{type} b = {vector}.LoadUnsafe(ref bias, k);");
-        w.Line($"// (Aᵀ·M)·A on each row: the tile's {m} outputs of that row");
-        for (int i = 0; i < m; i++)
-        {
-            string[] row = Apply(w, type, vector, transforms.Output, Range(alpha, j => $"s{i}{j}"), $"q{i}");
-            Declare(w, type, Range(m, j => $"y{i}{j} = {Finish(row[j])}"));
-        }
+        EmitColumnsThenRows(w, type, vector, transforms.Output, alpha, m, "m", (i, j) => $"{vector}.LoadUnsafe(ref m, k + {(alpha * i + j) * kp})", "s",
+            () =>
+            {
+                if (l.Bias) w.Line($"{type} b = {vector}.LoadUnsafe(ref bias, k);");
+                w.Line($"// (Aᵀ·M)·A on each row: the tile's {m} outputs of that row");
+            },
+            (i, row) => Declare(w, type, Range(m, j => $"y{i}{j} = {Finish(row[j])}")));
         string Store(int i, int j) => $"y{i}{j}.StoreUnsafe(ref to, k{(i * ow + j == 0 ? "" : $" + {(i * ow + j) * kp}")});";
         for (int i = 0; i < m; i++) w.Line(string.Join(" ", Range(inside, j => Store(i, j))));
         if (inside < m)
@@ -742,6 +737,26 @@ internal static class WinogradConvolutionEmitter
         string[] outputs = transform(x.ToArray(), prefix, temporaries, vector);
         Declare(w, type, temporaries);
         return outputs;
+    }
+
+    /// <summary>
+    /// A separable two-dimensional transform T·X·Tᵀ of an <paramref name="size"/>×<paramref name="size"/> block X of
+    /// vectors, columns first: each column j loaded into the vectors {<paramref name="x"/>}{i}{j} (<paramref name="load"/>
+    /// gives element (i, j)) and transformed into {<paramref name="middle"/>}{i}{j} (temporaries p{j}); then
+    /// <paramref name="between"/>, and each of the <paramref name="outputs"/> rows of the result transformed in turn
+    /// (temporaries q{i}), its outputs handed to <paramref name="row"/>. The output transform Aᵀ·M·A, the weight
+    /// gradient's A·dY·Aᵀ and Gᵀ·M·G.
+    /// </summary>
+    internal static void EmitColumnsThenRows(SourceWriter w, string type, string vector, Transform transform, int size, int outputs,
+        string x, Func<int, int, string> load, string middle, Action between, Action<int, string[]> row)
+    {
+        for (int j = 0; j < size; j++)
+        {
+            w.Line(string.Join(" ", Range(size, i => $"{type} {x}{i}{j} = {load(i, j)};")));
+            Apply(w, type, vector, transform, Range(size, i => $"{x}{i}{j}"), $"p{j}", Range(outputs, i => $"{middle}{i}{j}"));
+        }
+        between();
+        for (int i = 0; i < outputs; i++) row(i, Apply(w, type, vector, transform, Range(size, j => $"{middle}{i}{j}"), $"q{i}"));
     }
 
     /// <summary>The same, its outputs declared as the vectors <paramref name="names"/>.</summary>

@@ -271,17 +271,9 @@ internal static class WinogradWeightGradientEmitter
         w.Line($"ref float v = ref Unsafe.Add(ref transformed, (ty * {tw} + tx) * {t.GradientTileStride(plan.Points)});");
         w.Open($"for (nuint k = 0; k < {kp}; k += {t.Width})");
         w.Line($"// A·g on each of the tile's {m} columns, {transforms.OutputGradientMatrix}");
-        for (int j = 0; j < m; j++)
-        {
-            w.Line(string.Join(" ", Enumerable.Range(0, m).Select(i => $"{type} g{i}{j} = {vector}.LoadUnsafe(ref g, k + {(i * gw + j) * kp});")));
-            WinogradConvolutionEmitter.Apply(w, type, vector, transforms.OutputGradient, Enumerable.Range(0, m).Select(i => $"g{i}{j}"), $"p{j}", Enumerable.Range(0, alpha).Select(i => $"r{i}{j}"));
-        }
-        w.Line($"// (A·g)·Aᵀ on each of its {alpha} rows, stored as [ξ = {alpha}·row + column]");
-        for (int i = 0; i < alpha; i++)
-        {
-            string[] row = WinogradConvolutionEmitter.Apply(w, type, vector, transforms.OutputGradient, Enumerable.Range(0, m).Select(j => $"r{i}{j}"), $"q{i}");
-            for (int j = 0; j < alpha; j++) w.Line($"{WinogradConvolutionEmitter.Operand(row[j])}.StoreUnsafe(ref v, k + {(alpha * i + j) * kp});");
-        }
+        WinogradConvolutionEmitter.EmitColumnsThenRows(w, type, vector, transforms.OutputGradient, m, alpha, "g", (i, j) => $"{vector}.LoadUnsafe(ref g, k + {(i * gw + j) * kp})", "r",
+            () => w.Line($"// (A·g)·Aᵀ on each of its {alpha} rows, stored as [ξ = {alpha}·row + column]"),
+            (i, row) => { for (int j = 0; j < alpha; j++) w.Line($"{WinogradConvolutionEmitter.Operand(row[j])}.StoreUnsafe(ref v, k + {(alpha * i + j) * kp});"); });
         w.Close();
         w.Close();
         w.Close();
@@ -350,17 +342,9 @@ internal static class WinogradWeightGradientEmitter
         w.Line($"ref float dw = ref Unsafe.Add(ref weightGradientsT, c * {9 * kp});");
         w.Open($"for (nuint k = 0; k < {kp}; k += {t.Width})");
         w.Line($"// Gᵀ·M on each of M's {alpha} columns, {transforms.WeightGradientMatrix}");
-        for (int j = 0; j < alpha; j++)
-        {
-            w.Line(string.Join(" ", Enumerable.Range(0, alpha).Select(i => $"{type} m{i}{j} = {vector}.LoadUnsafe(ref m, k + {(alpha * i + j) * t.AccumulatorPlane});")));
-            WinogradConvolutionEmitter.Apply(w, type, vector, transforms.WeightGradient, Enumerable.Range(0, alpha).Select(i => $"m{i}{j}"), $"p{j}", Enumerable.Range(0, 3).Select(i => $"r{i}{j}"));
-        }
-        w.Line("// (Gᵀ·M)·G on each of its 3 rows: the 3×3 kernel's gradient, tap = 3·row + column");
-        for (int i = 0; i < 3; i++)
-        {
-            string[] row = WinogradConvolutionEmitter.Apply(w, type, vector, transforms.WeightGradient, Enumerable.Range(0, alpha).Select(j => $"r{i}{j}"), $"q{i}");
-            for (int j = 0; j < 3; j++) w.Line($"{WinogradConvolutionEmitter.Operand(row[j])}.StoreUnsafe(ref dw, k + {(3 * i + j) * kp});");
-        }
+        WinogradConvolutionEmitter.EmitColumnsThenRows(w, type, vector, transforms.WeightGradient, alpha, 3, "m", (i, j) => $"{vector}.LoadUnsafe(ref m, k + {(alpha * i + j) * t.AccumulatorPlane})", "r",
+            () => w.Line("// (Gᵀ·M)·G on each of its 3 rows: the 3×3 kernel's gradient, tap = 3·row + column"),
+            (i, row) => { for (int j = 0; j < 3; j++) w.Line($"{WinogradConvolutionEmitter.Operand(row[j])}.StoreUnsafe(ref dw, k + {(3 * i + j) * kp});"); });
         w.Close();
         w.Close();
         w.Close();
