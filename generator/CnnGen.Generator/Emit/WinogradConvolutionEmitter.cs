@@ -292,7 +292,8 @@ internal static class WinogradConvolutionEmitter
         return best!;
     }
 
-    private static int Pad(int value, int multiple) => (value + multiple - 1) / multiple * multiple;
+    /// <summary><paramref name="value"/> rounded up to a multiple of <paramref name="multiple"/>: channels padded to whole vectors.</summary>
+    internal static int Pad(int value, int multiple) => (value + multiple - 1) / multiple * multiple;
 
     /// <summary>The forward's kernel family of a layer whose forward runs as Winograd, and the fused pooling of its inference.</summary>
     public static WinogradKernel ForwardKernel(LayerModel l, LayerModel? pool = null, bool chained = false, bool normalizesInput = false) =>
@@ -330,13 +331,19 @@ internal static class WinogradConvolutionEmitter
         if (kernel.NormalizesInput)
             Field("InputAffine", 4 * plan.Tiles.Max(t => t.PackedInputChannels), "training: the recorded mean and 1/σ, γ and β per channel (CP apart) of the batch norm before the layer, for the channel-last copy");
 
-        void Field(string name, int length, string comment) =>
-            w.Line($"private readonly float[] {kernel.Fields}{name}{l.Index} = global::CnnGen.Internal.GeneratedSupport.AllocateAligned({length}, alignedIndex: 0); // {users} {comment}");
+        void Field(string name, int length, string comment) => EmitAlignedField(w, $"{kernel.Fields}{name}{l.Index}", length, $"{users} {comment}");
     }
 
+    /// <summary>A pinned buffer of <paramref name="length"/> floats whose start the kernels find on a cache line (<see cref="AlignedReference"/>).</summary>
+    internal static void EmitAlignedField(SourceWriter w, string field, int length, string comment) =>
+        w.Line($"private readonly float[] {field} = global::CnnGen.Internal.GeneratedSupport.AllocateAligned({length}, alignedIndex: 0); // {comment}");
+
+    /// <summary>A kernel's reference to the 64-byte aligned start of a buffer of <see cref="EmitAlignedField"/>.</summary>
+    internal static string AlignedReference(string field) =>
+        $"ref Unsafe.Add(ref MemoryMarshal.GetArrayDataReference({field}), global::CnnGen.Internal.GeneratedSupport.AlignedStart({field}, alignedIndex: 0))";
+
     /// <summary>The kernel's reference to the 64-byte aligned start of one of <see cref="EmitFields"/>' buffers.</summary>
-    private static string Aligned(WinogradKernel kernel, string name) =>
-        $"ref Unsafe.Add(ref MemoryMarshal.GetArrayDataReference({kernel.Fields}{name}{kernel.Shape.Index}), global::CnnGen.Internal.GeneratedSupport.AlignedStart({kernel.Fields}{name}{kernel.Shape.Index}, alignedIndex: 0))";
+    private static string Aligned(WinogradKernel kernel, string name) => AlignedReference($"{kernel.Fields}{name}{kernel.Shape.Index}");
 
     /// <summary>
     /// The forward dispatch (Winograd kernels per vector width, the direct scalar kernel without SIMD), with

@@ -169,7 +169,7 @@ internal static class WinogradWeightGradientEmitter
         return best!;
     }
 
-    private static int Pad(int value, int multiple) => (value + multiple - 1) / multiple * multiple;
+    private static int Pad(int value, int multiple) => WinogradConvolutionEmitter.Pad(value, multiple);
 
     private const string Fields = "_winogradWeightGradient";
 
@@ -181,12 +181,10 @@ internal static class WinogradWeightGradientEmitter
         Field("Transformed", plan.TransformedLength, $"V = Bᵀ·d·B of a block of tiles [tiles×{plan.Points}×CP]");
         Field("TransformedGradient", plan.TransformedGradientLength, $"A·dY·Aᵀ of a block of tiles [tiles×{plan.Points}×KP]");
 
-        void Field(string name, int length, string comment) =>
-            w.Line($"private readonly float[] {Fields}{name}{l.Index} = global::CnnGen.Internal.GeneratedSupport.AllocateAligned({length}, alignedIndex: 0); // {users} {comment}");
+        void Field(string name, int length, string comment) => WinogradConvolutionEmitter.EmitAlignedField(w, $"{Fields}{name}{l.Index}", length, $"{users} {comment}");
     }
 
-    private static string Aligned(string field) =>
-        $"ref Unsafe.Add(ref MemoryMarshal.GetArrayDataReference({field}), global::CnnGen.Internal.GeneratedSupport.AlignedStart({field}, alignedIndex: 0))";
+    private static string Aligned(string field) => WinogradConvolutionEmitter.AlignedReference(field);
 
     /// <summary>
     /// The kernels of every vector width (the path without SIMD is the direct scalar weight gradient); with
@@ -222,7 +220,7 @@ internal static class WinogradWeightGradientEmitter
         w.Line("ref float gradients = ref MemoryMarshal.GetArrayDataReference(_gradients);");
         w.Line("ref float inputs = ref MemoryMarshal.GetReference(x);");
         w.Line("ref float outputGradients = ref MemoryMarshal.GetReference(dy);");
-        w.Line($"ref float input = ref Unsafe.Add(ref MemoryMarshal.GetArrayDataReference(_winogradInput{l.Index}), global::CnnGen.Internal.GeneratedSupport.AlignedStart(_winogradInput{l.Index}, alignedIndex: 0));");
+        w.Line($"ref float input = {Aligned($"_winogradInput{l.Index}")};");
         w.Line($"ref float accumulated = {Aligned($"{Fields}Accumulated{l.Index}")};");
         w.Line($"ref float outputGradient = {Aligned($"{Fields}OutputGradient{l.Index}")};");
         w.Line($"ref float transformed = {Aligned($"{Fields}Transformed{l.Index}")};");
