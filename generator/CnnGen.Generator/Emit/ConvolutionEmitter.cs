@@ -1,3 +1,4 @@
+using System;
 using System.Collections.Generic;
 using CnnGen.Generator.Model;
 
@@ -111,6 +112,54 @@ internal static class ConvolutionEmitter
         }
     }
 
+    /// <summary>
+    /// The taps of a strided col2im, kernel row by kernel row (<see cref="EmitCol2Im"/>): each adds whole rows of OW
+    /// floats into its column phase's plane. The kernel columns run as a loop, their phase and shift computed from
+    /// kx: unrolled, an 11×11 kernel's 121 taps made a method over the JIT's limits.
+    /// </summary>
+    private static void EmitPhasedTaps(SourceWriter w, LayerModel l, Col2ImPhases phases)
+    {
+        int sw = l.StrideWidth, pixels = l.Output.Height * l.Output.Width;
+        int lead = (l.PadLeft + sw - 1) / sw; // whole strides that make kx·dilation − padLeft + lead·stride ≥ 0
+        for (int ky = 0; ky < l.KernelHeight; ky++)
+        {
+            var rowRange = ValidRange(l.Output.Height, l.Input.Height, l.StrideHeight, l.PadTop, ky * l.DilationHeight);
+            if (rowRange.Hi <= rowRange.Lo) continue;
+            int dy = ky * l.DilationHeight - l.PadTop;
+            string inputRow = dy == 0 && l.StrideHeight == 1 ? "oy" : $"({Affine("oy", l.StrideHeight, dy)})";
+            w.Line($"// kernel row {ky}: output rows {rowRange.Lo}..{rowRange.Hi - 1} add into dX row {inputRow.Trim('(', ')')}; tap kx into column phase (kx{(l.DilationWidth != 1 ? $"·{l.DilationWidth}" : "")} {Offset(-l.PadLeft)}) mod {sw}, at ox + ⌊(kx{(l.DilationWidth != 1 ? $"·{l.DilationWidth}" : "")} {Offset(-l.PadLeft)}) / {sw}⌋");
+            w.Open($"for (int kx = 0; kx < {l.KernelWidth}; kx++)");
+            w.Line($"int u = {Sum(Affine("kx", l.DilationWidth, 0), Term(lead * sw - l.PadLeft))};");
+            w.Line($"ref float source = ref Unsafe.Add(ref rows, {Sum(Literals.Int(ky * l.KernelWidth * pixels), $"kx * {pixels}")});");
+            w.Line($"ref float target = ref Unsafe.Add(ref phase, u % {sw} * {phases.PhaseStride} + u / {sw}{(phases.Left - lead != 0 ? " " + Offset(phases.Left - lead) : "")});");
+            w.Open($"for (int oy = {rowRange.Lo}; oy < {rowRange.Hi}; oy++)");
+            w.Line($"int from = oy * {l.Output.Width}, to = {inputRow} * {phases.RowStride};");
+            EmitRowAdd(w, "source", "target", l.Output.Width);
+            w.Close();
+            w.Close();
+        }
+    }
+
+    /// <summary>
+    /// target[to + k] += source[from + k] for k &lt; <paramref name="count"/>, as loops of the widest vectors that fit
+    /// and a scalar tail: unlike <see cref="EmitCopy"/>'s unrolled moves, a few lines whatever the count, for code
+    /// that runs it once per kernel tap (a 7×7 kernel's col2im would otherwise be over the JIT's limits).
+    /// </summary>
+    private static void EmitRowAdd(SourceWriter w, string source, string target, int count)
+    {
+        bool vectors = count >= 8;
+        if (vectors) w.Line("int k = 0;");
+        foreach (var (type, width) in new[] { ("Vector512", 16), ("Vector256", 8) })
+        {
+            if (count < width) continue;
+            string add = $"({type}.LoadUnsafe(ref {target}, (nuint)(to + k)) + {type}.LoadUnsafe(ref {source}, (nuint)(from + k))).StoreUnsafe(ref {target}, (nuint)(to + k));";
+            // at most one vector of this width fits after the wider ones: no loop
+            if (count - width < width) w.Line($"if ({type}.IsHardwareAccelerated && k <= {count - width}) {{ {add} k += {width}; }}");
+            else w.Line($"if ({type}.IsHardwareAccelerated) for (; k <= {count - width}; k += {width}) {add}");
+        }
+        w.Line($"for ({(vectors ? "" : "int k = 0")}; k < {count}; k++) Unsafe.Add(ref {target}, to + k) += Unsafe.Add(ref {source}, from + k);");
+    }
+
     public static void EmitIm2Col(SourceWriter w, LayerModel l)
     {
         int plane = l.Input.Height * l.Input.Width, pixels = l.Output.Height * l.Output.Width, taps = l.KernelHeight * l.KernelWidth;
@@ -150,37 +199,84 @@ internal static class ConvolutionEmitter
         w.Line();
     }
 
+    /// <summary>
+    /// How the col2im of a convolution with column stride s over 1 lays out one channel of dX by column phase
+    /// (<see cref="EmitCol2Im"/>): s planes of H rows of <paramref name="Width"/> = ⌈W / s⌉ floats, each row with
+    /// <paramref name="Left"/> floats before it and room after it for the taps whose first or last output column
+    /// reaches outside dX (padding), so that every tap adds whole rows of OW floats; what lands there is never read.
+    /// </summary>
+    internal readonly record struct Col2ImPhases(int Width, int Left, int RowStride, int PhaseStride, int Length);
+
+    /// <summary>The phase layout of <paramref name="l"/>'s col2im, null for column stride 1.</summary>
+    public static Col2ImPhases? Col2ImPhaseLayout(LayerModel l)
+    {
+        int sw = l.StrideWidth;
+        if (sw == 1) return null;
+        int width = (l.Input.Width + sw - 1) / sw, left = 0, right = width;
+        for (int kx = 0; kx < l.KernelWidth; kx++)
+        {
+            int shift = FloorDiv(kx * l.DilationWidth - l.PadLeft, sw);
+            left = Math.Max(left, -shift);
+            right = Math.Max(right, l.Output.Width + shift);
+        }
+        int rowStride = left + right, phaseStride = l.Input.Height * rowStride;
+        return new Col2ImPhases(width, left, rowStride, phaseStride, sw * phaseStride);
+    }
+
+    private static int FloorDiv(int a, int b) => a >= 0 ? a / b : -((-a + b - 1) / b);
+
+    /// <summary>The call of <see cref="EmitCol2Im"/>'s method for sample s.</summary>
+    public static string Col2ImCall(LayerModel l) =>
+        $"{l.Name}_Col2Im(_columnGradients, dx.Slice(s * {l.Input.Length}, {l.Input.Length}){(l.StrideWidth > 1 ? ", _col2ImPhases" : "")});";
+
+    /// <summary>
+    /// col2im of one sample: each (channel, tap) row of the column gradients added back where im2col took it from,
+    /// tap by tap in the kernel's order, so every float of dX sums its taps in the same order on every path. With
+    /// column stride 1 a tap's row lands on consecutive floats of a dX row, added by vectors in place. With stride s
+    /// it lands on every s-th float, which a scatter moves one float at a time (ResNet-20's stride-2 layers: 3 % of
+    /// a training step); so per channel the taps add their rows, by vectors, into the plane of the column phase they
+    /// reach (<see cref="Col2ImPhaseLayout"/>, cleared first, in L1), and <c>Transpose.Interleave</c> weaves the phases into dX's
+    /// rows, writing each float of dX once.
+    /// </summary>
     public static void EmitCol2Im(SourceWriter w, LayerModel l)
     {
         int plane = l.Input.Height * l.Input.Width, pixels = l.Output.Height * l.Output.Width, taps = l.KernelHeight * l.KernelWidth;
-        w.Line($"/// <summary>{l.Name}: col2im of one sample, adds the [{l.Input.Channels * taps}×{pixels}] column gradients back into dX [{l.Input.Channels}×{l.Input.Height}×{l.Input.Width}] (cleared first).</summary>");
-        w.OpenMethod($"private static void {l.Name}_Col2Im(ReadOnlySpan<float> columns, Span<float> dx)");
-        w.Line("dx.Clear();");
+        var phases = Col2ImPhaseLayout(l);
+        int sw = l.StrideWidth;
+        bool phased = phases is not null;
+        string summary = $"{l.Name}: col2im of one sample, adds the [{l.Input.Channels * taps}×{pixels}] column gradients back into dX [{l.Input.Channels}×{l.Input.Height}×{l.Input.Width}]";
+        if (phased)
+        {
+            w.Line($"/// <summary>{summary}, per channel through its {sw} column phases [{sw}×{l.Input.Height}×{phases!.Value.Width}] (column stride {sw}: tap kx reaches dX columns kx{(l.DilationWidth != 1 ? $"·{l.DilationWidth}" : "")} {Offset(-l.PadLeft)} + {sw}·ox), then interleaved into dX's rows; every float of dX is written once.</summary>");
+            w.OpenMethod($"private static void {l.Name}_Col2Im(ReadOnlySpan<float> columns, Span<float> dx, Span<float> phases)");
+        }
+        else
+        {
+            w.Line($"/// <summary>{summary} (cleared first).</summary>");
+            w.OpenMethod($"private static void {l.Name}_Col2Im(ReadOnlySpan<float> columns, Span<float> dx)");
+            w.Line("dx.Clear();");
+        }
         w.Line("ref float input = ref MemoryMarshal.GetReference(dx);");
         w.Line("ref float output = ref MemoryMarshal.GetReference(columns);");
+        if (phased) w.Line("ref float phase = ref MemoryMarshal.GetReference(phases);");
         w.Open($"for (int c = 0; c < {l.Input.Channels}; c++)");
-        w.Line($"ref float plane = ref Unsafe.Add(ref input, c * {plane});");
+        if (phased) w.Line($"phases.Slice(0, {phases!.Value.Length}).Clear();");
+        else w.Line($"ref float plane = ref Unsafe.Add(ref input, c * {plane});");
         w.Line($"ref float rows = ref Unsafe.Add(ref output, c * {taps * pixels});");
-        foreach (var (tap, ky, kx, rowRange, columnRange) in Taps(l))
+        if (phased) EmitPhasedTaps(w, l, phases!.Value);
+        else foreach (var (tap, ky, kx, rowRange, columnRange) in Taps(l))
         {
             if (rowRange.Hi <= rowRange.Lo || columnRange.Hi <= columnRange.Lo) continue;
             int dy = ky * l.DilationHeight - l.PadTop, dx = kx * l.DilationWidth - l.PadLeft;
             int count = columnRange.Hi - columnRange.Lo;
+            string inputRow = dy == 0 && l.StrideHeight == 1 ? $"oy * {l.Input.Width}" : $"({Affine("oy", l.StrideHeight, dy)}) * {l.Input.Width}";
             w.Line($"// tap ({ky}, {kx})");
             w.Open($"for (int oy = {rowRange.Lo}; oy < {rowRange.Hi}; oy++)");
-            string inputRow = dy == 0 && l.StrideHeight == 1 ? $"oy * {l.Input.Width}" : $"({Affine("oy", l.StrideHeight, dy)}) * {l.Input.Width}";
-            if (l.StrideWidth == 1)
-            {
-                EmitCopy(w, "rows", Sum(Literals.Int(tap * pixels), $"oy * {l.Output.Width}", Literals.Int(columnRange.Lo)), "plane", Sum(inputRow, Term(columnRange.Lo + dx)), count, add: true);
-            }
-            else
-            {
-                w.Open($"for (int ox = {columnRange.Lo}; ox < {columnRange.Hi}; ox++)");
-                w.Line($"Unsafe.Add(ref plane, {inputRow} + ox * {l.StrideWidth} {Offset(dx)}) += Unsafe.Add(ref rows, {tap * pixels} + oy * {l.Output.Width} + ox);");
-                w.Close();
-            }
+            EmitCopy(w, "rows", Sum(Literals.Int(tap * pixels), $"oy * {l.Output.Width}", Literals.Int(columnRange.Lo)), "plane", Sum(inputRow, Term(columnRange.Lo + dx)), count, add: true);
             w.Close();
         }
+        if (phased)
+            w.Line($"global::CnnGen.Internal.Transpose.Interleave(ref Unsafe.Add(ref phase, {phases!.Value.Left}), {phases.Value.PhaseStride}, {phases.Value.RowStride}, {sw}, ref Unsafe.Add(ref input, c * {plane}), {l.Input.Width}, {l.Input.Width}, {l.Input.Height});");
         w.Close();
         w.Close();
         w.Line();
@@ -326,7 +422,7 @@ internal static class ConvolutionEmitter
                 Init: GemmInit.Zero) { CoverLatency = true },
                 $"d{(col2im ? "col" : "X")} = Wᵀ·dY: [{kg}×{ocg}]·[{ocg}×{pixels}]");
             if (groups > 1) w.Close();
-            if (col2im) w.Line($"{l.Name}_Col2Im(_columnGradients, dx.Slice(s * {inLength}, {inLength}));");
+            if (col2im) w.Line(Col2ImCall(l));
             w.Close();
         }
         if (perSample) w.Close();

@@ -406,7 +406,7 @@ internal static class DirectConvolutionBackwardEmitter
                     B: "outputGradient", BOffset: $"s * {outLength}", LdB: pixels,
                     C: "columnGradients", COffset: "0", LdC: pixels, Init: GemmInit.Zero) { CoverLatency = true },
                     $"dcol = Wᵀ·dY: [{kg}×{l.Output.Channels}]·[{l.Output.Channels}×{pixels}]");
-                w.Line($"{l.Name}_Col2Im(_columnGradients, dx.Slice(s * {inLength}, {inLength}));");
+                w.Line(ConvolutionEmitter.Col2ImCall(l));
                 w.Close();
             }
         }

@@ -18,7 +18,7 @@ internal static class GeneratedNames
         "InputLength", "OutputLength", "ParameterCount", "StateLength", "MultiplyAccumulates", "ForwardFlops",
         "DefaultBatchCapacity", "InputShape", "Description", "Parameters", "Gradients", "State", "Training",
         "BatchCapacity", "s_description", "_parameters", "_gradients", "_state", "_inferenceA", "_inferenceB",
-        "_columnGradients", "_batchNormStats", "_activations", "_indices", "_gradientA", "_gradientB", "_capacity",
+        "_columnGradients", "_col2ImPhases", "_batchNormStats", "_activations", "_indices", "_gradientA", "_gradientB", "_capacity",
         "_dropoutRandom", "_outputGradientT", "_parameterStorage", "_parameterStart", "_inferenceUnpooled", "_inferenceChunkA",
         "_inferenceChunkB", "Infer", "InferChunk", "ForwardRecorded", "BackwardRecorded", "ComputeLoss", "EnsureBatchCapacity",
     };

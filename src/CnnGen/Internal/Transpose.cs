@@ -64,6 +64,56 @@ public static class Transpose
     }
 
     /// <summary>
+    /// Interleaves the column phases of <paramref name="rows"/> rows: destination[r · <paramref name="destinationStride"/>
+    /// + p + <paramref name="phases"/> · j] = source[p · <paramref name="phaseStride"/> + r · <paramref name="sourceStride"/>
+    /// + j] for every p &lt; <paramref name="phases"/> and j with p + phases · j &lt; <paramref name="width"/>; per row, the
+    /// transpose of a [phases × ⌈width / phases⌉] block. This is the last step of a strided convolution's col2im: with
+    /// stride s each kernel column reaches every s-th column of dX, so its taps add whole rows, vector by vector, into
+    /// the plane of their column phase, and the planes are then woven back into dX's rows here. Two phases (stride 2)
+    /// move 32 or 16 floats a step through two-source permutes; other counts, and the ends of rows, go float by float.
+    /// Only <paramref name="width"/> floats of each destination row are written.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    public static void Interleave(ref float source, int phaseStride, int sourceStride, int phases, ref float destination, int destinationStride, int width, int rows)
+    {
+        for (int r = 0; r < rows; r++)
+        {
+            ref float from = ref Unsafe.Add(ref source, r * sourceStride);
+            ref float to = ref Unsafe.Add(ref destination, r * destinationStride);
+            int j = 0; // floats of each phase done
+            if (phases == 2)
+            {
+                ref float odd = ref Unsafe.Add(ref from, phaseStride);
+                if (Vector512.IsHardwareAccelerated && Avx512F.IsSupported)
+                {
+                    // Lanes 0..15 pick from the even phase, 16..31 from the odd one.
+                    Vector512<int> low = Vector512.Create(0, 16, 1, 17, 2, 18, 3, 19, 4, 20, 5, 21, 6, 22, 7, 23);
+                    Vector512<int> high = Vector512.Create(8, 24, 9, 25, 10, 26, 11, 27, 12, 28, 13, 29, 14, 30, 15, 31);
+                    for (; 2 * (j + 16) <= width; j += 16)
+                    {
+                        Vector512<float> e = Vector512.LoadUnsafe(ref from, (nuint)j), o = Vector512.LoadUnsafe(ref odd, (nuint)j);
+                        Avx512F.PermuteVar16x32x2(e, low, o).StoreUnsafe(ref to, (nuint)(2 * j));
+                        Avx512F.PermuteVar16x32x2(e, high, o).StoreUnsafe(ref to, (nuint)(2 * j + 16));
+                    }
+                }
+                if (Avx.IsSupported)
+                {
+                    for (; 2 * (j + 8) <= width; j += 8)
+                    {
+                        Vector256<float> e = Vector256.LoadUnsafe(ref from, (nuint)j), o = Vector256.LoadUnsafe(ref odd, (nuint)j);
+                        // Per 128-bit lane: [e0 o0 e1 o1 | e4 o4 e5 o5] and [e2 o2 e3 o3 | e6 o6 e7 o7].
+                        Vector256<float> a = Avx.UnpackLow(e, o), b = Avx.UnpackHigh(e, o);
+                        Avx.Permute2x128(a, b, 0x20).StoreUnsafe(ref to, (nuint)(2 * j));
+                        Avx.Permute2x128(a, b, 0x31).StoreUnsafe(ref to, (nuint)(2 * j + 8));
+                    }
+                }
+            }
+            for (int i = phases * j; i < width; i++)
+                Unsafe.Add(ref to, i) = Unsafe.Add(ref from, i % phases * phaseStride + i / phases);
+        }
+    }
+
+    /// <summary>
     /// A block of <paramref name="rows"/> × <paramref name="width"/> pixels, each a vector of
     /// <paramref name="sourceStride"/> channels, max-pooled 2×2 with stride 2 (PyTorch's floor: an odd last row or
     /// column is dropped) in place, then transposed like <see cref="Block"/> into <paramref name="columns"/> channel

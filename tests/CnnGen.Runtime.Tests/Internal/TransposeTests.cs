@@ -45,4 +45,39 @@ public class TransposeTests
             }
         }
     }
+
+    [Theory]
+    [InlineData(2, 32, 3)]
+    [InlineData(2, 16, 2)]
+    [InlineData(2, 64, 1)]
+    [InlineData(2, 31, 2)]
+    [InlineData(2, 48, 2)]
+    [InlineData(2, 7, 3)]
+    [InlineData(2, 1, 1)]
+    [InlineData(3, 32, 2)]
+    [InlineData(3, 8, 2)]
+    [InlineData(4, 30, 1)]
+    [InlineData(1, 20, 2)]
+    public void Interleave_matches_the_definition_and_writes_nothing_else(int phases, int width, int rows)
+    {
+        int phaseWidth = (width + phases - 1) / phases, sourceStride = phaseWidth + 3, phaseStride = rows * sourceStride + 5;
+        int destinationStride = width + 4;
+        var random = new DeterministicRandom(phases * 1000 + width * 10 + rows);
+        var source = new float[phases * phaseStride];
+        random.FillSymmetric(source, 1f);
+        var destination = new float[rows * destinationStride];
+        Array.Fill(destination, float.NaN);
+
+        Transpose.Interleave(ref source[0], phaseStride, sourceStride, phases, ref destination[0], destinationStride, width, rows);
+
+        for (int r = 0; r < rows; r++)
+        {
+            for (int i = 0; i < destinationStride; i++)
+            {
+                float actual = destination[r * destinationStride + i];
+                if (i < width) Assert.Equal(source[i % phases * phaseStride + r * sourceStride + i / phases], actual);
+                else Assert.True(float.IsNaN(actual), $"({r}, {i}) lies outside the rows but was written: {actual}");
+            }
+        }
+    }
 }
