@@ -1,5 +1,6 @@
 using System;
 using System.Collections.Generic;
+using System.Linq;
 using System.Reflection;
 using CnnGen;
 using Xunit.Abstractions;
@@ -326,8 +327,9 @@ public class WinogradBackwardChoiceTests
     public void The_input_gradient_runs_as_Winograd_with_the_direct_scalar_kernel_without_SIMD(string name)
     {
         var network = WinogradBackwardTests.TypeOf(name);
-        // Every plan has a Vector256 tile (a Vector512 one only where 16-lane vectors waste less than they gain).
-        Assert.True(Has(network, "Layer0_Conv2D_InputGradientWinograd256"));
+        // Every plan has a Vector256 tile (a Vector512 one only where 16-lane vectors waste less than they gain): the
+        // kernel over the batch, or the one per sample that the Winograd weight gradient runs where they share dY's copy.
+        Assert.True(Has(network, "Layer0_Conv2D_InputGradientWinograd256") || Has(network, "Layer0_Conv2D_InputGradientWinogradSample256"));
         Assert.True(Has(network, "Layer0_Conv2D_InputGradientWinogradWeights256"));
         Assert.True(Has(network, "Layer0_Conv2D_InputGradientScalar"));
         Assert.False(Has(network, "Layer0_Conv2D_InputGradient256")); // the direct vector kernels are not emitted
@@ -342,6 +344,23 @@ public class WinogradBackwardChoiceTests
     [InlineData(typeof(WinogradInputGradientValidF2Net), 2)]
     public void The_input_gradient_runs_the_layers_tile(Type network, int tile) =>
         Assert.Equal(tile, Winograd.WinogradConvolutionTests.TileOf(network, "Layer0_Conv2D_InputGradientWinograd"));
+
+    [Theory]
+    [InlineData(typeof(WinogradInputGradientSharedNet), true)]
+    [InlineData(typeof(WinogradWeightGradientManyNet), true)]
+    [InlineData(typeof(WinogradWeightGradientStrideNet), true)]
+    [InlineData(typeof(WinogradInputGradientOddNet), false)]   // dW has a Vector512 kernel, dX (40 → 24 channels) none
+    [InlineData(typeof(WinogradInputGradientValidNet), false)] // dX has a Vector512 kernel, dW (40 → 24 channels) none
+    public void The_weight_and_input_gradients_share_one_copy_of_dY_where_their_layouts_agree(Type network, bool shares)
+    {
+        // Shared: the weight gradient's kernels run the input gradient's per-sample kernel on the input gradient's
+        // zero-padded copy, and keep no copy of their own; apart: each kernel makes its own over the batch.
+        Assert.Equal(shares, Has(network, "Layer0_Conv2D_InputGradientWinogradSample256"));
+        Assert.Equal(!shares, Has(network, "Layer0_Conv2D_InputGradientWinograd256"));
+        Assert.Equal(!shares, network.GetField("_winogradWeightGradientOutputGradient0", Private) is not null);
+        var weightGradient = network.GetMethod("Layer0_Conv2D_WeightGradientWinograd256", Private)!;
+        Assert.Equal(shares, weightGradient.GetParameters().Any(p => p.Name == "dx"));
+    }
 
     [Theory]
     [MemberData(nameof(WinogradBackwardTests.Networks), MemberType = typeof(WinogradBackwardTests))]

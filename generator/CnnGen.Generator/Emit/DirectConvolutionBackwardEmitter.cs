@@ -37,6 +37,17 @@ internal sealed record DirectBackwardPlan(
 
     /// <summary>Floats of one sample's dYᵀ [OH·OW × OCP].</summary>
     public int OutputGradientTLength(LayerModel l) => l.Output.Height * l.Output.Width * MaxPackedChannels;
+
+    /// <summary>
+    /// The Winograd input gradient of <paramref name="l"/> where it runs inside the Winograd weight gradient's kernels,
+    /// per sample on the copy of dY they share (<see cref="WinogradWeightGradientEmitter.SharesOutputGradient"/>);
+    /// null where the two run apart.
+    /// </summary>
+    public WinogradWeightGradientEmitter.SharedInputGradient? SharedInputGradient(LayerModel l) =>
+        WeightGradientWinograd is { } weights && InputGradientWinograd is { } input && Transposed is { } transposed &&
+        WinogradWeightGradientEmitter.SharesOutputGradient(weights, input, transposed)
+            ? new WinogradWeightGradientEmitter.SharedInputGradient(WinogradConvolutionEmitter.InputGradientKernel(l, transposed), input)
+            : null;
 }
 
 /// <summary>
@@ -343,7 +354,19 @@ internal static class DirectConvolutionBackwardEmitter
         string weightGradient = plan.WeightGradientWinograd is { } winogradPlan ? $"dW += Gᵀ·Σ(A·dY·Aᵀ ⊙ Bᵀ·d·B)·G as {winogradPlan.Transforms.Name}" : "dWᵀ += xpad·dYᵀ";
         w.Line($"/// <summary>{l.Name} backward: {weightGradient}{(l.Bias ? ", db += Σ dY" : "")}, and when dx is not empty dX = {inputGradient} (overwritten).</summary>");
         w.OpenMethod($"private void {l.Name}_Backward{at.Suffix}(ReadOnlySpan<float> x, ReadOnlySpan<float> dy, Span<float> dx, int n{at.ParameterParameter})");
-        if (plan.WeightGradientWinograd is { } winogradWeights)
+        var shared = plan.SharedInputGradient(l);
+        if (shared is not null && plan.WeightGradientWinograd is { } fusedWeights)
+        {
+            // dW and dX in one pass over the samples on every vector width; without SIMD the two scalar kernels
+            w.Line("// dW and, when dx is not empty, dX: per sample on one channel-last copy of dY");
+            foreach (var (t, i) in fusedWeights.Tiles.Select((t, i) => (t, i)))
+                w.Line($"{(i == 0 ? "if" : "else if")} ({t.Vector}.IsHardwareAccelerated) {l.Name}_WeightGradientWinograd{t.Width * 32}(x, dy, dx, n{at.ParameterArgument}{(normalizesInput ? WinogradKernel.NoInputNormalization : "")});");
+            w.Open("else");
+            w.Line($"{l.Name}_WeightGradientScalar(x, dy, n{at.ParameterArgument});");
+            w.Line($"if (!dx.IsEmpty) {l.Name}_InputGradientScalar(dy, dx, n{at.ParameterArgument});");
+            w.Close();
+        }
+        else if (plan.WeightGradientWinograd is { } winogradWeights)
             ConvolutionKernelParts.EmitDispatch(w, winogradWeights.Tiles.Select(t => (t.Vector, t.Width)), $"{l.Name}_WeightGradientWinograd", $"x, dy, n{at.ParameterArgument}",
                 normalizesInput ? WinogradKernel.NoInputNormalization : "", scalarMethod: $"{l.Name}_WeightGradientScalar");
         else ConvolutionKernelParts.EmitDispatch(w, plan.WeightTiles.Select(t => (t.Vector, t.Width)), $"{l.Name}_WeightGradient", $"x, dy, n{at.ParameterArgument}");
@@ -356,24 +379,24 @@ internal static class DirectConvolutionBackwardEmitter
                 (writer, cp) => EmitFlippedPack(writer, l, cp, at),
                 $"{at.Parameter(0)} + oc * {taps}", $"c * {c * taps} + ({l.KernelHeight - 1} - ky) * {l.KernelWidth} + {l.KernelWidth - 1}", -1);
         }
-        EmitInputGradientDispatch();
+        if (shared is null) EmitInputGradientDispatch();
         w.Close();
         w.Line();
         if (normalizesInput && plan.WeightGradientWinograd is { } normalizedWeights)
         {
             w.Line($"/// <summary>{l.Name} backward in training where one of its Winograd kernels' vector widths is accelerated (BufferPlan.InputNormalization): as {l.Name}_Backward{at.Suffix}, with <paramref name=\"x\"/> the input of the batch norm before the layer, normalised in the weight gradient's channel-last copy as the forward normalised it.</summary>");
             w.OpenMethod($"private void {l.Name}_BackwardNormalized{at.Suffix}(ReadOnlySpan<float> x, ReadOnlySpan<float> dy, Span<float> dx, int n{at.ParameterParameter}{WinogradKernel.InputNormalizationParameters})");
-            WinogradConvolutionEmitter.EmitWidest(w, normalizedWeights.Forward, $"{l.Name}_WeightGradientWinograd", $"x, dy, n{at.ParameterArgument}{WinogradKernel.InputNormalizationArguments}");
-            EmitInputGradientDispatch();
+            WinogradConvolutionEmitter.EmitWidest(w, normalizedWeights.Forward, $"{l.Name}_WeightGradientWinograd", $"x, dy, {(shared is null ? "" : "dx, ")}n{at.ParameterArgument}{WinogradKernel.InputNormalizationArguments}");
+            if (shared is null) EmitInputGradientDispatch();
             w.Close();
             w.Line();
         }
-        if (plan.WeightGradientWinograd is { } weightKernels) WinogradWeightGradientEmitter.EmitKernels(w, l, weightKernels, at, normalizesInput);
+        if (plan.WeightGradientWinograd is { } weightKernels) WinogradWeightGradientEmitter.EmitKernels(w, l, weightKernels, at, normalizesInput, shared);
         else foreach (var tile in plan.WeightTiles) EmitWeightGradient(w, l, plan.Forward, tile, at);
         EmitScalarWeightGradient(w, l, plan.Forward, at, bias: true);
         if (inputKernel is not null && plan.InputGradientWinograd is { } winogradKernels)
         {
-            WinogradConvolutionEmitter.EmitKernels(w, WinogradConvolutionEmitter.InputGradientKernel(l, plan.Transposed!), winogradKernels, at);
+            WinogradConvolutionEmitter.EmitKernels(w, WinogradConvolutionEmitter.InputGradientKernel(l, plan.Transposed!), winogradKernels, at, perSample: shared is not null);
             DirectConvolutionEmitter.EmitScalarForward(w, inputKernel, plan.InputGradient!, at);
         }
         else if (inputKernel is not null) DirectConvolutionEmitter.EmitKernels(w, inputKernel, plan.InputGradient!, at);

@@ -239,8 +239,8 @@ internal static class NetworkEmitter
                 w.Line($"private readonly float[] _paddedOutputGradient{l.Index} = new float[{transposed.Input.Channels * input.PaddedHeight * input.PaddedWidth}]; // {Users(n, plan, l.Index)} zero-padded dY sample [{transposed.Input.Channels}×{input.PaddedHeight}×{input.PaddedWidth}]; its border stays zero");
         }
         foreach (var l in owners)
-            if (plan.DirectBackward[l.Index]?.WeightGradientWinograd is { } winogradWeights)
-                WinogradWeightGradientEmitter.EmitFields(w, l, winogradWeights, Users(n, plan, l.Index));
+            if (plan.DirectBackward[l.Index] is { WeightGradientWinograd: { } winogradWeights } backward)
+                WinogradWeightGradientEmitter.EmitFields(w, l, winogradWeights, Users(n, plan, l.Index), backward.SharedInputGradient(l) is not null);
         foreach (var l in owners)
             if (plan.PixelInputGradient[l.Index] is { } pixelInput) DirectConvolutionBackwardEmitter.EmitPixelInputGradientFields(w, l, pixelInput, Users(n, plan, l.Index));
         w.Line($"private readonly float[] _columnGradients = new float[{plan.MaxColumnGradients}];");

@@ -436,15 +436,20 @@ internal static class WinogradConvolutionEmitter
     public static void EmitDispatch(SourceWriter w, WinogradKernel kernel, WinogradPlan plan, string scalarMethod, string arguments, string vectorArguments = "") =>
         ConvolutionKernelParts.EmitDispatch(w, plan.Tiles.Select(t => (t.Vector, t.Width)), kernel.Method, arguments, vectorArguments, scalarMethod: scalarMethod);
 
-    /// <summary>The kernel family's methods for each vector width of the plan (the path without SIMD is the caller's).</summary>
-    public static void EmitKernels(SourceWriter w, WinogradKernel kernel, WinogradPlan plan, KernelOffsets at)
+    /// <summary>
+    /// The kernel family's methods for each vector width of the plan (the path without SIMD is the caller's); with
+    /// <paramref name="perSample"/> the kernel of one sample whose padded copy the caller made
+    /// (<see cref="EmitSampleKernel"/>) instead of the one over the batch.
+    /// </summary>
+    public static void EmitKernels(SourceWriter w, WinogradKernel kernel, WinogradPlan plan, KernelOffsets at, bool perSample = false)
     {
         w.Line($"/// <summary>{kernel.Title}: the outputs per row and column of a tile of its {plan.Transforms.Name}.</summary>");
         w.Line($"private const int {kernel.Method}Tile = {plan.Size};");
         w.Line();
         foreach (var t in plan.Tiles)
         {
-            EmitKernel(w, kernel, plan, t, at);
+            if (perSample) EmitSampleKernel(w, kernel, plan, t);
+            else EmitKernel(w, kernel, plan, t, at);
             EmitWeightTransform(w, kernel, plan, t, at);
             EmitInputTransform(w, kernel, plan, t);
             EmitProducts(w, kernel, plan, t);
@@ -457,7 +462,7 @@ internal static class WinogradConvolutionEmitter
     {
         var (l, pool) = (kernel.Shape, kernel.Pool);
         int c = l.Input.Channels, k = l.Output.Channels, cp = t.PackedInputChannels, kp = t.PackedChannels;
-        int oh = l.Output.Height, ow = l.Output.Width, pixels = oh * ow, wp = plan.PaddedWidth, r = t.TileRowsPerBlock, m = plan.Size;
+        int ow = l.Output.Width, wp = plan.PaddedWidth, r = t.TileRowsPerBlock, m = plan.Size;
         string name = kernel.Method, width = (t.Width * 32).ToString();
         w.Line($"/// <summary>{kernel.Title} with {t.Vector}: U transformed from the parameters, then per sample the input copied channel-last ({c}{(cp != c ? $" padded to {cp}" : "")} channels), and per block of {r} tile row(s) V, the {plan.Points} products M (tiles of {t.Tiles} tiles × {t.Vectors}×{t.Width} output channels{(kp != k ? $", padded from {k} to {kp}" : "")}), Y through a [{m * r * ow}×{kp}] scratch into NCHW.</summary>");
         if (kernel.Chained) w.Line($"/// <remarks>In an inference chain (see {l.Name}_ForwardChannelLast{at.Suffix}) the input comes from <paramref name=\"from\"/> and the output goes, batch-normalised, to <paramref name=\"to\"/> where they are not empty.</remarks>");
@@ -471,10 +476,7 @@ internal static class WinogradConvolutionEmitter
         w.Line($"ref float scratch = {Aligned(kernel, "Scratch")};");
         w.Line("ref float inputs = ref MemoryMarshal.GetReference(x);");
         w.Line("ref float outputs = ref MemoryMarshal.GetReference(y);");
-        w.Line($"// U whenever the layer's parameters are not those it was transformed from");
-        ConvolutionKernelParts.OpenUnlessPacked(w, l, $"{kernel.Fields}Weights", at);
-        w.Line($"{name}Weights{width}(ref weights{at.ParameterArgument});");
-        w.Close();
+        EmitWeightsUnlessPacked(w, kernel, t, at);
         if (kernel.Chained)
         {
             w.Line($"// in a chain, the batch norm's constants per channel, {kp} apart, for the epilogue");
@@ -509,6 +511,60 @@ internal static class WinogradConvolutionEmitter
             w.Line(transposeIn);
             if (kernel.NormalizesInput) EmitInputNormalization(w, l, wp * cp, cp);
         }
+        EmitTileLoop(w, kernel, plan, t, padded);
+        w.Close();
+        w.Close();
+        w.Line();
+    }
+
+    /// <summary>
+    /// The weight transform into <c>weights</c> (a local the caller declared) whenever the layer's parameters are not
+    /// those it was transformed from (GeneratedSupport.IsPackedFrom).
+    /// </summary>
+    internal static void EmitWeightsUnlessPacked(SourceWriter w, WinogradKernel kernel, WinogradTile t, KernelOffsets at)
+    {
+        w.Line($"// U whenever the layer's parameters are not those it was transformed from");
+        ConvolutionKernelParts.OpenUnlessPacked(w, kernel.Shape, $"{kernel.Fields}Weights", at);
+        w.Line($"{kernel.Method}Weights{t.Width * 32}(ref weights{at.ParameterArgument});");
+        w.Close();
+    }
+
+    /// <summary>A kernel's reference to its zero-padded channel-last copy of a sample.</summary>
+    internal static string InputReference(WinogradKernel kernel) => Aligned(kernel, "Input");
+
+    /// <summary>A kernel's reference to its transformed weights U.</summary>
+    internal static string WeightsReference(WinogradKernel kernel) => Aligned(kernel, "Weights");
+
+    /// <summary>
+    /// The kernel of one vector width for one sample whose zero-padded channel-last copy the caller made and whose U
+    /// is current: per block of tile rows the three stages and the transpose into the NCHW rows at <c>output</c>. The
+    /// Winograd weight gradient runs it per sample on the copy of dY it shares with the input gradient
+    /// (<see cref="WinogradWeightGradientEmitter.SharesOutputGradient"/>).
+    /// </summary>
+    private static void EmitSampleKernel(SourceWriter w, WinogradKernel kernel, WinogradPlan plan, WinogradTile t)
+    {
+        var l = kernel.Shape;
+        int kp = t.PackedChannels, m = plan.Size;
+        string width = (t.Width * 32).ToString();
+        w.Line($"/// <summary>{kernel.Title} with {t.Vector} for one sample: from its zero-padded channel-last copy <paramref name=\"padded\"/> ({l.Input.Channels} channels{(t.PackedInputChannels != l.Input.Channels ? $" padded to {t.PackedInputChannels}" : "")}), made by the caller, per block of {t.TileRowsPerBlock} tile row(s) V, the {plan.Points} products M (tiles of {t.Tiles} tiles × {t.Vectors}×{t.Width} output channels), Y through a [{m * t.TileRowsPerBlock * l.Output.Width}×{kp}] scratch into the NCHW sample at <paramref name=\"output\"/>; U must be current ({kernel.Method}Weights{width}).</summary>");
+        w.OpenMethod($"private void {kernel.Method}Sample{width}(ref float padded, ref float output)");
+        w.Line($"ref float weights = {Aligned(kernel, "Weights")};");
+        w.Line($"ref float transformed = {Aligned(kernel, "Transformed")};");
+        w.Line($"ref float products = {Aligned(kernel, "Products")};");
+        w.Line($"ref float scratch = {Aligned(kernel, "Scratch")};");
+        EmitTileLoop(w, kernel, plan, t, "padded");
+        w.Close();
+        w.Line();
+    }
+
+    /// <summary>The blocks of tile rows of one sample, from the padded copy <paramref name="padded"/> into <c>output</c>.</summary>
+    private static void EmitTileLoop(SourceWriter w, WinogradKernel kernel, WinogradPlan plan, WinogradTile t, string padded)
+    {
+        var (l, pool) = (kernel.Shape, kernel.Pool);
+        int k = l.Output.Channels, kp = t.PackedChannels;
+        int oh = l.Output.Height, ow = l.Output.Width, pixels = oh * ow, wp = plan.PaddedWidth, r = t.TileRowsPerBlock, m = plan.Size;
+        int cp = t.PackedInputChannels;
+        string name = kernel.Method, width = (t.Width * 32).ToString();
         w.Open($"for (int ty0 = 0; ty0 < {plan.TileRows}; ty0 += {r})");
         w.Line($"int rows = Math.Min({r}, {plan.TileRows} - ty0);");
         w.Line($"{name}Input{width}(ref {padded}, ty0, rows, ref transformed, {plan.Points * cp});");
@@ -540,9 +596,6 @@ internal static class WinogradConvolutionEmitter
             w.Line($"else {transpose}");
         }
         w.Close();
-        w.Close();
-        w.Close();
-        w.Line();
     }
 
     /// <summary>

@@ -171,13 +171,44 @@ internal static class WinogradWeightGradientEmitter
 
     private static int Pad(int value, int multiple) => WinogradConvolutionEmitter.Pad(value, multiple);
 
+    /// <summary>
+    /// Whether the weight gradient and the input gradient, both Winograd (<paramref name="input"/> computing
+    /// <paramref name="transposed"/>), run as one kernel per vector width over the samples, both reading dY from the
+    /// input gradient's zero-padded channel-last copy: a training step's dY then goes through one transpose, not two
+    /// (ResNet-20-sized training: the transposes are a fifth of the step, and dY's share of them a quarter). Needs the
+    /// same vector widths with the same padded channels, and the copy to hold the weight gradient's
+    /// [GradientHeight × GradientWidth] window from its interior's corner, zero past dY as the window must be.
+    /// </summary>
+    public static bool SharesOutputGradient(WinogradWeightGradientPlan weights, WinogradPlan input, LayerModel transposed)
+    {
+        if (weights.Tiles.Count != input.Tiles.Count) return false;
+        for (int i = 0; i < weights.Tiles.Count; i++)
+            if (weights.Tiles[i].Width != input.Tiles[i].Width || weights.Tiles[i].PackedChannels != input.Tiles[i].PackedInputChannels) return false;
+        return transposed.PadTop + weights.GradientHeight <= input.PaddedHeight && transposed.PadLeft + weights.GradientWidth <= input.PaddedWidth;
+    }
+
+    /// <summary>The input gradient that shares its copy of dY with the weight gradient (<see cref="SharesOutputGradient"/>).</summary>
+    internal sealed record SharedInputGradient(WinogradKernel Kernel, WinogradPlan Plan)
+    {
+        public LayerModel Transposed => Kernel.Shape;
+
+        /// <summary>Floats from a row of the copy to the next, for the tile of one vector width.</summary>
+        public int RowFloats(int width) => Plan.PaddedWidth * Plan.Tiles.First(t => t.Width == width).PackedInputChannels;
+
+        /// <summary>Floats from the copy's start to its interior's first pixel, dY's (0, 0).</summary>
+        public int Origin(int width) => Transposed.PadTop * RowFloats(width) + Transposed.PadLeft * Plan.Tiles.First(t => t.Width == width).PackedInputChannels;
+    }
+
     private const string Fields = "_winogradWeightGradient";
 
-    /// <summary>The buffers of the kernels (owned by the first layer of the signature); X's channel-last copy is the forward's.</summary>
-    public static void EmitFields(SourceWriter w, LayerModel l, WinogradWeightGradientPlan plan, string users)
+    /// <summary>
+    /// The buffers of the kernels (owned by the first layer of the signature); X's channel-last copy is the forward's,
+    /// and dY's the input gradient's where they share it.
+    /// </summary>
+    public static void EmitFields(SourceWriter w, LayerModel l, WinogradWeightGradientPlan plan, string users, bool sharesOutputGradient = false)
     {
         Field("Accumulated", plan.AccumulatedLength, $"M = Σ V ⊙ (A·dY·Aᵀ) over a call's tiles [{plan.Points}×CP×KP], planes a cache line apart");
-        Field("OutputGradient", plan.OutputGradientLength, $"zero-padded channel-last dY of a sample [{plan.GradientHeight}×{plan.GradientWidth}×KP]; past the output it stays zero");
+        if (!sharesOutputGradient) Field("OutputGradient", plan.OutputGradientLength, $"zero-padded channel-last dY of a sample [{plan.GradientHeight}×{plan.GradientWidth}×KP]; past the output it stays zero");
         Field("Transformed", plan.TransformedLength, $"V = Bᵀ·d·B of a block of tiles [tiles×{plan.Points}×CP]");
         Field("TransformedGradient", plan.TransformedGradientLength, $"A·dY·Aᵀ of a block of tiles [tiles×{plan.Points}×KP]");
 
@@ -189,14 +220,15 @@ internal static class WinogradWeightGradientEmitter
     /// <summary>
     /// The kernels of every vector width (the path without SIMD is the direct scalar weight gradient); with
     /// <paramref name="normalizesInput"/> they take the batch norm before the layer as the forward's do
-    /// (<see cref="WinogradKernel.NormalizesInput"/>).
+    /// (<see cref="WinogradKernel.NormalizesInput"/>), and with <paramref name="input"/> they run the input gradient
+    /// too, per sample, on the copy of dY they share (<see cref="SharesOutputGradient"/>).
     /// </summary>
-    public static void EmitKernels(SourceWriter w, LayerModel l, WinogradWeightGradientPlan plan, KernelOffsets at, bool normalizesInput = false)
+    public static void EmitKernels(SourceWriter w, LayerModel l, WinogradWeightGradientPlan plan, KernelOffsets at, bool normalizesInput = false, SharedInputGradient? input = null)
     {
         foreach (var t in plan.Tiles)
         {
-            EmitKernel(w, l, plan, t, at, normalizesInput);
-            EmitGradientTransform(w, l, plan, t);
+            EmitKernel(w, l, plan, t, at, normalizesInput, input);
+            EmitGradientTransform(w, l, plan, t, input?.RowFloats(t.Width) ?? plan.GradientWidth * t.PackedChannels);
             EmitProducts(w, l, plan, t);
             EmitWeightTransform(w, l, plan, t);
         }
@@ -207,35 +239,51 @@ internal static class WinogradWeightGradientEmitter
     /// per step of tile rows both transforms into the block, whose GEMMs run whenever the next step would not fit; at
     /// the end Gᵀ·M·G into dWᵀ, added to dW transposed.
     /// </summary>
-    private static void EmitKernel(SourceWriter w, LayerModel l, WinogradWeightGradientPlan plan, WinogradWeightGradientTile t, KernelOffsets at, bool normalizesInput)
+    private static void EmitKernel(SourceWriter w, LayerModel l, WinogradWeightGradientPlan plan, WinogradWeightGradientTile t, KernelOffsets at, bool normalizesInput, SharedInputGradient? input)
     {
         var forward = plan.Forward;
         int c = l.Input.Channels, k = l.Output.Channels, cp = t.PackedInputChannels, kp = t.PackedChannels, points = plan.Points;
-        int oh = l.Output.Height, ow = l.Output.Width, tw = forward.TileColumns, wp = forward.PaddedWidth, gw = plan.GradientWidth;
-        int rows = t.TileRowsPerStep;
+        int oh = l.Output.Height, ow = l.Output.Width, tw = forward.TileColumns, wp = forward.PaddedWidth;
+        int rows = t.TileRowsPerStep, gradientRow = input?.RowFloats(t.Width) ?? plan.GradientWidth * kp;
         string width = (t.Width * 32).ToString(), name = $"{l.Name}_WeightGradientWinograd", forwardFamily = WinogradConvolutionEmitter.ForwardKernel(l).Method;
-        w.Line($"/// <summary>{l.Name} weight gradient with {t.Vector} as {plan.Transforms.Name}: per sample X and dY channel-last, per {rows} tile row(s) V = Bᵀ·d·B and A·dY·Aᵀ into a block of up to {t.BlockTiles} tiles, M[ξ] += V[ξ]ᵀ·(A·dY·Aᵀ)[ξ] over each block ({points} GEMMs, tiles of {t.Channels} channel(s) × {t.Vectors}×{t.Width} output channels); then dWᵀ = Gᵀ·M·G, added to dW transposed.</summary>");
+        string both = input is null ? "" : $"; and when dx is not empty, per sample on the same copy of dY, dX = {input.Kernel.Method}Sample{width}";
+        w.Line($"/// <summary>{l.Name} weight gradient with {t.Vector} as {plan.Transforms.Name}: per sample X and dY channel-last, per {rows} tile row(s) V = Bᵀ·d·B and A·dY·Aᵀ into a block of up to {t.BlockTiles} tiles, M[ξ] += V[ξ]ᵀ·(A·dY·Aᵀ)[ξ] over each block ({points} GEMMs, tiles of {t.Channels} channel(s) × {t.Vectors}×{t.Width} output channels){both}; then dWᵀ = Gᵀ·M·G, added to dW transposed.</summary>");
         if (normalizesInput) w.Line($"/// <remarks>In training X may be the input of the batch norm before the layer, normalised in the channel-last copy as the forward normalised it, when <paramref name=\"inputNormalization\"/> is not negative (see {l.Name}_BackwardNormalized{at.Suffix}).</remarks>");
-        w.OpenMethod($"private void {name}{width}(ReadOnlySpan<float> x, ReadOnlySpan<float> dy, int n{at.ParameterParameter}{(normalizesInput ? WinogradKernel.InputNormalizationParameters : "")})");
+        w.OpenMethod($"private void {name}{width}(ReadOnlySpan<float> x, ReadOnlySpan<float> dy, {(input is null ? "" : "Span<float> dx, ")}int n{at.ParameterParameter}{(normalizesInput ? WinogradKernel.InputNormalizationParameters : "")})");
         w.Line("ref float gradients = ref MemoryMarshal.GetArrayDataReference(_gradients);");
         w.Line("ref float inputs = ref MemoryMarshal.GetReference(x);");
         w.Line("ref float outputGradients = ref MemoryMarshal.GetReference(dy);");
         w.Line($"ref float input = {Aligned($"_winogradInput{l.Index}")};");
         w.Line($"ref float accumulated = {Aligned($"{Fields}Accumulated{l.Index}")};");
-        w.Line($"ref float outputGradient = {Aligned($"{Fields}OutputGradient{l.Index}")};");
+        if (input is null) w.Line($"ref float outputGradient = {Aligned($"{Fields}OutputGradient{l.Index}")};");
+        else
+        {
+            w.Line($"// dY's channel-last copy is the input gradient's, zero-padded for it: this kernel reads it from its interior's corner, rows {gradientRow} floats apart");
+            w.Line($"ref float padded = {WinogradConvolutionEmitter.InputReference(input.Kernel)};");
+            w.Line($"ref float outputGradient = ref Unsafe.Add(ref padded, {input.Origin(t.Width)});");
+        }
         w.Line($"ref float transformed = {Aligned($"{Fields}Transformed{l.Index}")};");
         w.Line($"ref float transformedGradient = {Aligned($"{Fields}TransformedGradient{l.Index}")};");
         w.Line($"MemoryMarshal.CreateSpan(ref accumulated, {points * t.AccumulatorPlane}).Clear();");
+        if (input is not null)
+        {
+            w.Line("ref float inputGradients = ref MemoryMarshal.GetReference(dx);");
+            w.Line("bool wantInputGradient = !dx.IsEmpty;");
+            w.Open("if (wantInputGradient)");
+            w.Line($"ref float weights = {WinogradConvolutionEmitter.WeightsReference(input.Kernel)};");
+            WinogradConvolutionEmitter.EmitWeightsUnlessPacked(w, input.Kernel, input.Plan.Tiles.First(i => i.Width == t.Width), at);
+            w.Close();
+        }
         if (normalizesInput) WinogradConvolutionEmitter.EmitInputAffine(w, l, $"_winogradInputAffine{l.Index}", cp);
         w.Line("int filled = 0; // tiles in the block");
         w.Open("for (int s = 0; s < n; s++)");
         w.Line($"ref float sample = ref Unsafe.Add(ref inputs, s * {l.Input.Length});");
         w.Line($"ref float sampleGradient = ref Unsafe.Add(ref outputGradients, s * {l.Output.Length});");
-        w.Line($"// X into the interior of the forward's channel-last copy and dY into the interior of its own, each row by 16×16 or 8×8 register transposes; their borders{(cp != c || kp != k ? " and padded lanes" : "")} stay zero");
+        w.Line($"// X into the interior of the forward's channel-last copy and dY into the interior of {(input is null ? "its own" : "the input gradient's")}, each row by 16×16 or 8×8 register transposes; their borders{(cp != c || kp != k ? " and padded lanes" : "")} stay zero");
         w.Line($"for (int iy = 0; iy < {l.Input.Height}; iy++) global::CnnGen.Internal.Transpose.Block(ref Unsafe.Add(ref sample, iy * {l.Input.Width}), {l.Input.Height * l.Input.Width}, {c}, ref Unsafe.Add(ref input, (iy + {l.PadTop}) * {wp * cp} + {l.PadLeft * cp}), {cp}, {l.Input.Width});");
         if (normalizesInput) WinogradConvolutionEmitter.EmitInputNormalization(w, l, wp * cp, cp);
-        w.Line($"for (int oy = 0; oy < {oh}; oy++) global::CnnGen.Internal.Transpose.Block(ref Unsafe.Add(ref sampleGradient, oy * {ow}), {oh * ow}, {k}, ref Unsafe.Add(ref outputGradient, oy * {gw * kp}), {kp}, {ow});");
-        if (l.Bias) DirectConvolutionBackwardEmitter.EmitBiasGradient(w, l, at, t.Vector, t.Width, kp, "outputGradient", "its channel-last rows, in L1", oh, ow, gw * kp);
+        w.Line($"for (int oy = 0; oy < {oh}; oy++) global::CnnGen.Internal.Transpose.Block(ref Unsafe.Add(ref sampleGradient, oy * {ow}), {oh * ow}, {k}, ref Unsafe.Add(ref outputGradient, oy * {gradientRow}), {kp}, {ow});");
+        if (l.Bias) DirectConvolutionBackwardEmitter.EmitBiasGradient(w, l, at, t.Vector, t.Width, kp, "outputGradient", "its channel-last rows, in L1", oh, ow, gradientRow);
         w.Open($"for (int ty0 = 0; ty0 < {forward.TileRows}; ty0 += {rows})");
         w.Line($"int rows = Math.Min({rows}, {forward.TileRows} - ty0);");
         w.Line($"if (filled + rows * {tw} > {t.BlockTiles}) {{ {name}Products{width}(ref transformed, ref transformedGradient, ref accumulated, filled); filled = 0; }}");
@@ -243,6 +291,11 @@ internal static class WinogradWeightGradientEmitter
         w.Line($"{name}OutputGradient{width}(ref outputGradient, ty0, rows, ref Unsafe.Add(ref transformedGradient, filled * {t.GradientTileStride(points)}));");
         w.Line($"filled += rows * {tw};");
         w.Close();
+        if (input is not null)
+        {
+            w.Line("// dX of the sample from the same copy of dY, while it is in cache");
+            w.Line($"if (wantInputGradient) {input.Kernel.Method}Sample{width}(ref padded, ref Unsafe.Add(ref inputGradients, s * {l.Input.Length}));");
+        }
         w.Close();
         w.Line($"if (filled > 0) {name}Products{width}(ref transformed, ref transformedGradient, ref accumulated, filled);");
         w.Line($"ref float weightGradientsT = ref MemoryMarshal.GetArrayDataReference(_weightGradientsT{l.Index});");
@@ -253,23 +306,24 @@ internal static class WinogradWeightGradientEmitter
     }
 
     /// <summary>
-    /// Ĝ[t][ξ][k] = (A·dY·Aᵀ)[ξ] of each tile's m×m outputs of the channel-last dY (A: <see cref="WinogradTransforms.OutputGradientMatrix"/>), on vectors of output channels.
+    /// Ĝ[t][ξ][k] = (A·dY·Aᵀ)[ξ] of each tile's m×m outputs of the channel-last dY, rows <paramref name="rowFloats"/>
+    /// apart (A: <see cref="WinogradTransforms.OutputGradientMatrix"/>), on vectors of output channels.
     /// </summary>
-    private static void EmitGradientTransform(SourceWriter w, LayerModel l, WinogradWeightGradientPlan plan, WinogradWeightGradientTile t)
+    private static void EmitGradientTransform(SourceWriter w, LayerModel l, WinogradWeightGradientPlan plan, WinogradWeightGradientTile t, int rowFloats)
     {
         var transforms = plan.Transforms;
-        int kp = t.PackedChannels, gw = plan.GradientWidth, tw = plan.Forward.TileColumns, m = plan.Size, alpha = transforms.Alpha;
+        int kp = t.PackedChannels, tw = plan.Forward.TileColumns, m = plan.Size, alpha = transforms.Alpha;
         string vector = t.Vector, type = $"{vector}<float>";
         w.Line($"/// <summary>{l.Name}: A·dY·Aᵀ of the tiles in tile rows ty0 .. ty0 + rows − 1 of the channel-last dY, as [tile][ξ][{kp}] (a tile's {plan.Points} vectors together).</summary>");
         w.OpenMethod($"private static void {l.Name}_WeightGradientWinogradOutputGradient{t.Width * 32}(ref float outputGradient, int ty0, int rows, ref float transformed)");
         WinogradConvolutionEmitter.EmitConstants(w, transforms, vector);
         w.Open("for (int ty = 0; ty < rows; ty++)");
         w.Open($"for (int tx = 0; tx < {tw}; tx++)");
-        w.Line($"ref float g = ref Unsafe.Add(ref outputGradient, (ty0 + ty) * {m * gw * kp} + tx * {m * kp});");
+        w.Line($"ref float g = ref Unsafe.Add(ref outputGradient, (ty0 + ty) * {m * rowFloats} + tx * {m * kp});");
         w.Line($"ref float v = ref Unsafe.Add(ref transformed, (ty * {tw} + tx) * {t.GradientTileStride(plan.Points)});");
         w.Open($"for (nuint k = 0; k < {kp}; k += {t.Width})");
         w.Line($"// A·g on each of the tile's {m} columns, {transforms.OutputGradientMatrix}");
-        WinogradConvolutionEmitter.EmitColumnsThenRows(w, type, vector, transforms.OutputGradient, m, alpha, "g", (i, j) => $"{vector}.LoadUnsafe(ref g, k + {(i * gw + j) * kp})", "r",
+        WinogradConvolutionEmitter.EmitColumnsThenRows(w, type, vector, transforms.OutputGradient, m, alpha, "g", (i, j) => $"{vector}.LoadUnsafe(ref g, k + {i * rowFloats + j * kp})", "r",
             () => w.Line($"// (A·g)·Aᵀ on each of its {alpha} rows, stored as [ξ = {alpha}·row + column]"),
             (i, row) => { for (int j = 0; j < alpha; j++) w.Line($"{WinogradConvolutionEmitter.Operand(row[j])}.StoreUnsafe(ref v, k + {(alpha * i + j) * kp});"); });
         w.Close();
