@@ -112,6 +112,23 @@ internal static class ConvolutionEmitter
         }
     }
 
+    /// <summary>The taps of a col2im with column stride 1, one by one: each adds its rows in place into dX's, by vectors.</summary>
+    private static void EmitUnitStrideTaps(SourceWriter w, LayerModel l)
+    {
+        int pixels = l.Output.Height * l.Output.Width;
+        foreach (var (tap, ky, kx, rowRange, columnRange) in Taps(l))
+        {
+            if (rowRange.Hi <= rowRange.Lo || columnRange.Hi <= columnRange.Lo) continue;
+            int dy = ky * l.DilationHeight - l.PadTop, dx = kx * l.DilationWidth - l.PadLeft;
+            int count = columnRange.Hi - columnRange.Lo;
+            string inputRow = dy == 0 && l.StrideHeight == 1 ? $"oy * {l.Input.Width}" : $"({Affine("oy", l.StrideHeight, dy)}) * {l.Input.Width}";
+            w.Line($"// tap ({ky}, {kx})");
+            w.Open($"for (int oy = {rowRange.Lo}; oy < {rowRange.Hi}; oy++)");
+            EmitCopy(w, "rows", Sum(Literals.Int(tap * pixels), $"oy * {l.Output.Width}", Literals.Int(columnRange.Lo)), "plane", Sum(inputRow, Term(columnRange.Lo + dx)), count, add: true);
+            w.Close();
+        }
+    }
+
     /// <summary>
     /// The taps of a strided col2im, kernel row by kernel row (<see cref="EmitCol2Im"/>): each adds whole rows of OW
     /// floats into its column phase's plane. The kernel columns run as a loop, their phase and shift computed from
@@ -143,7 +160,7 @@ internal static class ConvolutionEmitter
     /// <summary>
     /// target[to + k] += source[from + k] for k &lt; <paramref name="count"/>, as loops of the widest vectors that fit
     /// and a scalar tail: unlike <see cref="EmitCopy"/>'s unrolled moves, a few lines whatever the count, for code
-    /// that runs it once per kernel tap (a 7×7 kernel's col2im would otherwise be over the JIT's limits).
+    /// that runs it once per kernel tap (an 11×11 kernel's col2im would otherwise come near the JIT's limits).
     /// </summary>
     private static void EmitRowAdd(SourceWriter w, string source, string target, int count)
     {
@@ -264,17 +281,7 @@ internal static class ConvolutionEmitter
         else w.Line($"ref float plane = ref Unsafe.Add(ref input, c * {plane});");
         w.Line($"ref float rows = ref Unsafe.Add(ref output, c * {taps * pixels});");
         if (phased) EmitPhasedTaps(w, l, phases!.Value);
-        else foreach (var (tap, ky, kx, rowRange, columnRange) in Taps(l))
-        {
-            if (rowRange.Hi <= rowRange.Lo || columnRange.Hi <= columnRange.Lo) continue;
-            int dy = ky * l.DilationHeight - l.PadTop, dx = kx * l.DilationWidth - l.PadLeft;
-            int count = columnRange.Hi - columnRange.Lo;
-            string inputRow = dy == 0 && l.StrideHeight == 1 ? $"oy * {l.Input.Width}" : $"({Affine("oy", l.StrideHeight, dy)}) * {l.Input.Width}";
-            w.Line($"// tap ({ky}, {kx})");
-            w.Open($"for (int oy = {rowRange.Lo}; oy < {rowRange.Hi}; oy++)");
-            EmitCopy(w, "rows", Sum(Literals.Int(tap * pixels), $"oy * {l.Output.Width}", Literals.Int(columnRange.Lo)), "plane", Sum(inputRow, Term(columnRange.Lo + dx)), count, add: true);
-            w.Close();
-        }
+        else EmitUnitStrideTaps(w, l);
         if (phased)
             w.Line($"global::CnnGen.Internal.Transpose.Interleave(ref Unsafe.Add(ref phase, {phases!.Value.Left}), {phases.Value.PhaseStride}, {phases.Value.RowStride}, {sw}, ref Unsafe.Add(ref input, c * {plane}), {l.Input.Width}, {l.Input.Width}, {l.Input.Height});");
         w.Close();
