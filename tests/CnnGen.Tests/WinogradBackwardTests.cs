@@ -162,7 +162,8 @@ public class WinogradBackwardTests(ITestOutputHelper output)
     }
 
     /// <summary>
-    /// A batch (3, or as <see cref="Create"/> says) through ComputeGradients with dX, compared with the definition; then again with every parameter
+    /// A batch (3, or as <see cref="Create"/> says) through ComputeGradients with dX, compared with the definition, and
+    /// without dX, whose parameter gradients must be the same bits; then again with every parameter
     /// changed (U is transformed from the parameters on every call, not once). Returns whether all agree, and a report
     /// line with the largest dX error in units of u·S.
     /// </summary>
@@ -195,6 +196,13 @@ public class WinogradBackwardTests(ITestOutputHelper output)
 
             var expected = Reference(layers, network.Parameters.ToArray(), inputs, dy, batch);
             float[] gradients = network.Gradients.ToArray();
+            // Without dX (a first layer in training) the weight gradient runs alone, also where it shares dY's copy
+            // with the input gradient: the same parameter gradients to the bit.
+            network.ComputeGradients(inputs, targets, batch);
+            float[] alone = network.Gradients.ToArray();
+            for (int i = 0; i < gradients.Length; i++)
+                if (BitConverter.SingleToInt32Bits(alone[i]) != BitConverter.SingleToInt32Bits(gradients[i]))
+                    failures.Add($"round {round} parameter gradient[{i}] {alone[i]:G9} without dX, {gradients[i]:G9} with it");
             for (int i = 0; i < expected.Parameters.Length; i++)
             {
                 double error = Math.Abs(gradients[i] - expected.Parameters[i]);
