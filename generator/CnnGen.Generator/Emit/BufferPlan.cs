@@ -71,6 +71,7 @@ internal sealed class BufferPlan
     public int BatchedInferenceFrom { get; } // the first layer that batch inference runs over a chunk of samples at once (the first Dense), else -1 (see InferenceChunk)
     public int BatchedInferenceLength { get; } // the longest activation of one sample from that layer's input on, else 0
     public int MaxColumnGradients { get; }
+    public int MaxCol2ImPhases { get; }   // one channel of dX by column phase for the strided convolutions' col2im (ConvolutionEmitter.Col2ImPhaseLayout), else 0
     public int BatchNormStats { get; }    // per batch-norm channel: 1/sqrt(var + eps), then the mean, of the last forward pass
     public int[] BatchNormStatsOffset { get; } // a batch-norm layer's first channel in the stats buffer, else -1
     public int[] Owner { get; }           // the first layer with the same signature: its kernels (and buffers) serve this layer too
@@ -149,7 +150,7 @@ internal sealed class BufferPlan
             var signature = (Signature(network.Layers[i]), ReLUAfterBatchNorm[i]);
             if (!owners.TryGetValue(signature, out Owner[i])) { Owner[i] = i; owners.Add(signature, i); }
         }
-        int floats = 0, ints = 0, maxLength = network.Input.Length, maxColumns = 0, stats = 0;
+        int floats = 0, ints = 0, maxLength = network.Input.Length, maxColumns = 0, maxPhases = 0, stats = 0;
         for (int i = 0; i < count; i++)
         {
             var layer = network.Layers[i];
@@ -180,6 +181,7 @@ internal sealed class BufferPlan
                 // Nor does a pixel-vectorised one (LeNet-5's: neither of its layers keeps a column-gradient buffer).
                 if (DirectBackward[i]?.InputGradient is null && PixelInputGradient[i] is null) ColumnGradients[i] = columnLength;
                 maxColumns = Math.Max(maxColumns, ColumnGradients[i]);
+                if (ColumnGradients[i] > 0) maxPhases = Math.Max(maxPhases, ConvolutionEmitter.Col2ImPhaseLayout(layer)?.Length ?? 0);
             }
         }
         FusedPool = new LayerModel?[count];
@@ -210,6 +212,7 @@ internal sealed class BufferPlan
         IndicesPerSample = ints;
         MaxLength = maxLength;
         MaxColumnGradients = maxColumns;
+        MaxCol2ImPhases = maxPhases;
         BatchNormStats = stats;
     }
 

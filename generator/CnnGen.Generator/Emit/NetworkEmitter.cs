@@ -244,9 +244,8 @@ internal static class NetworkEmitter
         foreach (var l in owners)
             if (plan.PixelInputGradient[l.Index] is { } pixelInput) DirectConvolutionBackwardEmitter.EmitPixelInputGradientFields(w, l, pixelInput, Users(n, plan, l.Index));
         w.Line($"private readonly float[] _columnGradients = new float[{plan.MaxColumnGradients}];");
-        int col2ImPhases = n.Layers.Where(l => plan.ColumnGradients[l.Index] > 0).Select(l => ConvolutionEmitter.Col2ImPhaseLayout(l)?.Length ?? 0).DefaultIfEmpty(0).Max();
-        if (col2ImPhases > 0)
-            w.Line($"private readonly float[] _col2ImPhases = new float[{col2ImPhases}]; // one channel of dX by column phase, which the strided convolutions' col2im sums into");
+        if (plan.MaxCol2ImPhases > 0)
+            w.Line($"private readonly float[] _col2ImPhases = new float[{plan.MaxCol2ImPhases}]; // one channel of dX by column phase, which the strided convolutions' col2im sums into");
         foreach (var l in owners.Where(l => plan.WeightGradientTLength(l) > 0))
             w.Line($"private readonly float[] _weightGradientsT{l.Index} = new float[{plan.WeightGradientTLength(l)}]; // {Users(n, plan, l.Index)} dWᵀ, accumulated over a batch");
         int transposedOutputGradient = n.Layers.Max(plan.OutputGradientTLength);
