@@ -24,9 +24,23 @@ public class TransposeTests
     [InlineData(16, 6)]
     [InlineData(7, 40)]
     [InlineData(40, 7)]
-    public void Matches_the_definition_and_writes_nothing_else(int rows, int columns)
+    public void Matches_the_definition_and_writes_nothing_else(int rows, int columns) => Check(rows, columns, rows + 3);
+
+    // Destination strides of a multiple of 4 KB (NCHW planes of 32×32 and 64×32 floats) take 16×8 blocks with AVX-512.
+    [Theory]
+    [InlineData(16, 16, 1024)]
+    [InlineData(128, 16, 1024)]
+    [InlineData(17, 8, 1024)]
+    [InlineData(40, 23, 1024)]
+    [InlineData(16, 40, 1024)]
+    [InlineData(100, 7, 2048)]
+    [InlineData(33, 64, 2048)]
+    public void Matches_the_definition_where_the_destination_rows_are_4_KB_apart(int rows, int columns, int destinationStride) =>
+        Check(rows, columns, destinationStride);
+
+    private static void Check(int rows, int columns, int destinationStride)
     {
-        int sourceStride = columns + 5, destinationStride = rows + 3;
+        int sourceStride = columns + 5;
         var random = new DeterministicRandom(rows * 100 + columns);
         var source = new float[rows * sourceStride];
         random.FillSymmetric(source, 1f);
