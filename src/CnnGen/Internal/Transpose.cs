@@ -10,7 +10,8 @@ namespace CnnGen.Internal;
 /// Matrix transposes for generated kernels: the direct convolutions compute tiles of [pixels × channels] and store
 /// NCHW planes [channels × pixels], and their weight gradients need dY the other way round. A scalar transpose moves
 /// one float per load and store through strided addresses (measured 2.7 cycles a float, 11 % of a 64→64 3×3 layer's
-/// forward); these move 16×16 (AVX-512) or 8×8 (AVX) blocks through registers with in-register shuffles.
+/// forward); these move 16×16 (AVX-512; 16×8 where the destination rows are 4 KB apart) or 8×8 (AVX) blocks through
+/// registers with in-register shuffles.
 /// The loops are compiled fully optimised at their first call, like the generated kernels that call them
 /// (<c>AggressiveOptimization</c>): tier-0 vector code is several times slower, and a training step calls them
 /// hundreds of times before tiering would replace it.
