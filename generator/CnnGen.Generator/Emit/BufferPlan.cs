@@ -278,8 +278,10 @@ internal sealed class BufferPlan
     /// index, receptive field) set to zero: layers with equal signatures run the same code on other offsets, so they
     /// share one set of kernels that takes the offsets as arguments. Sharing their buffers is safe because a layer
     /// runs to completion before the next starts and each buffer's contents between calls depend only on the shape:
-    /// im2col and padded copies write the same positions every time (their zero borders stay zero), packed weights
-    /// are repacked on every forward call, and the transposed weight gradient is cleared on every backward call.
+    /// im2col and padded copies write the same positions every time (their zero borders stay zero), the input
+    /// gradient's packed weights are packed again whenever another layer's were packed last, and the transposed weight
+    /// gradient is cleared on every backward call. The forward's packed weights are not shared: each layer keeps its
+    /// own (ConvolutionKernelParts.EmitPackedSelector), which inference would otherwise pack again at every call.
     /// </summary>
     public static LayerModel Signature(LayerModel layer) =>
         layer with { Index = 0, ParameterOffset = 0, StateOffset = 0, TorchIndex = 0, ReceptiveField = 0 };

@@ -33,10 +33,33 @@ internal static class ConvolutionKernelParts
 
     /// <summary>
     /// Opens the block that packs <paramref name="l"/>'s weights into <paramref name="packed"/> + index only when its
-    /// parameters differ from those recorded in the field of <see cref="EmitPackedSourceField"/>.
+    /// parameters differ from those recorded in the field of <see cref="EmitPackedSourceField"/>, or in
+    /// <paramref name="source"/> where the kernel chose its layer's record (<see cref="EmitPackedSelector"/>).
     /// </summary>
-    public static void OpenUnlessPacked(SourceWriter w, LayerModel l, string packed, KernelOffsets at) =>
-        w.Open($"if (!global::CnnGen.Internal.GeneratedSupport.IsPackedFrom(_parameters.Slice({at.Parameter(0)}, {l.ParameterCount}), {packed}Source{l.Index}))");
+    public static void OpenUnlessPacked(SourceWriter w, LayerModel l, string packed, KernelOffsets at, string? source = null) =>
+        w.Open($"if (!global::CnnGen.Internal.GeneratedSupport.IsPackedFrom(_parameters.Slice({at.Parameter(0)}, {l.ParameterCount}), {source ?? $"{packed}Source{l.Index}"}))");
+
+    /// <summary>
+    /// For kernels that several layers share (<see cref="KernelOffsets.Shared"/>) and whose packed weights each of
+    /// them keeps (the fields <paramref name="packed"/> + index and its Source, one pair per layer of
+    /// <paramref name="users"/>): <paramref name="method"/>(parameterOffset), the pair of the layer whose parameters
+    /// start there. One buffer for the family made each layer pack its weights again over the one before's at every
+    /// call, though they had not changed: in the ResNet-20-sized network's inference the Winograd U of the 64-channel
+    /// family (five layers) was transformed five times per call (16 % of a batch-1 prediction with the copy that
+    /// records the parameters, 9 % at batch 64).
+    /// </summary>
+    public static void EmitPackedSelector(SourceWriter w, string method, string packed, string what, IEnumerable<LayerModel> users)
+    {
+        w.Line($"/// <summary>{what} of the layer whose parameters start at <paramref name=\"parameterOffset\"/>, and the parameters they were packed from: each layer that runs these kernels keeps its own.</summary>");
+        w.Line("[MethodImpl(MethodImplOptions.AggressiveOptimization)]"); // compiled optimised at its first call, as the kernels that call it
+        w.Line($"private (float[] Packed, float[] Source) {method}(int parameterOffset) => parameterOffset switch");
+        w.Line("{");
+        foreach (var user in users)
+            w.Line($"{Literals.Int(user.ParameterOffset)} => ({packed}{user.Index}, {packed}Source{user.Index}), // {user.Name}");
+        w.Line("_ => throw new global::System.ArgumentOutOfRangeException(nameof(parameterOffset)),");
+        w.Line("};");
+        w.Line();
+    }
 
     /// <summary>
     /// Calls <paramref name="method"/> suffixed with the widest accelerated vector width among <paramref name="widths"/>

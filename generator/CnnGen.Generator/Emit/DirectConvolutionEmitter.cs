@@ -53,9 +53,14 @@ internal sealed record DirectConvolutionPlan(int PaddedHeight, int PaddedWidth, 
 /// vector kernels then take a <c>pool</c> argument, and with it write the pooled output instead of the convolution's,
 /// and a <c>winners</c> span, which, when not empty (training), receives the pooling's winners.
 /// </param>
+/// <param name="PackedSelector">
+/// Where the layers that share the kernels each keep their packed weights: the method that picks the pair of
+/// <paramref name="Packed"/>'s prefix by parameter offset (<see cref="ConvolutionKernelParts.EmitPackedSelector"/>),
+/// whose record of the parameters <paramref name="Pack"/> then compares with (as <c>packedSource</c>).
+/// </param>
 internal sealed record DirectKernel(
     LayerModel Shape, string Title, string Method, string Packed, string Scratch, string Padded,
-    Action<SourceWriter, int> Pack, string ScalarWeights, string ScalarTaps, int ScalarTapStep, LayerModel? Pool = null);
+    Action<SourceWriter, int> Pack, string ScalarWeights, string ScalarTaps, int ScalarTapStep, LayerModel? Pool = null, string? PackedSelector = null);
 
 /// <summary>
 /// Convolution forward as a direct, implicit GEMM vectorised over output channels: Yᵀ[P × OC] = colᵀ[P × K]·Wᵀ[K × OC].
@@ -179,13 +184,16 @@ internal static class DirectConvolutionEmitter
     /// core (Zen 5, Vector512): 147–156 µs for the convolution and 21–22 for the pooling layer as two passes, 147–157 µs
     /// fused with the winners (144–150 without); the whole training step 12–18 µs faster.
     /// </summary>
-    public static void EmitForward(SourceWriter w, LayerModel l, DirectConvolutionPlan plan, KernelOffsets at, LayerModel? pool = null)
+    public static void EmitForward(SourceWriter w, LayerModel l, DirectConvolutionPlan plan, KernelOffsets at, IReadOnlyList<LayerModel> users, LayerModel? pool = null)
     {
         int pixels = l.Output.Height * l.Output.Width, k = DirectConvolutionPlan.Reduction(l);
+        // Where layers share the kernels, each keeps its own Wᵀ (see ConvolutionKernelParts.EmitPackedSelector).
+        string? selector = at.Shared ? $"{l.Name}_ForwardPackedOf" : null;
+        if (selector is not null) ConvolutionKernelParts.EmitPackedSelector(w, selector, "_packed", $"{l.Name} forward's Wᵀ and bias", users);
         w.Line($"/// <summary>{l.Name} forward: {ConvolutionEmitter.Describe(l)}. Direct convolution per sample: Yᵀ[{pixels}×{l.Output.Channels}] = {(l.ReLUInKernel ? "ReLU(" : "")}colᵀ·Wᵀ{(l.Bias ? " + bias" : "")}{(l.ReLUInKernel ? ")" : "")}, colᵀ[{pixels}×{k}] read in place from the {(plan.NeedsPaddedCopy ? "zero-padded " : "")}input, then transposed to NCHW.</summary>");
         w.OpenMethod($"private void {l.Name}_Forward{at.Suffix}(ReadOnlySpan<float> x, Span<float> y, int n{at.ParameterParameter})");
         var kernel = new DirectKernel(l, $"{l.Name} forward", $"{l.Name}_Forward", $"_packed{l.Index}", $"_directScratch{l.Index}", $"_padded{l.Index}",
-            (writer, ocp) => EmitPack(writer, l, ocp, at), $"{at.Parameter(0)} + oc * {k}", $"(c * {l.KernelHeight} + ky) * {l.KernelWidth}", 1, pool);
+            (writer, ocp) => EmitPack(writer, l, ocp, at, selector is null ? null : "packedSource"), $"{at.Parameter(0)} + oc * {k}", $"(c * {l.KernelHeight} + ky) * {l.KernelWidth}", 1, pool, selector);
         EmitDispatch(w, kernel, plan, at, "x, y, n", pool is null ? "" : ", false, default");
         w.Close();
         w.Line();
@@ -217,7 +225,13 @@ internal static class DirectConvolutionEmitter
         var pool = kernel.Pool;
         w.OpenMethod($"private void {kernel.Method}{width * 32}(ReadOnlySpan<float> x, Span<float> y, int n{at.ParameterParameter}{(pool is null ? "" : ", bool pool, Span<int> winners")})");
         w.Line("ref float parameters = ref MemoryMarshal.GetReference(_parameters);");
-        w.Line($"ref float packed = ref MemoryMarshal.GetArrayDataReference({kernel.Packed});");
+        if (kernel.PackedSelector is { } selector)
+        {
+            w.Line("// this layer's own Wᵀ and the parameters it was packed from");
+            w.Line($"var (packedBuffer, packedSource) = {selector}(parameterOffset);");
+            w.Line("ref float packed = ref MemoryMarshal.GetArrayDataReference(packedBuffer);");
+        }
+        else w.Line($"ref float packed = ref MemoryMarshal.GetArrayDataReference({kernel.Packed});");
         w.Line($"ref float scratch = ref MemoryMarshal.GetArrayDataReference({kernel.Scratch});");
         if (plan.NeedsPaddedCopy) w.Line($"ref float padded = ref MemoryMarshal.GetArrayDataReference({kernel.Padded});");
         w.Line("ref float inputs = ref MemoryMarshal.GetReference(x);");
@@ -316,12 +330,12 @@ internal static class DirectConvolutionEmitter
     }
 
     /// <summary>Packs Wᵀ [K × OCP] and the bias after it from the PyTorch layout [OC × K].</summary>
-    private static void EmitPack(SourceWriter w, LayerModel l, int ocp, KernelOffsets at)
+    private static void EmitPack(SourceWriter w, LayerModel l, int ocp, KernelOffsets at, string? source)
     {
         int oc = l.Output.Channels, k = DirectConvolutionPlan.Reduction(l);
         w.Line($"// Wᵀ [{k}×{ocp}]: packed[kk·{ocp} + oc] = W[oc·{k} + kk], whenever the layer's parameters are not those it was packed from; lanes {oc}..{ocp - 1} stay zero.");
         w.Line("// by the register block transpose (16×16 or 8×8 blocks): 2400 strided scalar copies took 2 µs, the blocks 0.4");
-        ConvolutionKernelParts.OpenUnlessPacked(w, l, "_packed", at);
+        ConvolutionKernelParts.OpenUnlessPacked(w, l, "_packed", at, source);
         w.Line($"global::CnnGen.Internal.Transpose.Block(ref Unsafe.Add(ref parameters, {at.Parameter(0)}), {k}, {oc}, ref packed, {ocp}, {k});");
         if (l.Bias) w.Line($"for (int oc = 0; oc < {oc}; oc++) Unsafe.Add(ref packed, {k * ocp} + oc) = Unsafe.Add(ref parameters, {at.Parameter(l.WeightLength)} + oc);");
         w.Close();

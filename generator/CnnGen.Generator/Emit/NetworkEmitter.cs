@@ -212,11 +212,16 @@ internal static class NetworkEmitter
             if (plan.PixelWeightGradient[l.Index] is { } pixelTiles) PixelWeightGradientEmitter.EmitFields(w, l, pixelTiles, Users(n, plan, l.Index));
             if (plan.Direct[l.Index] is not { } direct) continue;
             if (plan.Winograd[l.Index] is { } winograd)
-                WinogradConvolutionEmitter.EmitFields(w, WinogradConvolutionEmitter.ForwardKernel(l, chained: plan.ChainsChannelLast(l.Index), normalizesInput: plan.NormalizesInput(l.Index)), winograd, Users(n, plan, l.Index), plan.LayerMajorSamples);
+                WinogradConvolutionEmitter.EmitFields(w, WinogradConvolutionEmitter.ForwardKernel(l, chained: plan.ChainsChannelLast(l.Index), normalizesInput: plan.NormalizesInput(l.Index)), winograd, Users(n, plan, l.Index), plan.LayerMajorSamples,
+                    UserLayers(n, plan, l.Index));
             else
             {
-                w.Line($"private readonly float[] _packed{l.Index} = new float[{direct.PackedLength(l)}]; // {Users(n, plan, l.Index)} Wᵀ and bias, packed when the parameters change");
-                ConvolutionKernelParts.EmitPackedSourceField(w, l, "_packed");
+                // each layer its own Wᵀ, where layers share the kernels too (ConvolutionKernelParts.EmitPackedSelector)
+                foreach (var user in UserLayers(n, plan, l.Index))
+                {
+                    w.Line($"private readonly float[] _packed{user.Index} = new float[{direct.PackedLength(l)}]; // {user.Name} Wᵀ and bias, packed when the parameters change");
+                    ConvolutionKernelParts.EmitPackedSourceField(w, user, "_packed");
+                }
                 w.Line($"private readonly float[] _directScratch{l.Index} = new float[{direct.TileLength(l)}]; // {Users(n, plan, l.Index)} output rows as [pixels × channels] before the transpose");
                 if (plan.FusedPool[l.Index] is { } pool)
                     w.Line($"private readonly int[] _poolWinners{l.Index} = new int[{direct.TileLength(l) / 4}]; // {pool.Name}'s winners of a block of rows, as [pixels × channels] before the transpose");
@@ -810,7 +815,11 @@ internal static class NetworkEmitter
 
     /// <summary>The layers that run the kernels of <paramref name="owner"/>, by name.</summary>
     private static string Users(NetworkModel n, BufferPlan plan, int owner) =>
-        string.Join(", ", n.Layers.Where(l => plan.Owner[l.Index] == owner).Select(l => l.Name));
+        string.Join(", ", UserLayers(n, plan, owner).Select(l => l.Name));
+
+    /// <summary>The layers that run the kernels of <paramref name="owner"/>.</summary>
+    private static List<LayerModel> UserLayers(NetworkModel n, BufferPlan plan, int owner) =>
+        n.Layers.Where(l => plan.Owner[l.Index] == owner).ToList();
 
     /// <summary>
     /// Each layer's kernels are emitted once per signature (<see cref="BufferPlan.Signature"/>). A layer alone with its
@@ -844,8 +853,8 @@ internal static class NetworkEmitter
                     bool columns = plan.Columns[l.Index] > 0;
                     if (columns) ConvolutionEmitter.EmitIm2Col(w, l);
                     if (plan.ColumnGradients[l.Index] > 0) ConvolutionEmitter.EmitCol2Im(w, l);
-                    if (plan.Winograd[l.Index] is { } winograd) WinogradConvolutionEmitter.EmitForward(w, l, winograd, plan.Direct[l.Index]!, at, plan.FusedPool[l.Index], plan.ChainsChannelLast(l.Index), plan.NormalizesInput(l.Index));
-                    else if (plan.Direct[l.Index] is { } direct) DirectConvolutionEmitter.EmitForward(w, l, direct, at, plan.FusedPool[l.Index]);
+                    if (plan.Winograd[l.Index] is { } winograd) WinogradConvolutionEmitter.EmitForward(w, l, winograd, plan.Direct[l.Index]!, at, UserLayers(n, plan, l.Index), plan.FusedPool[l.Index], plan.ChainsChannelLast(l.Index), plan.NormalizesInput(l.Index));
+                    else if (plan.Direct[l.Index] is { } direct) DirectConvolutionEmitter.EmitForward(w, l, direct, at, UserLayers(n, plan, l.Index), plan.FusedPool[l.Index]);
                     else if (plan.Pixel[l.Index] is { } pixel) PixelConvolutionEmitter.EmitForward(w, l, pixel, at);
                     else ConvolutionEmitter.EmitForward(w, l, columns, at);
                     if (plan.DirectBackward[l.Index] is { } backward) DirectConvolutionBackwardEmitter.EmitBackward(w, l, backward, at, plan.NormalizesInput(l.Index));

@@ -308,20 +308,31 @@ internal static class WinogradConvolutionEmitter
     /// channel-last buffers of <paramref name="chainSamples"/> zero-padded inputs each, which the chain's layers fill
     /// and read by turns, and the batch norm's constants.
     /// </summary>
-    public static void EmitFields(SourceWriter w, WinogradKernel kernel, WinogradPlan plan, string users, int chainSamples = 0)
+    /// <remarks>
+    /// The forward's U is each layer's own (<paramref name="weightUsers"/>, the layers that run the family): shared, it
+    /// was transformed again by every layer at every call, in inference too (see
+    /// <see cref="ConvolutionKernelParts.EmitPackedSelector"/>). The input gradient's stays the family's (no
+    /// <paramref name="weightUsers"/>): it runs in training only, where every step changes the parameters and each
+    /// layer transforms its U once anyway.
+    /// </remarks>
+    public static void EmitFields(SourceWriter w, WinogradKernel kernel, WinogradPlan plan, string users, int chainSamples = 0, IReadOnlyList<LayerModel>? weightUsers = null)
     {
         var l = kernel.Shape;
         int c = l.Input.Channels;
         // Every buffer starts on a cache line (pinned, with the start found at run time): the transforms store and load
         // whole vectors, and on unaligned buffers each one split over two lines (ResNet's 64-channel layer: the input
         // transform 229 -> 114 µs, the output transform 91 -> 45 µs per sample).
-        Field("Weights", plan.WeightsLength(l), kernel.Flipped ? $"U = G·g·Gᵀ of the flipped kernel [{plan.Points}×{c}×KP], an unused bias, and the staging W [{9 * c}×KP], when the parameters change"
-                                                               : $"U = G·g·Gᵀ [{plan.Points}×{c}×KP], bias, and the staging Wᵀ [{9 * c}×KP], when the parameters change");
+        string weights = kernel.Flipped ? $"U = G·g·Gᵀ of the flipped kernel [{plan.Points}×{c}×KP], an unused bias, and the staging W [{9 * c}×KP], when the parameters change"
+                                        : $"U = G·g·Gᵀ [{plan.Points}×{c}×KP], bias, and the staging Wᵀ [{9 * c}×KP], when the parameters change";
+        foreach (var owner in weightUsers ?? [l])
+        {
+            EmitAlignedField(w, $"{kernel.Fields}Weights{owner.Index}", plan.WeightsLength(l), $"{(weightUsers is null ? users : owner.Name)} {weights}");
+            ConvolutionKernelParts.EmitPackedSourceField(w, owner, $"{kernel.Fields}Weights");
+        }
         Field("Input", plan.InputLength, $"zero-padded channel-last sample [{plan.PaddedHeight}×{plan.PaddedWidth}×CP]; its border stays zero");
         Field("Transformed", plan.TransformedLength, $"V = Bᵀ·d·B of a block of tiles [tiles×{plan.Points}×CP]");
         Field("Products", plan.ProductsLength, $"M = V·U of a block of tiles [tiles×{plan.Points}×KP]");
         Field("Scratch", plan.ScratchLength(l), "a block's output rows as [pixels × channels] before the transpose");
-        ConvolutionKernelParts.EmitPackedSourceField(w, l, $"{kernel.Fields}Weights");
         if (kernel.Chained)
         {
             Field("ChannelLastA", chainSamples * plan.InputLength, $"inference chain: {chainSamples} samples' zero-padded channel-last activations [{plan.PaddedHeight}×{plan.PaddedWidth}×CP] between two of these layers; the borders stay zero");
@@ -349,12 +360,13 @@ internal static class WinogradConvolutionEmitter
     /// The forward dispatch (Winograd kernels per vector width, the direct scalar kernel without SIMD), with
     /// <paramref name="pool"/> the <c>_ForwardPooled</c> of inference, and the kernels.
     /// </summary>
-    public static void EmitForward(SourceWriter w, LayerModel l, WinogradPlan plan, DirectConvolutionPlan direct, KernelOffsets at, LayerModel? pool = null, bool chained = false,
-        bool normalizesInput = false)
+    public static void EmitForward(SourceWriter w, LayerModel l, WinogradPlan plan, DirectConvolutionPlan direct, KernelOffsets at, IReadOnlyList<LayerModel> users,
+        LayerModel? pool = null, bool chained = false, bool normalizesInput = false)
     {
         int c = l.Input.Channels;
         string method = $"{l.Name}_Winograd";
         var kernel = ForwardKernel(l, pool, chained, normalizesInput);
+        if (at.Shared) ConvolutionKernelParts.EmitPackedSelector(w, WeightsSelector(kernel), $"{kernel.Fields}Weights", $"{l.Name} forward's U", users);
         string noNormalization = normalizesInput ? WinogradKernel.NoInputNormalization : "";
         w.Line($"/// <summary>{l.Name} forward: {ConvolutionEmitter.Describe(l)}. {plan.Transforms.Name} per sample: Y = Aᵀ[U ⊙ V]A{(l.Bias ? " + bias" : "")} over {plan.TileRows}×{plan.TileColumns} tiles of {plan.Size}×{plan.Size} outputs, U = G·g·Gᵀ, V = Bᵀ·d·B; without vectors the direct convolution.</summary>");
         w.OpenMethod($"private void {l.Name}_Forward{at.Suffix}(ReadOnlySpan<float> x, Span<float> y, int n{at.ParameterParameter})");
@@ -469,14 +481,22 @@ internal static class WinogradConvolutionEmitter
         string chain = kernel.Chained ? ", Span<float> from, Span<float> to, int normalization, int statistics, float epsilon, bool reluAfter" : "";
         if (kernel.NormalizesInput) w.Line($"/// <remarks>In training the input may be the input of the batch norm before the layer, normalised in the channel-last copy (see {l.Name}_ForwardNormalized{at.Suffix}) when <paramref name=\"inputNormalization\"/> is not negative.</remarks>");
         w.OpenMethod($"private void {name}{width}(ReadOnlySpan<float> x, Span<float> y, int n{at.ParameterParameter}{(pool is null ? "" : ", bool pool")}{chain}{(kernel.NormalizesInput ? WinogradKernel.InputNormalizationParameters : "")})");
-        w.Line($"ref float weights = {Aligned(kernel, "Weights")};");
+        string? source = null;
+        if (!kernel.Flipped && at.Shared)
+        {
+            w.Line($"// this layer's own U and the parameters it was transformed from");
+            w.Line($"var (weightsBuffer, weightsSource) = {WeightsSelector(kernel)}(parameterOffset);");
+            w.Line($"ref float weights = {AlignedReference("weightsBuffer")};");
+            source = "weightsSource";
+        }
+        else w.Line($"ref float weights = {Aligned(kernel, "Weights")};");
         w.Line($"ref float input = {Aligned(kernel, "Input")};");
         w.Line($"ref float transformed = {Aligned(kernel, "Transformed")};");
         w.Line($"ref float products = {Aligned(kernel, "Products")};");
         w.Line($"ref float scratch = {Aligned(kernel, "Scratch")};");
         w.Line("ref float inputs = ref MemoryMarshal.GetReference(x);");
         w.Line("ref float outputs = ref MemoryMarshal.GetReference(y);");
-        EmitWeightsUnlessPacked(w, kernel, t, at);
+        EmitWeightsUnlessPacked(w, kernel, t, at, source);
         if (kernel.Chained)
         {
             w.Line($"// in a chain, the batch norm's constants per channel, {kp} apart, for the epilogue");
@@ -521,13 +541,16 @@ internal static class WinogradConvolutionEmitter
     /// The weight transform into <c>weights</c> (a local the caller declared) whenever the layer's parameters are not
     /// those it was transformed from (GeneratedSupport.IsPackedFrom).
     /// </summary>
-    internal static void EmitWeightsUnlessPacked(SourceWriter w, WinogradKernel kernel, WinogradTile t, KernelOffsets at)
+    internal static void EmitWeightsUnlessPacked(SourceWriter w, WinogradKernel kernel, WinogradTile t, KernelOffsets at, string? source = null)
     {
         w.Line($"// U whenever the layer's parameters are not those it was transformed from");
-        ConvolutionKernelParts.OpenUnlessPacked(w, kernel.Shape, $"{kernel.Fields}Weights", at);
+        ConvolutionKernelParts.OpenUnlessPacked(w, kernel.Shape, $"{kernel.Fields}Weights", at, source);
         w.Line($"{kernel.Method}Weights{t.Width * 32}(ref weights{at.ParameterArgument});");
         w.Close();
     }
+
+    /// <summary>The method that picks a shared forward family's U by layer (<see cref="ConvolutionKernelParts.EmitPackedSelector"/>).</summary>
+    private static string WeightsSelector(WinogradKernel kernel) => $"{kernel.Method}WeightsOf";
 
     /// <summary>A kernel's reference to its zero-padded channel-last copy of a sample.</summary>
     internal static string InputReference(WinogradKernel kernel) => Aligned(kernel, "Input");
