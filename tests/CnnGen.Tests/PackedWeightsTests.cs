@@ -77,6 +77,41 @@ public class PackedWeightsTests
         Assert.True(checkedLayers >= 2, $"{name}: only {checkedLayers} convolution(s) checked");
     }
 
+    /// <summary>
+    /// Batch inference runs a chain of Winograd layers over groups of samples, in chunks, and only the first group of a
+    /// call compares the layers' parameters with what their U was transformed from (nothing changes them within a
+    /// call). A change between calls must still reach every sample of the next call: after each change, a batch that
+    /// spans several groups and chunks, predicted first, must give bit for bit what the single-sample path gives for
+    /// each sample after it (the same sums in the same order; it compares at every call).
+    /// </summary>
+    [Fact]
+    public void Parameters_changed_between_batch_predictions_reach_every_group_of_the_next()
+    {
+        const int batch = 37;
+        var network = new ChannelLastChain.ChainedStageNet(3);
+        int inputLength = ChannelLastChain.ChainedStageNet.InputLength, outputLength = ChannelLastChain.ChainedStageNet.OutputLength;
+        var inputs = new float[batch * inputLength];
+        new DeterministicRandom(7).FillSymmetric(inputs, 1f);
+        var got = new float[batch * outputLength];
+        var want = new float[outputLength];
+        network.Predict(inputs, got, batch);
+        int changes = 0;
+        foreach (var tensor in ChannelLastChain.ChainedStageNet.Description.Parameters.Where(t => t.Shape.Count == 4))
+        {
+            network.Parameters[tensor.Offset + tensor.Length / 2] += 0.25f;
+            network.Predict(inputs, got, batch);
+            for (int s = 0; s < batch; s++)
+            {
+                network.Predict(inputs.AsSpan(s * inputLength, inputLength), want);
+                for (int i = 0; i < outputLength; i++)
+                    Assert.True(BitConverter.SingleToInt32Bits(got[s * outputLength + i]) == BitConverter.SingleToInt32Bits(want[i]),
+                        $"after {tensor.Name} changed, sample {s}'s output {i} is {got[s * outputLength + i]:R} in the batch, {want[i]:R} alone");
+            }
+            changes++;
+        }
+        Assert.Equal(3, changes);
+    }
+
     private static INetwork Create(string name, int seed) => name switch
     {
         nameof(LeNet5) => new LeNet5(seed),

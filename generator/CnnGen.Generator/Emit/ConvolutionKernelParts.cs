@@ -34,10 +34,11 @@ internal static class ConvolutionKernelParts
     /// <summary>
     /// Opens the block that packs <paramref name="l"/>'s weights into <paramref name="packed"/> + index only when its
     /// parameters differ from those recorded in the field of <see cref="EmitPackedSourceField"/>, or in
-    /// <paramref name="source"/> where the kernel chose its layer's record (<see cref="EmitPackedSelector"/>).
+    /// <paramref name="source"/> where the kernel chose its layer's record (<see cref="EmitPackedSelector"/>); not even
+    /// compared when <paramref name="current"/> (a bool the kernel takes) says the caller knows them current.
     /// </summary>
-    public static void OpenUnlessPacked(SourceWriter w, LayerModel l, string packed, KernelOffsets at, string? source = null) =>
-        w.Open($"if (!global::CnnGen.Internal.GeneratedSupport.IsPackedFrom(_parameters.Slice({at.Parameter(0)}, {l.ParameterCount}), {source ?? $"{packed}Source{l.Index}"}))");
+    public static void OpenUnlessPacked(SourceWriter w, LayerModel l, string packed, KernelOffsets at, string? source = null, string? current = null) =>
+        w.Open($"if ({(current is null ? "" : $"!{current} && ")}!global::CnnGen.Internal.GeneratedSupport.IsPackedFrom(_parameters.Slice({at.Parameter(0)}, {l.ParameterCount}), {source ?? $"{packed}Source{l.Index}"}))");
 
     /// <summary>
     /// For kernels that several layers share (<see cref="KernelOffsets.Shared"/>) and whose packed weights each of

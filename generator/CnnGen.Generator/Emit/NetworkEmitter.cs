@@ -372,7 +372,7 @@ internal static class NetworkEmitter
         {
             w.Open($"for (int s = 0; s < batchSize; s += {plan.InferenceChunk})");
             w.Line($"int count = Math.Min({plan.InferenceChunk}, batchSize - s);");
-            w.Line("InferChunk(inputs.Slice(s * InputLength, count * InputLength), outputs.Slice(s * OutputLength, count * OutputLength), count);");
+            w.Line("InferChunk(inputs.Slice(s * InputLength, count * InputLength), outputs.Slice(s * OutputLength, count * OutputLength), count, weightsCurrent: s > 0);");
             w.Close();
         }
         else
@@ -459,7 +459,8 @@ internal static class NetworkEmitter
         int group = plan.LayerMajorSamples;
         string prefix = group == 1 ? "one sample at a time" : $"over groups of up to {group} samples, layer by layer (BufferPlan.LayerMajorSamples)";
         w.Line($"/// <summary>Inference on n ≤ {plan.InferenceChunk} samples: the layers before {n.Layers[from].Name} {prefix}, from there on the n samples together, so that each dense weight loaded feeds n dot products instead of one. Each output is the same sum in the same order as <see cref=\"Infer\"/>'s.</summary>");
-        w.OpenMethod("private void InferChunk(ReadOnlySpan<float> inputs, Span<float> outputs, int n)");
+        w.Line("/// <remarks><paramref name=\"weightsCurrent\"/>: a chunk of a call after its first, whose first group found every chained layer's packed weights current or packed them; nothing changes the parameters within a call, so the layers do not compare them again.</remarks>");
+        w.OpenMethod("private void InferChunk(ReadOnlySpan<float> inputs, Span<float> outputs, int n, bool weightsCurrent)");
         string batchedInput = "inputs";
         if (from > 0)
         {
@@ -468,20 +469,20 @@ internal static class NetworkEmitter
             {
                 w.Open("for (int s = 0; s < n; s++)");
                 EmitInferenceLayers(w, n, plan, 0, from, "inputs.Slice(s * InputLength, InputLength)", $"_inferenceChunkA.AsSpan(s * {length}, {length})", "1",
-                    ("_inferenceA", "_inferenceB"));
+                    ("_inferenceA", "_inferenceB"), "weightsCurrent || s > 0");
             }
             else
             {
                 w.Open($"for (int s = 0; s < n; s += {group})");
                 w.Line($"int m = Math.Min({group}, n - s);");
                 EmitInferenceLayers(w, n, plan, 0, from, "inputs.Slice(s * InputLength, m * InputLength)", $"_inferenceChunkA.AsSpan(s * {length}, m * {length})", "m",
-                    ("_inferenceA", "_inferenceB"));
+                    ("_inferenceA", "_inferenceB"), "weightsCurrent || s > 0");
             }
             w.Close();
             batchedInput = $"_inferenceChunkA.AsSpan(0, n * {length})";
         }
         // The layer before the batched ones wrote chunk A, so they start from chunk B.
-        EmitInferenceLayers(w, n, plan, from, n.Layers.Count, batchedInput, "outputs", "n", ("_inferenceChunkB", "_inferenceChunkA"));
+        EmitInferenceLayers(w, n, plan, from, n.Layers.Count, batchedInput, "outputs", "n", ("_inferenceChunkB", "_inferenceChunkA"), "weightsCurrent");
         w.Close();
         w.Line();
     }
@@ -493,15 +494,16 @@ internal static class NetworkEmitter
     /// where their kernels run.
     /// </summary>
     private static void EmitInferenceLayers(SourceWriter w, NetworkModel n, BufferPlan plan, int first, int end, string input, string output,
-        string samples, (string First, string Second) buffers)
+        string samples, (string First, string Second) buffers, string weightsCurrent = "false")
     {
-        var cursor = new InferenceCursor(n, plan, first, end, output, samples, buffers) { Current = input };
+        var cursor = new InferenceCursor(n, plan, first, end, output, samples, buffers, weightsCurrent) { Current = input };
         for (int i = first; i < end; i++)
             i = plan.ChannelLastNext[i] is int next && next >= 0 && next < end ? EmitChain(w, cursor, i) : EmitInferenceLayer(w, cursor, i);
     }
 
     /// <summary>Where the inference path stands: the span the next layer reads, and which ping-pong buffer it writes.</summary>
-    private sealed class InferenceCursor(NetworkModel network, BufferPlan plan, int first, int end, string output, string samples, (string First, string Second) buffers)
+    private sealed class InferenceCursor(NetworkModel network, BufferPlan plan, int first, int end, string output, string samples, (string First, string Second) buffers,
+        string weightsCurrent)
     {
         public NetworkModel Network { get; } = network;
         public BufferPlan Plan { get; } = plan;
@@ -509,6 +511,8 @@ internal static class NetworkEmitter
         public int End { get; } = end;
         public string Output { get; } = output;
         public string Samples { get; } = samples;
+        /// <summary>An expression, true where an earlier group of samples of the same call already checked the chained layers' packed weights.</summary>
+        public string WeightsCurrent { get; } = weightsCurrent;
         public string Current { get; set; } = "";
         public bool UseFirst { get; set; } = true;
 
@@ -590,7 +594,7 @@ internal static class NetworkEmitter
     /// </summary>
     private static int EmitChain(SourceWriter w, InferenceCursor cursor, int start)
     {
-        var (n, plan, samples) = (cursor.Network, cursor.Plan, cursor.Samples);
+        var (n, plan, samples, current) = (cursor.Network, cursor.Plan, cursor.Samples, cursor.WeightsCurrent);
         var convolutions = new List<int> { start };
         while (plan.ChannelLastNext[convolutions[convolutions.Count - 1]] is int next && next >= 0 && next < cursor.End) convolutions.Add(next);
         int last = convolutions[convolutions.Count - 1];
@@ -623,18 +627,18 @@ internal static class NetworkEmitter
                 if (finalNorm is null)
                 {
                     w.Line($"// {conv.Name}: {Summary(conv)} → {conv.Output}, from channel-last {(k % 2 == 1 ? "A" : "B")}");
-                    w.Line($"{owner.Name}_ForwardChannelLastKernel(default, {output}, {samples}, {conv.ParameterOffset}, {from}, default, {WinogradConvolutionEmitter.NoNormalization});");
+                    w.Line($"{owner.Name}_ForwardChannelLastKernel(default, {output}, {samples}, {conv.ParameterOffset}, {from}, default, {WinogradConvolutionEmitter.NoNormalization}, {current});");
                     continue;
                 }
                 bool finalReLU = plan.ReLUAfterBatchNorm[finalNorm.Index];
                 w.Line($"// {conv.Name}: {Summary(conv)} → {conv.Output}, from channel-last {(k % 2 == 1 ? "A" : "B")}, into NCHW through {finalNorm.Name}: {Summary(finalNorm)}{(finalReLU ? $" and {n.Layers[finalNorm.Index + 1].Name}: ReLU" : "")}");
-                w.Line($"{owner.Name}_ForwardChannelLastKernel(default, {output}, {samples}, {conv.ParameterOffset}, {from}, default, {finalNorm.ParameterOffset}, {finalNorm.StateOffset}, {Literals.Float(finalNorm.Epsilon)}, {(finalReLU ? "true" : "false")});");
+                w.Line($"{owner.Name}_ForwardChannelLastKernel(default, {output}, {samples}, {conv.ParameterOffset}, {from}, default, {finalNorm.ParameterOffset}, {finalNorm.StateOffset}, {Literals.Float(finalNorm.Epsilon)}, {(finalReLU ? "true" : "false")}, {current});");
                 continue;
             }
             var norm = n.Layers[convolutions[k] + 1];
             bool relu = plan.ReLUAfterBatchNorm[norm.Index];
             w.Line($"// {conv.Name}: {Summary(conv)} → {conv.Output}, {(first ? "from NCHW" : $"from channel-last {(k % 2 == 1 ? "A" : "B")}")}, into channel-last {(k % 2 == 0 ? "A" : "B")} through {norm.Name}: {Summary(norm)}{(relu ? $" and {n.Layers[norm.Index + 1].Name}: ReLU" : "")}");
-            w.Line($"{owner.Name}_ForwardChannelLastKernel({(first ? input : "default")}, default, {samples}, {conv.ParameterOffset}, {from}, {to}, {norm.ParameterOffset}, {norm.StateOffset}, {Literals.Float(norm.Epsilon)}, {(relu ? "true" : "false")});");
+            w.Line($"{owner.Name}_ForwardChannelLastKernel({(first ? input : "default")}, default, {samples}, {conv.ParameterOffset}, {from}, {to}, {norm.ParameterOffset}, {norm.StateOffset}, {Literals.Float(norm.Epsilon)}, {(relu ? "true" : "false")}, {current});");
         }
         w.Close();
         w.Open("else");

@@ -371,7 +371,7 @@ internal static class WinogradConvolutionEmitter
         w.Line($"/// <summary>{l.Name} forward: {ConvolutionEmitter.Describe(l)}. {plan.Transforms.Name} per sample: Y = Aᵀ[U ⊙ V]A{(l.Bias ? " + bias" : "")} over {plan.TileRows}×{plan.TileColumns} tiles of {plan.Size}×{plan.Size} outputs, U = G·g·Gᵀ, V = Bᵀ·d·B; without vectors the direct convolution.</summary>");
         w.OpenMethod($"private void {l.Name}_Forward{at.Suffix}(ReadOnlySpan<float> x, Span<float> y, int n{at.ParameterParameter})");
         // A pooled family's kernels take whether to pool; a chained family's, the chain's buffers and batch norm (none here).
-        string vectorArguments = pool is not null ? ", false" : chained ? $", default, default, {NoNormalization}" : "";
+        string vectorArguments = pool is not null ? ", false" : chained ? $", default, default, {NoNormalization}, false" : "";
         EmitDispatch(w, kernel, plan, $"{l.Name}_ForwardScalar", $"x, y, n{at.ParameterArgument}", vectorArguments + noNormalization);
         w.Close();
         w.Line();
@@ -386,8 +386,8 @@ internal static class WinogradConvolutionEmitter
         if (chained)
         {
             w.Line($"/// <summary>{l.Name} forward in an inference chain (BufferPlan.ChannelLastNext), where one of its Winograd kernels' vector widths is accelerated: the input from <paramref name=\"x\"/> (NCHW) or, when <paramref name=\"from\"/> is not empty, from the zero-padded channel-last samples the layer before wrote there; the output into <paramref name=\"y\"/> (NCHW) or, when <paramref name=\"to\"/> is not empty, into the interior of zero-padded channel-last samples there; batch-normalised on its way when <paramref name=\"normalization\"/> is not negative (γ and β there, the running statistics at <paramref name=\"statistics\"/>; with <paramref name=\"reluAfter\"/> the ReLU after it too), which it always is into <paramref name=\"to\"/>.</summary>");
-            w.OpenMethod($"private void {l.Name}_ForwardChannelLast{at.Suffix}(ReadOnlySpan<float> x, Span<float> y, int n{at.ParameterParameter}, Span<float> from, Span<float> to, int normalization, int statistics, float epsilon, bool reluAfter)");
-            EmitWidest(w, plan, method, $"x, y, n{at.ParameterArgument}, from, to, normalization, statistics, epsilon, reluAfter{noNormalization}");
+            w.OpenMethod($"private void {l.Name}_ForwardChannelLast{at.Suffix}(ReadOnlySpan<float> x, Span<float> y, int n{at.ParameterParameter}, Span<float> from, Span<float> to, int normalization, int statistics, float epsilon, bool reluAfter, bool weightsCurrent)");
+            EmitWidest(w, plan, method, $"x, y, n{at.ParameterArgument}, from, to, normalization, statistics, epsilon, reluAfter, weightsCurrent{noNormalization}");
             w.Close();
             w.Line();
         }
@@ -478,7 +478,7 @@ internal static class WinogradConvolutionEmitter
         string name = kernel.Method, width = (t.Width * 32).ToString();
         w.Line($"/// <summary>{kernel.Title} with {t.Vector}: U transformed from the parameters, then per sample the input copied channel-last ({c}{(cp != c ? $" padded to {cp}" : "")} channels), and per block of {r} tile row(s) V, the {plan.Points} products M (tiles of {t.Tiles} tiles × {t.Vectors}×{t.Width} output channels{(kp != k ? $", padded from {k} to {kp}" : "")}), Y through a [{m * r * ow}×{kp}] scratch into NCHW.</summary>");
         if (kernel.Chained) w.Line($"/// <remarks>In an inference chain (see {l.Name}_ForwardChannelLast{at.Suffix}) the input comes from <paramref name=\"from\"/> and the output goes, batch-normalised, to <paramref name=\"to\"/> where they are not empty.</remarks>");
-        string chain = kernel.Chained ? ", Span<float> from, Span<float> to, int normalization, int statistics, float epsilon, bool reluAfter" : "";
+        string chain = kernel.Chained ? ", Span<float> from, Span<float> to, int normalization, int statistics, float epsilon, bool reluAfter, bool weightsCurrent" : "";
         if (kernel.NormalizesInput) w.Line($"/// <remarks>In training the input may be the input of the batch norm before the layer, normalised in the channel-last copy (see {l.Name}_ForwardNormalized{at.Suffix}) when <paramref name=\"inputNormalization\"/> is not negative.</remarks>");
         w.OpenMethod($"private void {name}{width}(ReadOnlySpan<float> x, Span<float> y, int n{at.ParameterParameter}{(pool is null ? "" : ", bool pool")}{chain}{(kernel.NormalizesInput ? WinogradKernel.InputNormalizationParameters : "")})");
         string? source = null;
@@ -496,7 +496,7 @@ internal static class WinogradConvolutionEmitter
         w.Line($"ref float scratch = {Aligned(kernel, "Scratch")};");
         w.Line("ref float inputs = ref MemoryMarshal.GetReference(x);");
         w.Line("ref float outputs = ref MemoryMarshal.GetReference(y);");
-        EmitWeightsUnlessPacked(w, kernel, t, at, source);
+        EmitWeightsUnlessPacked(w, kernel, t, at, source, kernel.Chained ? "weightsCurrent" : null);
         if (kernel.Chained)
         {
             w.Line($"// in a chain, the batch norm's constants per channel, {kp} apart, for the epilogue");
@@ -541,10 +541,11 @@ internal static class WinogradConvolutionEmitter
     /// The weight transform into <c>weights</c> (a local the caller declared) whenever the layer's parameters are not
     /// those it was transformed from (GeneratedSupport.IsPackedFrom).
     /// </summary>
-    internal static void EmitWeightsUnlessPacked(SourceWriter w, WinogradKernel kernel, WinogradTile t, KernelOffsets at, string? source = null)
+    internal static void EmitWeightsUnlessPacked(SourceWriter w, WinogradKernel kernel, WinogradTile t, KernelOffsets at, string? source = null, string? current = null)
     {
-        w.Line($"// U whenever the layer's parameters are not those it was transformed from");
-        ConvolutionKernelParts.OpenUnlessPacked(w, kernel.Shape, $"{kernel.Fields}Weights", at, source);
+        w.Line(current is null ? "// U whenever the layer's parameters are not those it was transformed from"
+                               : $"// U whenever the layer's parameters are not those it was transformed from, unless the caller knows it current ({current}: a later group of samples of one inference call)");
+        ConvolutionKernelParts.OpenUnlessPacked(w, kernel.Shape, $"{kernel.Fields}Weights", at, source, current);
         w.Line($"{kernel.Method}Weights{t.Width * 32}(ref weights{at.ParameterArgument});");
         w.Close();
     }
