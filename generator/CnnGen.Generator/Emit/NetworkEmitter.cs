@@ -212,8 +212,7 @@ internal static class NetworkEmitter
             if (plan.PixelWeightGradient[l.Index] is { } pixelTiles) PixelWeightGradientEmitter.EmitFields(w, l, pixelTiles, Users(n, plan, l.Index));
             if (plan.Direct[l.Index] is not { } direct) continue;
             if (plan.Winograd[l.Index] is { } winograd)
-                WinogradConvolutionEmitter.EmitFields(w, WinogradConvolutionEmitter.ForwardKernel(l, chained: plan.ChainsChannelLast(l.Index), normalizesInput: plan.NormalizesInput(l.Index)), winograd, Users(n, plan, l.Index), plan.LayerMajorSamples,
-                    UserLayers(n, plan, l.Index));
+                WinogradConvolutionEmitter.EmitFields(w, WinogradConvolutionEmitter.ForwardKernel(l, chained: plan.ChainsChannelLast(l.Index), normalizesInput: plan.NormalizesInput(l.Index)), winograd, UserLayers(n, plan, l.Index), plan.LayerMajorSamples);
             else
             {
                 // each layer its own Wᵀ, where layers share the kernels too (ConvolutionKernelParts.EmitPackedSelector)
@@ -233,7 +232,7 @@ internal static class NetworkEmitter
         {
             if (plan.DirectBackward[l.Index] is not { InputGradient: { } input, Transposed: { } transposed } backward) continue;
             if (backward.InputGradientWinograd is { } winograd)
-                WinogradConvolutionEmitter.EmitFields(w, WinogradConvolutionEmitter.InputGradientKernel(l, transposed), winograd, Users(n, plan, l.Index));
+                WinogradConvolutionEmitter.EmitFields(w, WinogradConvolutionEmitter.InputGradientKernel(l, transposed), winograd, UserLayers(n, plan, l.Index));
             else
             {
                 w.Line($"private readonly float[] _packedInputGradient{l.Index} = new float[{input.PackedLength(transposed)}]; // {Users(n, plan, l.Index)} flipped Wᵀ of the input gradient, packed when the parameters change");

@@ -112,6 +112,14 @@ internal sealed record WinogradKernel(LayerModel Shape, string Title, string Met
 
     /// <summary>The arguments of <see cref="InputNormalizationParameters"/> for no normalisation.</summary>
     public const string NoInputNormalization = ", -1, 0, false";
+
+    /// <summary>
+    /// Whether each layer that runs the family keeps its own U: the forward's, which inference would otherwise
+    /// transform again at every call (<see cref="ConvolutionKernelParts.EmitPackedSelector"/>). The input gradient's
+    /// is the family's: it runs in training only, where every step changes the parameters and each layer transforms
+    /// its U once anyway.
+    /// </summary>
+    public bool WeightsPerLayer => !Flipped;
 }
 
 /// <summary>
@@ -308,25 +316,20 @@ internal static class WinogradConvolutionEmitter
     /// channel-last buffers of <paramref name="chainSamples"/> zero-padded inputs each, which the chain's layers fill
     /// and read by turns, and the batch norm's constants.
     /// </summary>
-    /// <remarks>
-    /// The forward's U is each layer's own (<paramref name="weightUsers"/>, the layers that run the family): shared, it
-    /// was transformed again by every layer at every call, in inference too (see
-    /// <see cref="ConvolutionKernelParts.EmitPackedSelector"/>). The input gradient's stays the family's (no
-    /// <paramref name="weightUsers"/>): it runs in training only, where every step changes the parameters and each
-    /// layer transforms its U once anyway.
-    /// </remarks>
-    public static void EmitFields(SourceWriter w, WinogradKernel kernel, WinogradPlan plan, string users, int chainSamples = 0, IReadOnlyList<LayerModel>? weightUsers = null)
+    /// <remarks>U is one buffer per layer of <paramref name="users"/> where <see cref="WinogradKernel.WeightsPerLayer"/>.</remarks>
+    public static void EmitFields(SourceWriter w, WinogradKernel kernel, WinogradPlan plan, IReadOnlyList<LayerModel> users, int chainSamples = 0)
     {
         var l = kernel.Shape;
         int c = l.Input.Channels;
+        string names = string.Join(", ", users.Select(u => u.Name));
         // Every buffer starts on a cache line (pinned, with the start found at run time): the transforms store and load
         // whole vectors, and on unaligned buffers each one split over two lines (ResNet's 64-channel layer: the input
         // transform 229 -> 114 µs, the output transform 91 -> 45 µs per sample).
         string weights = kernel.Flipped ? $"U = G·g·Gᵀ of the flipped kernel [{plan.Points}×{c}×KP], an unused bias, and the staging W [{9 * c}×KP], when the parameters change"
                                         : $"U = G·g·Gᵀ [{plan.Points}×{c}×KP], bias, and the staging Wᵀ [{9 * c}×KP], when the parameters change";
-        foreach (var owner in weightUsers ?? [l])
+        foreach (var owner in kernel.WeightsPerLayer ? users : [l])
         {
-            EmitAlignedField(w, $"{kernel.Fields}Weights{owner.Index}", plan.WeightsLength(l), $"{(weightUsers is null ? users : owner.Name)} {weights}");
+            EmitAlignedField(w, $"{kernel.Fields}Weights{owner.Index}", plan.WeightsLength(l), $"{(kernel.WeightsPerLayer ? owner.Name : names)} {weights}");
             ConvolutionKernelParts.EmitPackedSourceField(w, owner, $"{kernel.Fields}Weights");
         }
         Field("Input", plan.InputLength, $"zero-padded channel-last sample [{plan.PaddedHeight}×{plan.PaddedWidth}×CP]; its border stays zero");
@@ -342,7 +345,7 @@ internal static class WinogradConvolutionEmitter
         if (kernel.NormalizesInput)
             Field("InputAffine", 4 * plan.Tiles.Max(t => t.PackedInputChannels), "training: the recorded mean and 1/σ, γ and β per channel (CP apart) of the batch norm before the layer, for the channel-last copy");
 
-        void Field(string name, int length, string comment) => EmitAlignedField(w, $"{kernel.Fields}{name}{l.Index}", length, $"{users} {comment}");
+        void Field(string name, int length, string comment) => EmitAlignedField(w, $"{kernel.Fields}{name}{l.Index}", length, $"{names} {comment}");
     }
 
     /// <summary>A pinned buffer of <paramref name="length"/> floats whose start the kernels find on a cache line (<see cref="AlignedReference"/>).</summary>
@@ -366,7 +369,7 @@ internal static class WinogradConvolutionEmitter
         int c = l.Input.Channels;
         string method = $"{l.Name}_Winograd";
         var kernel = ForwardKernel(l, pool, chained, normalizesInput);
-        if (at.Shared) ConvolutionKernelParts.EmitPackedSelector(w, WeightsSelector(kernel), $"{kernel.Fields}Weights", $"{l.Name} forward's U", users);
+        if (kernel.WeightsPerLayer && at.Shared) ConvolutionKernelParts.EmitPackedSelector(w, WeightsSelector(kernel), $"{kernel.Fields}Weights", $"{l.Name} forward's U", users);
         string noNormalization = normalizesInput ? WinogradKernel.NoInputNormalization : "";
         w.Line($"/// <summary>{l.Name} forward: {ConvolutionEmitter.Describe(l)}. {plan.Transforms.Name} per sample: Y = Aᵀ[U ⊙ V]A{(l.Bias ? " + bias" : "")} over {plan.TileRows}×{plan.TileColumns} tiles of {plan.Size}×{plan.Size} outputs, U = G·g·Gᵀ, V = Bᵀ·d·B; without vectors the direct convolution.</summary>");
         w.OpenMethod($"private void {l.Name}_Forward{at.Suffix}(ReadOnlySpan<float> x, Span<float> y, int n{at.ParameterParameter})");
@@ -482,7 +485,7 @@ internal static class WinogradConvolutionEmitter
         if (kernel.NormalizesInput) w.Line($"/// <remarks>In training the input may be the input of the batch norm before the layer, normalised in the channel-last copy (see {l.Name}_ForwardNormalized{at.Suffix}) when <paramref name=\"inputNormalization\"/> is not negative.</remarks>");
         w.OpenMethod($"private void {name}{width}(ReadOnlySpan<float> x, Span<float> y, int n{at.ParameterParameter}{(pool is null ? "" : ", bool pool")}{chain}{(kernel.NormalizesInput ? WinogradKernel.InputNormalizationParameters : "")})");
         string? source = null;
-        if (!kernel.Flipped && at.Shared)
+        if (kernel.WeightsPerLayer && at.Shared)
         {
             w.Line($"// this layer's own U and the parameters it was transformed from");
             w.Line($"var (weightsBuffer, weightsSource) = {WeightsSelector(kernel)}(parameterOffset);");
