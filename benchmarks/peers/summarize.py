@@ -115,7 +115,7 @@ def main():
         print(f"CnnGen figures not measured yet: {', '.join(missing)} (see the hooks in benchmarks/README.md)")
 
 
-# The issue's scaling target: two threads at least this many times one.
+# The issue's scaling target for training: two threads at least this many times one.
 SCALING_TARGET = 1.8
 
 
@@ -147,7 +147,8 @@ def print_scaling(results, peaks):
             peak = peaks.get(threads, 0) / peaks[1] if peaks.get(1) else None
             peak_text = f"{peak:.2f}x" if peak else "-"
             share = f"{100 * (ratio - 1) / (peak - 1):.0f}%" if peak and peak > 1 else "-"
-            verdict = "ok" if ratio >= SCALING_TARGET else "LOW"
+            # The issue sets the target for training ("training scales with cores"); inference is shown, not judged.
+            verdict = ("ok" if ratio >= SCALING_TARGET else "LOW") if "_train_" in metric else "  "
             lines.append(f"{metric:<38} {batch or '-':>5} 1->{threads}  {ratio:>6.2f}x {verdict:<3}  "
                          f"FMA peak {peak_text:>6}  (of the peak's gain: {share})")
             if config != one_config:
@@ -155,7 +156,7 @@ def print_scaling(results, peaks):
                 itself = f"; {rate / same:.2f}x over itself on 1 thread" if same else ""
                 lines.append(f"{'':<38} {'':>5}       ({config} over {one_config}{itself})")
     if lines:
-        print(f"scaling, CnnGen (target >= {SCALING_TARGET:g}x on 2 threads), beside the FMA peak's in the same run:")
+        print(f"scaling, CnnGen (target >= {SCALING_TARGET:g}x on 2 threads in training), beside the FMA peak's in the same run:")
         for line in lines:
             print("  " + line)
     print_per_processor(results, rates)
