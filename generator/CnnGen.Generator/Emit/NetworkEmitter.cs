@@ -369,6 +369,9 @@ internal static class NetworkEmitter
         w.Close();
         if (plan.BatchedInferenceFrom >= 0)
         {
+            // One sample takes the single-sample path, as Predict(input, output) does: the same bits either way, and
+            // the same compiled code for both overloads (what NetworkWarmup's single-sample path compiles).
+            w.Line("if (batchSize == 1) { Infer(inputs, outputs); return; }");
             w.Open($"for (int s = 0; s < batchSize; s += {plan.InferenceChunk})");
             w.Line($"int count = Math.Min({plan.InferenceChunk}, batchSize - s);");
             w.Line("InferChunk(inputs.Slice(s * InputLength, count * InputLength), outputs.Slice(s * OutputLength, count * OutputLength), count, weightsCurrent: s > 0);");
