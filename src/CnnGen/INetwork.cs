@@ -30,6 +30,9 @@ public interface INetwork
     /// <summary>Forward pass over <paramref name="batchSize"/> samples (NCHW); writes logits.</summary>
     void Predict(ReadOnlySpan<float> inputs, Span<float> outputs, int batchSize);
 
+    /// <summary>Forward pass of one sample (NCHW); writes its logits. Generated networks implement it with their own single-sample path; this default runs the batch overload on one sample.</summary>
+    void Predict(ReadOnlySpan<float> input, Span<float> output) => Predict(input, output, 1);
+
     /// <summary>Forward and backward pass with integer class labels; returns the mean loss.</summary>
     float ComputeGradients(ReadOnlySpan<float> inputs, ReadOnlySpan<int> labels, int batchSize, Span<float> inputGradients = default);
 

@@ -16,5 +16,8 @@ internal static class StartupHook
             Environment.Exit(ReferenceChildProcess.Run(Console.Out));
         if (Environment.GetEnvironmentVariable(TieringChildProcess.MarkerVariable) == "1")
             Environment.Exit(TieringChildProcess.Run(Console.Out));
+        string? warmup = Environment.GetEnvironmentVariable(WarmupChildProcess.MarkerVariable);
+        if (warmup is "warm" or "cold")
+            Environment.Exit(WarmupChildProcess.Run(Console.Out, warm: warmup == "warm"));
     }
 }

@@ -164,12 +164,13 @@ public partial class RefWinogradNet : IReferenceNetwork { }
 public partial class RefWinogradBatchNormNet : IReferenceNetwork { }
 
 /// <summary>
-/// The generated API the checks use beyond <see cref="INetwork"/>: the one-sample Predict overload. The generated
-/// classes implement it as they are; declaring it on them makes the compiler check the overload exists.
+/// The generated API the checks use: the one-sample Predict overload of the generated class itself. The generated
+/// classes implement it as they are; redeclared here without <see cref="INetwork"/>'s default (which runs the batch
+/// overload), it makes the compiler check that the generator emits the overload the checks mean to test.
 /// </summary>
 internal interface IReferenceNetwork : INetwork
 {
-    void Predict(ReadOnlySpan<float> input, Span<float> output);
+    new void Predict(ReadOnlySpan<float> input, Span<float> output);
 }
 
 /// <summary>Creates the reference networks by name, the name their fixture files carry.</summary>

@@ -2,7 +2,6 @@ using System;
 using System.Collections.Generic;
 using System.IO;
 using System.Linq;
-using System.Text.RegularExpressions;
 using Xunit.Abstractions;
 
 namespace CnnGen.Tests.Tiering;
@@ -25,7 +24,7 @@ namespace CnnGen.Tests.Tiering;
 /// <c>Transpose.Block16</c>, marked AggressiveInlining but over the JIT's limit on an inlinee's locals, and batch
 /// norm's span check, whose exception message kept it from inlining.
 /// </remarks>
-public partial class TieringTests(ITestOutputHelper output)
+public class TieringTests(ITestOutputHelper output)
 {
     /// <summary>
     /// Methods of at most this many bytes of IL (property getters, a field read and a check) run about as fast at tier
@@ -74,7 +73,7 @@ public partial class TieringTests(ITestOutputHelper output)
             Assert.True(child.ExitCode == 0 && child.Output.Contains("exercised"), $"the child failed: {child.Output}{child.Errors}");
             Assert.True(File.Exists(summary), "the JIT wrote no summary (DOTNET_JitStdOutFile)");
 
-            var all = Parse(File.ReadAllLines(summary)).ToList();
+            var all = JitSummary.Parse(File.ReadAllLines(summary)).ToList();
             int callsStart = all.FindIndex(c => c.Method.StartsWith(typeof(TieringChildProcess).FullName + ":CallsStart(", StringComparison.Ordinal));
             Assert.True(callsStart >= 0, "the summary lacks the child's marker between construction and the calls");
             var compilations = all.Where(c => IsOurs(c.Method)).ToList();
@@ -111,17 +110,4 @@ public partial class TieringTests(ITestOutputHelper output)
     private static bool IsOurs(string method) =>
         Networks.Any(n => method.StartsWith(n + ":", StringComparison.Ordinal))
         || (method.StartsWith("CnnGen.", StringComparison.Ordinal) && !method.StartsWith("CnnGen.Tests.", StringComparison.Ordinal));
-
-    private static IEnumerable<(string Method, string Tier, int ILSize)> Parse(IEnumerable<string> lines)
-    {
-        foreach (string line in lines)
-        {
-            var m = SummaryLine().Match(line);
-            if (m.Success) yield return (m.Groups["method"].Value, m.Groups["tier"].Value, int.Parse(m.Groups["il"].Value));
-        }
-    }
-
-    // "  12: JIT compiled CnnGen.Internal.Transpose:Block(byref,int,int,byref,int,int) [FullOpts, IL size=254, code size=703]"
-    [GeneratedRegex(@"JIT compiled (?<method>.+) \[(?<tier>[^,\]]+), IL size=(?<il>\d+)")]
-    private static partial Regex SummaryLine();
 }
