@@ -34,80 +34,48 @@ public class TieringTests(ITestOutputHelper output)
 
     private static readonly string[] Networks = [typeof(Networks.LeNet5).FullName!, typeof(TieringNet).FullName!];
 
-    /// <summary>A process's exit code after SIGABRT (128 + 6).</summary>
-    private const int AbortExitCode = 134;
-
     [Theory]
     [InlineData("widest")]
     [InlineData("Vector256")] // the kernels' other helpers (Transpose.Block8 instead of Block16)
     [InlineData("scalar")] // no SIMD: the scalar kernels and loops
     public void Hot_paths_run_no_tier0_code(string path)
     {
-        string summary = Path.Combine(Path.GetTempPath(), $"cnngen-jit-{Environment.ProcessId}-{Guid.NewGuid():N}.txt");
-        try
+        var environment = new Dictionary<string, string>
         {
-            var environment = new Dictionary<string, string>
-            {
-                [TieringChildProcess.MarkerVariable] = "1",
-                ["DOTNET_JitStdOutFile"] = summary,
-                ["DOTNET_JitDisasmSummary"] = "1",
-                ["DOTNET_TieredCompilation"] = "1",
-                ["DOTNET_TC_CallCountThreshold"] = "30",
-                ["DOTNET_TC_CallCountingDelayMs"] = "0",
-            };
-            if (path == "Vector256") environment["DOTNET_EnableAVX512"] = "0";
-            if (path == "scalar") environment["DOTNET_EnableHWIntrinsic"] = "0";
-            var child = ChildProcess.Run(environment, TimeSpan.FromSeconds(120));
-            output.WriteLine($"child: exit code {child.ExitCode}, {child.Elapsed.TotalSeconds:F1} s: {child.Output}{child.Errors}");
-            if (child.ExitCode == AbortExitCode && child.Output.Contains("exercised"))
-            {
-                // The runtime aborted while it shut down, after the child's work ("free(): invalid pointer", SIGABRT):
-                // measured on the scalar path in 1 of 20 and 1 of 30 runs of this child with DOTNET_JitStdOutFile
-                // set, and in none of 40 without it, at 6d043e1 as now; most likely the race of dotnet/coreclr#18060
-                // (the JIT's output file closed at shutdown while a background thread still compiles). Its summary
-                // may be cut short, so the child runs once more; a second abort fails the test.
-                File.Delete(summary);
-                child = ChildProcess.Run(environment, TimeSpan.FromSeconds(120));
-                output.WriteLine($"child, again after an abort at shutdown: exit code {child.ExitCode}, {child.Elapsed.TotalSeconds:F1} s: {child.Output}{child.Errors}");
-            }
-            Assert.True(child.ExitCode == 0 && child.Output.Contains("exercised"), $"the child failed: {child.Output}{child.Errors}");
-            Assert.True(File.Exists(summary), "the JIT wrote no summary (DOTNET_JitStdOutFile)");
-
-            var all = JitSummary.Parse(File.ReadAllLines(summary)).ToList();
-            int callsStart = all.FindIndex(c => c.Method.StartsWith(typeof(TieringChildProcess).FullName + ":CallsStart(", StringComparison.Ordinal));
-            Assert.True(callsStart >= 0, "the summary lacks the child's marker between construction and the calls");
-            var compilations = all.Where(c => IsOurs(c.Method)).ToList();
-            // The report covers the kernels: each network's training and inference entry points were compiled.
-            foreach (string network in Networks)
-            {
-                Assert.Contains(compilations, c => c.Method.StartsWith(network + ":ComputeGradients(", StringComparison.Ordinal));
-                Assert.Contains(compilations, c => c.Method.StartsWith(network + ":Predict(", StringComparison.Ordinal));
-            }
-            Assert.Contains(compilations, c => c.Method.StartsWith("CnnGen.Training.ShardReduction:", StringComparison.Ordinal));
-
-            // A method's first compilation at tier 0 (instrumented or not), and a later one of it during the calls.
-            var first = new Dictionary<string, int>();
-            for (int i = 0; i < all.Count; i++) first.TryAdd(all[i].Method, i);
-            var promoted = all
-                .Select((c, i) => (c, i))
-                .Where(e => e.i > callsStart && IsOurs(e.c.Method) && e.c.ILSize > TrivialILSize && first[e.c.Method] < e.i
-                            && all[first[e.c.Method]].Tier.EndsWith("Tier0", StringComparison.Ordinal))
-                .Select(e => $"{e.c.Method} (IL size {e.c.ILSize}): {all[first[e.c.Method]].Tier}, then {e.c.Tier} during the calls");
-            var minOpts = compilations.Where(c => c.Tier.Contains("MinOpts", StringComparison.Ordinal)).Select(c => $"{c.Method}: {c.Tier}");
-            var failures = promoted.Concat(minOpts).ToList();
-            foreach (var c in all.Skip(callsStart + 1).Where(c => IsOurs(c.Method))) output.WriteLine($"{c.Tier,-22} IL {c.ILSize,5} {c.Method}");
-            Assert.True(failures.Count == 0,
-                "hot methods compiled at tier 0 or with MinOpts (give them AggressiveOptimization, or make them small enough to inline):"
-                + Environment.NewLine + string.Join(Environment.NewLine, failures));
-        }
-        finally
+            [TieringChildProcess.MarkerVariable] = "1",
+            ["DOTNET_TieredCompilation"] = "1",
+            ["DOTNET_TC_CallCountThreshold"] = "30",
+            ["DOTNET_TC_CallCountingDelayMs"] = "0",
+        };
+        if (path == "Vector256") environment["DOTNET_EnableAVX512"] = "0";
+        if (path == "scalar") environment["DOTNET_EnableHWIntrinsic"] = "0";
+        var all = JitSummary.RunChild(environment, "exercised", output);
+        int callsStart = all.FindIndex(c => c.Method.StartsWith(typeof(TieringChildProcess).FullName + ":CallsStart(", StringComparison.Ordinal));
+        Assert.True(callsStart >= 0, "the summary lacks the child's marker between construction and the calls");
+        var compilations = all.Where(c => IsOurs(c.Method)).ToList();
+        // The report covers the kernels: each network's training and inference entry points were compiled.
+        foreach (string network in Networks)
         {
-            File.Delete(summary);
+            Assert.Contains(compilations, c => c.Method.StartsWith(network + ":ComputeGradients(", StringComparison.Ordinal));
+            Assert.Contains(compilations, c => c.Method.StartsWith(network + ":Predict(", StringComparison.Ordinal));
         }
+        Assert.Contains(compilations, c => c.Method.StartsWith("CnnGen.Training.ShardReduction:", StringComparison.Ordinal));
+
+        // A method's first compilation at tier 0 (instrumented or not), and a later one of it during the calls.
+        var first = new Dictionary<string, int>();
+        for (int i = 0; i < all.Count; i++) first.TryAdd(all[i].Method, i);
+        var promoted = all
+            .Select((c, i) => (c, i))
+            .Where(e => e.i > callsStart && IsOurs(e.c.Method) && e.c.ILSize > TrivialILSize && first[e.c.Method] < e.i
+                        && all[first[e.c.Method]].Tier.EndsWith("Tier0", StringComparison.Ordinal))
+            .Select(e => $"{e.c.Method} (IL size {e.c.ILSize}): {all[first[e.c.Method]].Tier}, then {e.c.Tier} during the calls");
+        var minOpts = compilations.Where(c => c.Tier.Contains("MinOpts", StringComparison.Ordinal)).Select(c => $"{c.Method}: {c.Tier}");
+        var failures = promoted.Concat(minOpts).ToList();
+        foreach (var c in all.Skip(callsStart + 1).Where(c => IsOurs(c.Method))) output.WriteLine($"{c.Tier,-22} IL {c.ILSize,5} {c.Method}");
+        Assert.True(failures.Count == 0,
+            "hot methods compiled at tier 0 or with MinOpts (give them AggressiveOptimization, or make them small enough to inline):"
+            + Environment.NewLine + string.Join(Environment.NewLine, failures));
     }
 
-    /// <summary>The runtime's methods and the exercised networks' (generated) ones; not the tests' own code.</summary>
-    private static bool IsOurs(string method) =>
-        Networks.Any(n => method.StartsWith(n + ":", StringComparison.Ordinal))
-        || (method.StartsWith("CnnGen.", StringComparison.Ordinal) && !method.StartsWith("CnnGen.Tests.", StringComparison.Ordinal));
+    private static bool IsOurs(string method) => JitSummary.IsOurs(method, Networks);
 }
