@@ -10,7 +10,7 @@ using CnnGen.Benchmarks.Reporting;
 namespace CnnGen.Benchmarks;
 
 /// <summary>
-/// Entry point. <c>peak</c> and <c>quick lenet|conv|resnet20</c> are fast stopwatch modes for scripts
+/// Entry point. <c>peak</c> and <c>quick lenet|conv|resnet20|first-call</c> are fast stopwatch modes for scripts
 /// (benchmarks/peers/run_peers.sh); anything else goes to BenchmarkDotNet's switcher
 /// (e.g. <c>--filter *FmaPeak*</c>, <c>--list flat</c>, <c>--job short</c>).
 /// </summary>
@@ -19,6 +19,8 @@ public static class Program
     /// <summary>Dispatches to a quick mode or to BenchmarkDotNet.</summary>
     public static int Main(string[] args)
     {
+        if (args.Length == 2 && args[0] == "first-call-child")
+            return FirstCallQuick.Child(args[1]);
         if (args.Length > 0 && (args[0] == "peak" || args[0] == "quick"))
         {
             if (IsUnoptimizedBuild())
@@ -37,7 +39,9 @@ public static class Program
                 return ConvQuick.Run();
             if (args[0] == "quick" && args.Length == 2 && args[1] == "resnet20")
                 return ResNet20Quick.Run();
-            Console.Error.WriteLine("Usage: CnnGen.Benchmarks peak | quick lenet | quick conv | quick resnet20 | [BenchmarkDotNet options, e.g. --filter *Networks*]");
+            if (args[0] == "quick" && args.Length == 2 && args[1] == "first-call")
+                return FirstCallQuick.Run();
+            Console.Error.WriteLine("Usage: CnnGen.Benchmarks peak | quick lenet | quick conv | quick resnet20 | quick first-call | [BenchmarkDotNet options, e.g. --filter *Networks*]");
             return 2;
         }
 

@@ -121,7 +121,8 @@ run_step() {
 # lenet_infer_img_s, lenet_train_img_s on 1 thread, through the Trainer on 2, and on one thread per processor); `quick
 # conv` the 3x3 64->64 56x56 convolution (conv3x3_64_56_forward_ms and conv3x3_64_56_backward_ms, input and weight
 # gradients together); `quick resnet20` the ResNet-20-sized network (resnet20_b1_latency_us, resnet20_infer_img_s,
-# resnet20_train_img_s, on 1 thread and through the Trainer on 2).
+# resnet20_train_img_s, on 1 thread and through the Trainer on 2); `quick first-call` LeNet-5's first calls in fresh
+# processes (JIT), without and after NetworkWarmup (lenet_first_*, lenet_warmup_ms).
 if wants peak || wants cnngen; then
   echo "Building CnnGen.Benchmarks (Release)..."
   dotnet build "$BENCHMARKS_PROJECT" -c Release --nologo -v quiet -clp:ErrorsOnly >/dev/null
@@ -131,6 +132,7 @@ if wants peak || wants cnngen; then
   fi
   if wants cnngen; then
     run_step "CnnGen: FMA peak and LeNet-5 (quick lenet)" "${CNNGEN[@]}" quick lenet
+    run_step "CnnGen: LeNet-5's first calls in fresh processes, without and after NetworkWarmup (quick first-call)" "${CNNGEN[@]}" quick first-call
     run_step "CnnGen: 3x3 64->64 56x56 convolution (quick conv)" "${CNNGEN[@]}" quick conv
     run_step "CnnGen: ResNet-20-sized network (quick resnet20)" "${CNNGEN[@]}" quick resnet20
   else
