@@ -84,6 +84,9 @@ public class NetworkWarmupTests
         Assert.Contains("returned null for seed 0", error.Message);
         var later = await Assert.ThrowsAsync<ArgumentException>("create", () => NetworkWarmup.RunAsync<RecordingNetwork>(_ => null!, WarmupPaths.Training));
         Assert.Contains("returned null for seed 2", later.Message);
+        // With paths on two threads too: the factory's error, not a wrapper around it.
+        var both = Assert.Throws<ArgumentException>("create", () => NetworkWarmup.Run(seed => seed == 2 ? null! : new RecordingNetwork(seed, Loss.SoftmaxCrossEntropy), WarmupPaths.All));
+        Assert.Contains("returned null for seed 2", both.Message);
     }
 
     [Fact]
